@@ -1,0 +1,355 @@
+"""The pipeline of one run: records in, every record out in exactly one sink, once.
+
+A producer reads records (in a worker thread, a chunk at a time, so a slow stdin never stalls the
+calls in flight), drops duplicates onto the request already in flight, serves cache hits at once and
+queues the rest. A dispatcher hands the next pack to a concurrency slot the moment one frees up: there
+is no batch barrier, so a slow call holds one slot, never the run. Items an answer missed or garbled
+come back in smaller packs; items of a call that failed for good are split and retried a bounded number
+of rounds before they become failures. The runner knows neither prompts nor wire formats: the task and
+the provider do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from forge_cli.engine.batcher import PackLimits, Scheduler
+from forge_cli.engine.cache import ResultCache, cache_key
+from forge_cli.engine.caller import Caller, CallFailed
+from forge_cli.engine.complexity import estimate
+from forge_cli.engine.stats import RunStats
+from forge_cli.errors import AuthError, InvalidResponseError, ProviderError
+from forge_cli.models import Complexity, Failure, Item
+from forge_cli.providers.base import PackItem, Provider
+from forge_cli.sinks import Sink
+from forge_cli.tasks.base import Task
+
+READ_CHUNK = 512
+RESULT_FIELDS = frozenset(
+    {
+        "id",
+        "line",
+        "complexity",
+        "provider",
+        "model",
+        "cache_hit",
+        "tokens_in",
+        "tokens_out",
+        "latency_ms",
+        "error",
+        "message",
+        "attempts",
+        "raw",
+    }
+)
+
+
+@dataclass(slots=True)
+class EngineConfig:
+    concurrency: int = 8
+    limits: PackLimits = field(default_factory=PackLimits)
+    #: how many times an item may go back to the queue (re-asked or split) before it fails
+    max_rounds: int = 3
+    #: items read ahead of the calls; bounds memory and is the horizon of "complex first"
+    window: int = 0
+
+    def read_ahead(self) -> int:
+        return self.window or max(2_000, self.concurrency * 64)
+
+
+class Runner:
+    def __init__(
+        self,
+        *,
+        task: Task,
+        provider: Provider,
+        caller: Caller,
+        results: Sink,
+        failures: Sink,
+        stats: RunStats,
+        cache: ResultCache | None = None,
+        config: EngineConfig | None = None,
+    ) -> None:
+        self.task = task
+        self.provider = provider
+        self.caller = caller
+        self.results = results
+        self.failures = failures
+        self.stats = stats
+        self.cache = cache if provider.cacheable else None
+        self.config = config or EngineConfig()
+        self.fingerprint = f"{task.fingerprint()}|{provider.name}|{provider.model}"
+        self.error: ProviderError | None = None
+        self._sched = Scheduler(self.config.limits)
+        self._inflight: dict[str, list[Item]] = {}
+        self._wakeup = asyncio.Event()
+        self._space = asyncio.Event()
+        self._active = 0
+        self._producer_done = False
+        self._window = self.config.read_ahead()
+
+    # ------------------------------------------------------------------ run
+
+    async def run(self, records: Iterable[Item | Failure]) -> RunStats:
+        self.stats.provider = self.provider.name
+        self.stats.model = self.provider.model
+        self.stats.concurrency = self.config.concurrency
+        producer = asyncio.create_task(self._produce(iter(records)))
+        try:
+            await self._dispatch()
+            await producer
+        finally:
+            if not producer.done():
+                producer.cancel()
+            self.stats.finished = time.monotonic()
+            self.results.flush()
+            self.failures.flush()
+        return self.stats
+
+    async def _produce(self, records: Iterator[Item | Failure]) -> None:
+        try:
+            while self.error is None:
+                chunk = await asyncio.to_thread(_take, records, READ_CHUNK)
+                if not chunk:
+                    break
+                for record in chunk:
+                    if isinstance(record, Failure):
+                        self._fail_input(record)
+                    else:
+                        self._admit(record)
+                self._wakeup.set()
+                while self._sched.pending >= self._window and self.error is None:
+                    self._space.clear()
+                    await self._space.wait()
+        finally:
+            self._producer_done = True
+            self._wakeup.set()
+
+    async def _dispatch(self) -> None:
+        slots = asyncio.Semaphore(self.config.concurrency)
+        running: set[asyncio.Task[None]] = set()
+        while True:
+            await slots.acquire()
+            pack = await self._next_pack()
+            if pack is None:
+                slots.release()
+                break
+            self._active += 1
+            task = asyncio.create_task(self._run_pack(pack, slots))
+            running.add(task)
+            task.add_done_callback(running.discard)
+        if running:
+            await asyncio.gather(*running)
+
+    async def _next_pack(self) -> list[Item] | None:
+        while self.error is None:
+            pack = self._sched.take()
+            if pack:
+                if self._sched.pending < self._window:
+                    self._space.set()
+                return pack
+            self._space.set()
+            if self._producer_done and self._active == 0:
+                return None
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        return None
+
+    async def _run_pack(self, pack: list[Item], slots: asyncio.Semaphore) -> None:
+        try:
+            await self._call_pack(pack)
+        except Exception as exc:  # a bug must not lose records: they become failures
+            for item in pack:
+                self._emit_failure(item, "InternalError", f"{type(exc).__name__}: {exc}")
+        finally:
+            self._active -= 1
+            slots.release()
+            self._wakeup.set()
+
+    # ------------------------------------------------------------------ intake
+
+    def _admit(self, item: Item) -> None:
+        stats = self.stats
+        stats.read += 1
+        item.key = key = cache_key(item.text, self.fingerprint)
+        group = self._inflight.get(key)
+        if group is not None:  # the same text is already on its way: ride along
+            item.complexity = group[0].complexity
+            group.append(item)
+            return
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                item.complexity = estimate(item.text)
+                self._write_result(item, hit["answer"], hit["provider"], hit["model"], cached=True)
+                return
+        item.complexity = estimate(item.text)
+        item.tokens = self.task.estimate_request_tokens((item.text,))[0]
+        self._inflight[key] = [item]
+        self._sched.push(item)
+        stats.queued_by_class[item.complexity] += 1
+
+    def _fail_input(self, failure: Failure) -> None:
+        self.stats.read += 1
+        self.stats.input_failed += 1
+        self.stats.failed += 1
+        self.failures.write(failure.to_row())
+
+    # ------------------------------------------------------------------ one pack
+
+    async def _call_pack(self, pack: list[Item]) -> None:
+        ids = [str(n) for n in range(1, len(pack) + 1)]
+        request = self.task.build_request([PackItem(i, it.text) for i, it in zip(ids, pack, strict=False)])
+        self.stats.packs += 1
+        started = time.monotonic()
+        try:
+            completion, attempts = await self.caller.call(request)
+        except CallFailed as failed:
+            for item in pack:
+                item.attempts += failed.attempts
+            if isinstance(failed.error, AuthError):
+                self._abort(failed.error)
+                return
+            self._retry_or_fail(pack, failed.error.kind, str(failed.error), failed.error.raw)
+            return
+        elapsed = time.monotonic() - started
+        for item in pack:
+            item.attempts += attempts
+        stats = self.stats
+        stats.tokens_in += completion.tokens_in
+        stats.tokens_out += completion.tokens_out
+        stats.cost += (
+            completion.tokens_in * self.provider.price_in
+            + completion.tokens_out * self.provider.price_out
+        ) / 1e6
+        try:
+            parsed = self.task.parse(completion.content, ids)
+        except InvalidResponseError as exc:
+            stats.invalid_answers += 1
+            self._sched.report(pack[0].complexity, clean=False)
+            self._retry_or_fail(pack, exc.kind, exc.message, exc.raw)
+            return
+
+        share_in, share_out = completion.tokens_in // len(pack), completion.tokens_out // len(pack)
+        latency_ms = round(elapsed * 1000, 1)
+        answered: list[tuple[Item, dict[str, Any]]] = []
+        missed: list[Item] = []
+        reasons: list[str] = []
+        for local_id, item in zip(ids, pack, strict=False):
+            answer = parsed.answers.get(local_id)
+            if answer is None:
+                missed.append(item)
+                reasons.append(parsed.errors.get(local_id, "missing from the answer"))
+            else:
+                answered.append((item, answer))
+        if self.cache is not None and answered:
+            record = {"provider": self.provider.name, "model": completion.model}
+            self.cache.set_many((it.key, {"answer": ans, **record}) for it, ans in answered)
+        per_item = elapsed / len(pack)
+        for cls in {it.complexity for it in pack}:
+            stats.eta_model.observe(cls, per_item)
+        for item, answer in answered:
+            self._write_result(
+                item,
+                answer,
+                self.provider.name,
+                completion.model,
+                cached=False,
+                tokens=(share_in, share_out),
+                latency_ms=latency_ms,
+            )
+        self._sched.report(pack[0].complexity, clean=not missed)
+        if missed:
+            stats.invalid_answers += 1
+            self._retry_or_fail(
+                missed, "InvalidResponseError", reasons[0], parsed.snippet, pack_size=len(pack)
+            )
+
+    def _retry_or_fail(
+        self, items: list[Item], kind: str, message: str, raw: str | None, *, pack_size: int = 0
+    ) -> None:
+        """Send items back in smaller packs while they have rounds left; fail the rest."""
+        again = [it for it in items if it.rounds < self.config.max_rounds]
+        for item in items:
+            if item.rounds >= self.config.max_rounds:
+                self._emit_failure(item, kind, message, raw)
+        if again:
+            for item in again:
+                item.rounds += 1
+            self.stats.reasked += len(again)
+            size = max(1, min(len(again), (pack_size or len(items)) // 2))
+            self._sched.requeue(again, size)
+            self._wakeup.set()
+
+    def _abort(self, error: ProviderError) -> None:
+        if self.error is None:
+            self.error = error
+            self.stats.aborted = str(error)
+        self._wakeup.set()
+        self._space.set()
+
+    # ------------------------------------------------------------------ output
+
+    def _write_result(
+        self,
+        item: Item,
+        answer: dict[str, Any],
+        provider: str,
+        model: str,
+        *,
+        cached: bool,
+        tokens: tuple[int, int] = (0, 0),
+        latency_ms: float = 0.0,
+    ) -> None:
+        group = self._inflight.pop(item.key, None) if not cached else None
+        if group is not None:
+            self.stats.queued_by_class[item.complexity] -= 1
+        for n, member in enumerate(group or (item,)):
+            hit = cached or n > 0
+            row: dict[str, Any] = {"id": member.id, "line": member.line, **answer}
+            row["complexity"] = member.complexity.value
+            row["provider"] = provider
+            row["model"] = model
+            row["cache_hit"] = hit
+            row["tokens_in"], row["tokens_out"] = (0, 0) if hit else tokens
+            row["latency_ms"] = 0.0 if hit else latency_ms
+            if member.extra:
+                _merge_extra(row, member.extra)
+            self.results.write(row)
+            self._count_done(member.complexity, hit)
+
+    def _count_done(self, cls: Complexity, hit: bool) -> None:
+        stats = self.stats
+        stats.done += 1
+        stats.done_by_class[cls] += 1
+        if hit:
+            stats.cached += 1
+            stats.cached_by_class[cls] += 1
+
+    def _emit_failure(self, item: Item, kind: str, message: str, raw: str | None = None) -> None:
+        group = self._inflight.pop(item.key, None)
+        if group is not None:
+            self.stats.queued_by_class[item.complexity] -= 1
+        for member in group or (item,):
+            failure = Failure(member.id, member.line, kind, message, item.attempts, raw)
+            row = failure.to_row()
+            if member.extra:
+                _merge_extra(row, member.extra)
+            self.failures.write(row)
+            self.stats.failed += 1
+            self.stats.failed_by_class[member.complexity] += 1
+
+
+def _take(records: Iterator[Item | Failure], n: int) -> list[Item | Failure]:
+    return list(islice(records, n))
+
+
+def _merge_extra(row: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Pass input fields through; one that clashes with ours keeps its value as ``input_<name>``."""
+    for name, value in extra.items():
+        row[f"input_{name}" if name in row or name in RESULT_FIELDS else name] = value

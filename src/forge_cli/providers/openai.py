@@ -1,0 +1,145 @@
+"""Any OpenAI-compatible ``/v1/chat/completions`` endpoint.
+
+Error mapping follows OpenAI's bodies ``{"error": {"message", "type", "param", "code"}}``: 401/403 and
+``insufficient_quota`` stop the run (retrying cannot help), 429 and 503 honour ``Retry-After``, other
+5xx and broken connections are upstream errors. Messages are built from the status and the provider's
+own text with the key scrubbed out, so a key can never surface in a log, a failure row or a trace.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import orjson
+
+from forge_cli.engine.resilience import parse_retry_after
+from forge_cli.errors import (
+    AuthError,
+    InvalidResponseError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    RequestError,
+    UpstreamError,
+)
+from forge_cli.providers.base import Completion, PackRequest, estimate_tokens
+from forge_cli.tasks.answers import snippet
+
+
+class OpenAICompatibleProvider:
+    cacheable = True
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        base_url: str,
+        model: str,
+        api_key: str | None,
+        key_env: str | None,
+        client: httpx.AsyncClient,
+        json_mode: bool = True,
+        price_in: float = 0.0,
+        price_out: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.price_in = price_in
+        self.price_out = price_out
+        self.json_mode = json_mode
+        self._key = api_key
+        self._key_env = key_env
+        self._client = client
+        self._headers = {"content-type": "application/json"}
+        if api_key:
+            self._headers["authorization"] = f"Bearer {api_key}"
+
+    async def complete(self, request: PackRequest) -> Completion:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": request.messages,
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+        }
+        if request.json_mode and self.json_mode:
+            body["response_format"] = {"type": "json_object"}
+        started = time.perf_counter()
+        try:
+            response = await self._client.post(
+                f"{self.base_url}/chat/completions",
+                content=orjson.dumps(body),
+                headers=self._headers,
+            )
+        except httpx.TimeoutException:
+            raise ProviderTimeoutError("no answer within the timeout", provider=self.name) from None
+        except httpx.TransportError as exc:
+            raise UpstreamError(
+                f"connection failed: {type(exc).__name__}", provider=self.name
+            ) from None
+        latency_ms = (time.perf_counter() - started) * 1000
+        if response.status_code >= 400:
+            raise self._error(response)
+        return self._completion(response, latency_ms)
+
+    def _completion(self, response: httpx.Response, latency_ms: float) -> Completion:
+        try:
+            data = orjson.loads(response.content)
+            message = data["choices"][0]["message"]
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+            raise InvalidResponseError(
+                "response is not a chat completion",
+                provider=self.name,
+                raw=snippet(response.text),
+            ) from None
+        content = message.get("content") or ""
+        if isinstance(content, list):  # content parts
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        usage = data.get("usage") or {}
+        tokens_out = usage.get("completion_tokens")
+        return Completion(
+            content=content,
+            tokens_in=int(usage.get("prompt_tokens") or 0),
+            tokens_out=int(tokens_out) if tokens_out is not None else estimate_tokens(content),
+            model=str(data.get("model") or self.model),
+            latency_ms=latency_ms,
+        )
+
+    def _error(self, response: httpx.Response) -> ProviderError:
+        status = response.status_code
+        message, code = self._error_text(response)
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        kw: dict[str, Any] = {"provider": self.name, "status": status}
+        if status in (401, 403):
+            hint = f": set {self._key_env} to a valid key" if self._key_env else ""
+            return AuthError(f"authentication failed{hint} ({message})", **kw)
+        if status == 429 and code == "insufficient_quota":
+            return AuthError(f"quota exhausted ({message})", **kw)
+        if status == 429:
+            return RateLimitError(f"rate limited ({message})", retry_after=retry_after, **kw)
+        if status == 408:
+            return ProviderTimeoutError(f"request timeout ({message})", **kw)
+        if status >= 500:
+            return UpstreamError(f"server error ({message})", retry_after=retry_after, **kw)
+        return RequestError(f"request rejected ({message})", **kw)
+
+    def _error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        text = response.text
+        code = None
+        try:
+            err = orjson.loads(text).get("error")
+            if isinstance(err, dict):
+                text = str(err.get("message") or text)
+                code = err.get("code") or err.get("type")
+            elif isinstance(err, str):
+                text = err
+        except (orjson.JSONDecodeError, AttributeError):
+            pass
+        if self._key:
+            text = text.replace(self._key, "***")
+        return snippet(text)[:200] or response.reason_phrase, code
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,158 @@
+"""What a person sees while a run goes: a Rich live view on a terminal, plain lines elsewhere.
+
+Both views sample ``RunStats`` on a timer rather than being told about every record, so the engine's
+hot path never waits on rendering. Everything goes to stderr: stdout stays free for ``--json-summary``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator
+from typing import TextIO
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from forge_cli.engine.stats import RunStats
+from forge_cli.models import Complexity
+
+PLAIN_INTERVAL = 5.0
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--"
+    seconds = int(max(0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def status_line(stats: RunStats) -> str:
+    """One line for logs and pipes."""
+    total = f"/{stats.total_hint}" if stats.total_hint else ""
+    return (
+        f"forge: {stats.finished_records}{total} records, {stats.done} done, {stats.failed} failed, "
+        f"{stats.cached} cached | {stats.rate:.1f}/s | ETA {fmt_duration(stats.eta())} | "
+        f"retries {stats.retries}, 429s {stats.rate_limited} | breaker {stats.breaker_state} | "
+        f"tokens {stats.tokens_in + stats.tokens_out:,} ${stats.cost:.4f}"
+    )
+
+
+class LiveView:
+    """The Rich view: progress bar, per-class counts and the health of the provider."""
+
+    def __init__(self, stats: RunStats, console: Console) -> None:
+        self.stats = stats
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]classify"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}/s  ETA {task.fields[eta]}"),
+            console=console,
+        )
+        self.task_id = self.progress.add_task("run", total=stats.total_hint, rate="0", eta="--")
+
+    def render(self) -> Group:
+        stats = self.stats
+        self.progress.update(
+            self.task_id,
+            completed=stats.finished_records,
+            total=max(stats.total_hint or 0, stats.read) or None,
+            rate=f"{stats.rate:,.0f}",
+            eta=fmt_duration(stats.eta()),
+        )
+        table = Table(box=None, padding=(0, 2), show_edge=False)
+        table.add_column("class")
+        for name in ("queued", "done", "failed", "cached"):
+            table.add_column(name, justify="right")
+        for cls in (Complexity.COMPLEX, Complexity.MEDIUM, Complexity.SIMPLE):
+            table.add_row(
+                cls.value,
+                f"{max(0, stats.queued_by_class[cls]):,}",
+                f"{stats.done_by_class[cls]:,}",
+                f"{stats.failed_by_class[cls]:,}",
+                f"{stats.cached_by_class[cls]:,}",
+            )
+        colour = {"closed": "green", "open": "red", "half_open": "yellow"}.get(
+            stats.breaker_state, "white"
+        )
+        health = Text.assemble(
+            f"{stats.provider}/{stats.model}  calls {stats.calls:,}  retries {stats.retries}  "
+            f"429s {stats.rate_limited}  timeouts {stats.timeouts}  5xx {stats.upstream_errors}  "
+            f"breaker ",
+            (stats.breaker_state, colour),
+            f"  tokens {stats.tokens_in + stats.tokens_out:,}  ${stats.cost:.4f}",
+        )
+        return Group(self.progress.get_renderable(), table, health)
+
+
+@contextlib.asynccontextmanager
+async def progress_view(
+    stats: RunStats, *, live: bool = True, stream: TextIO | None = None
+) -> AsyncIterator[None]:
+    """Show progress while the body runs: live on a TTY, a plain line every few seconds otherwise."""
+    stream = stream or sys.stderr
+    if live and stream.isatty():
+        console = Console(file=stream)
+        view = LiveView(stats, console)
+        with Live(view.render(), console=console, refresh_per_second=4, transient=False) as live:
+            ticker = asyncio.create_task(_tick(lambda: live.update(view.render()), 0.25))
+            try:
+                yield
+            finally:
+                ticker.cancel()
+                live.update(view.render())
+        return
+    ticker = asyncio.create_task(
+        _tick(lambda: print(status_line(stats), file=stream, flush=True), PLAIN_INTERVAL)
+    )
+    try:
+        yield
+    finally:
+        ticker.cancel()
+
+
+async def _tick(action: object, interval: float) -> None:
+    assert callable(action)
+    while True:
+        await asyncio.sleep(interval)
+        action()
+
+
+def summary_table(stats: RunStats, results: str, failures: str) -> Table:
+    """The end-of-run table."""
+    table = Table(title="forge classify", show_header=False, box=None, padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    s = stats.summary()
+    table.add_row("provider", f"{s['provider']} / {s['model']}")
+    table.add_row(
+        "records",
+        f"{s['records']:,}: {s['done']:,} done ({s['cached']:,} from cache), {s['failed']:,} failed"
+        + (f" ({s['input_failed']:,} unusable input)" if s["input_failed"] else ""),
+    )
+    table.add_row(
+        "calls",
+        f"{s['calls']:,} in {s['packs']:,} packs, {s['retries']} retries, "
+        f"{s['rate_limited']} rate-limited, {s['timeouts']} timeouts, "
+        f"{s['upstream_errors']} upstream errors, {s['reasked']} items re-asked",
+    )
+    table.add_row("breaker", f"opened {s['breaker_opened']}x, closed again {s['breaker_closed']}x")
+    table.add_row(
+        "tokens",
+        f"{s['tokens_in']:,} in, {s['tokens_out']:,} out, est. ${s['cost_usd']:.4f}",
+    )
+    table.add_row("time", f"{fmt_duration(s['elapsed_s'])} ({s['records_per_s']:,.1f} records/s)")
+    table.add_row("results", results)
+    table.add_row("failures", failures)
+    if stats.aborted:
+        table.add_row("aborted", Text(stats.aborted, style="red"))
+    return table

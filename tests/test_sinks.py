@@ -1,0 +1,271 @@
+"""Output writers: paths, CSV layout, and whole lines only, even when the writer is SIGKILLed."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import gc
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from forge_cli.models import Failure
+from forge_cli.sinks import CsvSink, JsonlSink, Sink, open_sink, output_paths
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def json_lines(path: Path) -> list[Any]:
+    """Parse the file, insisting that it holds whole lines only."""
+    data = path.read_bytes()
+    assert data == b"" or data.endswith(b"\n"), data[-80:]
+    return [orjson.loads(line) for line in data.splitlines()]
+
+
+# --- output_paths --------------------------------------------------------------------------------
+
+
+def test_output_paths_next_to_the_input(tmp_path: Path) -> None:
+    src = tmp_path / "data" / "tickets.jsonl"
+    assert output_paths(str(src), None, "jsonl") == (
+        tmp_path / "data" / "tickets.results.jsonl",
+        tmp_path / "data" / "tickets.failures.jsonl",
+    )
+    assert output_paths("data/tickets.jsonl", None, "jsonl") == (
+        Path("data/tickets.results.jsonl"),
+        Path("data/tickets.failures.jsonl"),
+    )
+    assert output_paths("tickets.csv", None, "csv") == (
+        Path("tickets.results.csv"),
+        Path("tickets.failures.csv"),
+    )
+
+
+def test_output_paths_in_out_dir_which_is_created(tmp_path: Path) -> None:
+    out = tmp_path / "out" / "nested"
+    results, failures = output_paths("data/tickets.csv", out, "jsonl")
+    assert (results, failures) == (out / "tickets.results.jsonl", out / "tickets.failures.jsonl")
+    assert out.is_dir()
+
+
+def test_output_paths_for_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert output_paths("<stdin>", tmp_path, "csv") == (
+        tmp_path / "stdin.results.csv",
+        tmp_path / "stdin.failures.csv",
+    )
+    monkeypatch.chdir(tmp_path)
+    results, failures = output_paths("<stdin>", None, "jsonl")
+    assert (results, failures) == (
+        tmp_path / "stdin.results.jsonl",
+        tmp_path / "stdin.failures.jsonl",
+    )
+
+
+def test_output_paths_for_a_pipe_go_to_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert output_paths(str(fifo), None, "jsonl")[0] == work / "fifo.results.jsonl"
+
+
+# --- JSONL ---------------------------------------------------------------------------------------
+
+
+def test_jsonl_sink_writes_rows(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    with open_sink(path, "jsonl", ["ignored"]) as sink:
+        assert isinstance(sink, JsonlSink)
+        sink.write({"id": "1", "label": "billing", "nested": {"a": [1, 2]}, "ok": True})
+        sink.write(Failure(id=None, line=3, error="MalformedRecord", message="m").to_row())
+        assert sink.count == 2
+    assert sink.closed
+    assert json_lines(path) == [
+        {"id": "1", "label": "billing", "nested": {"a": [1, 2]}, "ok": True},
+        {"id": None, "line": 3, "error": "MalformedRecord", "message": "m", "attempts": 0},
+    ]
+
+
+def test_sink_truncates_on_open_and_close_is_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text("old run\n" * 100)
+    sink = open_sink(path, "jsonl", [])
+    assert path.read_bytes() == b""
+    sink.write({"new": 1})
+    sink.close()
+    sink.close()
+    assert json_lines(path) == [{"new": 1}]
+    with pytest.raises(ValueError, match="closed"):
+        sink.write({"late": 1})
+
+
+def test_unusual_values_do_not_fail_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    with JsonlSink(path) as sink:
+        sink.write({"path": Path("/x"), "tags": {"b"}, "bad": "caf\udce9"})
+    (row,) = json_lines(path)
+    assert row == {"path": "/x", "tags": ["b"], "bad": "caf?"}
+
+
+def test_flush_pushes_whole_lines(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    with JsonlSink(path) as sink:
+        sink.write({"n": 0})
+        assert path.read_bytes() == b""  # still buffered: nothing, rather than a part
+        sink.flush()
+        assert json_lines(path) == [{"n": 0}]
+        for n in range(1, 3000):
+            sink.write({"n": n, "pad": "x" * (n % 97)})
+            if n % 250 == 0:
+                rows = json_lines(path)  # whatever reached the file is whole lines
+                assert [r["n"] for r in rows] == list(range(len(rows)))
+                sink.flush()
+                assert len(json_lines(path)) == n + 1
+        sink.write({"big": "y" * 200_000})  # larger than the buffer on its own
+        assert json_lines(path)[-1] == {"big": "y" * 200_000}
+    assert len(json_lines(path)) == 3001
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+def test_csv_sink_layout(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    with open_sink(path, "csv", ["id", "label", "cached", "score", "note"]) as sink:
+        assert isinstance(sink, CsvSink)
+        sink.write(
+            {
+                "id": "1",
+                "label": "billing",
+                "cached": True,
+                "score": 0.5,
+                "note": None,
+                "customer": "acme",
+                "tags": ["a", "b"],
+            }
+        )
+        sink.write({"id": "2", "label": 'multi\nline, "quoted"', "cached": False})
+        sink.write({"id": "3", "note": {"k": "v"}})
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows == [
+        ["id", "label", "cached", "score", "note", "extra"],
+        ["1", "billing", "true", "0.5", "", '{"customer":"acme","tags":["a","b"]}'],
+        ["2", 'multi\nline, "quoted"', "false", "", "", ""],
+        ["3", "", "", "", '{"k":"v"}', ""],
+    ]
+
+
+def test_csv_sink_with_an_extra_column_merges_unknown_keys(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    with CsvSink(path, ["id", "extra"]) as sink:
+        sink.write({"id": "1", "extra": {"a": 1}, "b": 2})
+        sink.write({"id": "2"})
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows == [["id", "extra"], ["1", '{"a":1,"b":2}'], ["2", ""]]
+
+
+def test_empty_csv_sink_still_has_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    CsvSink(path, ["id", "error"]).close()
+    assert path.read_text() == "id,error,extra\n"
+
+
+# --- crash safety --------------------------------------------------------------------------------
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from forge_cli.sinks import open_sink
+
+    sink = open_sink(Path(sys.argv[1]), sys.argv[2], ["n", "text"])
+    n = 0
+    while True:
+        sink.write({"n": n, "text": "ticket text " * (n % 50), "more": n})
+        n += 1
+        if n % 5000 == 0:
+            sink.flush()
+    """
+)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_sigkill_leaves_only_whole_lines(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / f"out.{fmt}"
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), fmt], env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while (
+            not path.exists() or path.stat().st_size < 2_000_000
+        ) and time.monotonic() < deadline:
+            assert child.poll() is None, "the writer died on its own"
+            time.sleep(0.01)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    if fmt == "jsonl":
+        rows = json_lines(path)
+        assert [r["n"] for r in rows] == list(range(len(rows)))
+    else:
+        assert path.read_bytes().endswith(b"\n")
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        assert [int(r["n"]) for r in rows] == list(range(len(rows)))
+        assert all(r["extra"] == f'{{"more":{r["n"]}}}' for r in rows)
+    assert len(rows) > 1000
+
+
+def test_sink_is_a_sink(tmp_path: Path) -> None:
+    sink = open_sink(tmp_path / "a.jsonl", "jsonl", [])
+    assert isinstance(sink, Sink) and sink.path == tmp_path / "a.jsonl"
+    sink.close()
+    with pytest.raises(ValueError, match="unknown output format"):
+        open_sink(tmp_path / "a.x", "xml", [])  # type: ignore[arg-type]
+
+
+def test_a_full_disk_never_leaves_half_a_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "r.jsonl"
+    sink = JsonlSink(path)
+    sink.write({"n": 0})
+    sink.flush()
+    real_write = os.write
+
+    def half_then_full(fd: int, data: Any) -> int:
+        if len(data) > 4:
+            return real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    sink.write({"n": 1, "text": "x" * 100})
+    monkeypatch.setattr(os, "write", half_then_full)
+    with pytest.raises(OSError, match="No space"):
+        sink.flush()
+    monkeypatch.setattr(os, "write", real_write)
+    assert json_lines(path) == [{"n": 0}]  # cut back to the last whole line
+    sink.close()  # the disk has room again: the kept line goes out
+    assert json_lines(path) == [{"n": 0}, {"n": 1, "text": "x" * 100}]
+
+
+def test_a_forgotten_close_still_writes_the_buffer(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    sink = JsonlSink(path)
+    sink.write({"n": 1})
+    del sink
+    gc.collect()
+    assert json_lines(path) == [{"n": 1}]
