@@ -204,7 +204,9 @@ class Runner:
 
     async def _call_pack(self, pack: list[Item]) -> None:
         ids = [str(n) for n in range(1, len(pack) + 1)]
-        request = self.task.build_request([PackItem(i, it.text) for i, it in zip(ids, pack, strict=False)])
+        request = self.task.build_request(
+            [PackItem(i, it.text) for i, it in zip(ids, pack, strict=False)]
+        )
         self.stats.packs += 1
         started = time.monotonic()
         try:

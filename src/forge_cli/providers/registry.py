@@ -17,6 +17,7 @@ from forge_cli.providers.base import Provider
 from forge_cli.providers.offline import OfflineProvider
 from forge_cli.providers.openai import OpenAICompatibleProvider
 from forge_cli.providers.presets import MODEL_PRICES, PRESETS
+from forge_cli.providers.transport import ShardedTransport
 
 OFFLINE = "offline"
 
@@ -62,10 +63,9 @@ def build_provider(spec: ProviderSpec) -> Provider:
     price_in, price_out = MODEL_PRICES.get(model, (preset.price_in, preset.price_out))
     if model != preset.model and model not in MODEL_PRICES:
         price_in, price_out = 0.0, 0.0
-    connections = max(4, spec.concurrency * 2)
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(spec.timeout, connect=min(10.0, spec.timeout)),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        transport=ShardedTransport(max(1, spec.concurrency)),
         follow_redirects=False,
     )
     return OpenAICompatibleProvider(

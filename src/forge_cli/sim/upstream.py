@@ -37,6 +37,7 @@ import math
 import os
 import random
 import secrets
+import signal
 import socket
 import string
 import struct
@@ -174,11 +175,15 @@ class UpstreamStats:
     """Thread-safe counters of what the simulator saw.
 
     Every accessor returns a value or a copy taken under the lock, so a test or benchmark can read
-    them while handler threads are still writing. Only /v1/chat/completions requests are counted.
+    them while handler threads are still writing. Only /v1/chat/completions requests are counted,
+    and each is counted before its response is written, so a client that has its answer can read
+    its own request here. Records keep only the newest ``max_records`` (None: all), because a long
+    benchmark would otherwise hold every ticket text it ever sent.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_records: int | None = 100_000) -> None:
         self._lock = threading.Lock()
+        self._max_records = max_records
         self._in_flight = 0
         self._requests = 0
         self._by_status: dict[int, int] = {}
@@ -186,7 +191,7 @@ class UpstreamStats:
         self._tokens_in = 0
         self._tokens_out = 0
         self._max_concurrent = 0
-        self._records: list[RequestRecord] = []
+        self._records: deque[RequestRecord] = deque(maxlen=max_records)
 
     @property
     def requests(self) -> int:
@@ -251,7 +256,7 @@ class UpstreamStats:
             self._tokens_in = 0
             self._tokens_out = 0
             self._max_concurrent = self._in_flight
-            self._records = []
+            self._records = deque(maxlen=self._max_records)
 
     def _enter(self) -> None:
         with self._lock:
@@ -465,6 +470,13 @@ class FakeUpstream:
     Behaviour knobs mirror what makes real providers hard: latency that grows with the answer,
     jitter, a sliding-window RPM (and optional TPM) limit, random failures, an API key, and one-shot
     or rule-based faults. Everything random is drawn from RNGs seeded by ``seed``.
+
+    Order of decisions for a chat request: 401 (api_key) -> 400 (no model/messages) -> 429 from the
+    real RPM/TPM window -> scripted fault -> ``fault_when`` rules -> ``failure_rate`` -> answer.
+    Only admitted requests enter the window; TPM counts prompt tokens plus ``max_tokens`` as OpenAI
+    estimates it. x-ratelimit-* headers are sent only for the limits that are configured, so a
+    client never paces itself on made-up numbers. Error responses are immediate; latency applies to
+    200 answers (``latency + per_token_latency * completion tokens``, times ``1 ± jitter``).
     """
 
     def __init__(
@@ -485,6 +497,7 @@ class FakeUpstream:
         port: int = 0,
         host: str = LOOPBACK,
         models: Sequence[str] = DEFAULT_MODELS,
+        max_records: int | None = 100_000,
     ) -> None:
         if host not in (LOOPBACK, "localhost"):
             raise ValueError(f"FakeUpstream binds only to {LOOPBACK}, not {host!r}")
@@ -504,6 +517,8 @@ class FakeUpstream:
             raise ValueError("labels and priorities must not be empty")
         if not 0 <= port <= 65535:
             raise ValueError("port must be in 0..65535")
+        if max_records is not None and max_records < 0:
+            raise ValueError("max_records must be >= 0 or None")
 
         self.latency = latency
         self.per_token_latency = per_token_latency
@@ -521,7 +536,7 @@ class FakeUpstream:
         self._port = port
         self._fingerprint = "fp_" + hashlib.sha256(str(seed).encode()).hexdigest()[:10]
 
-        self.stats = UpstreamStats()
+        self.stats = UpstreamStats(max_records)
         self._lock = threading.Lock()
         self._faults: deque[Fault] = deque()
         self._rules: list[FaultRule] = []
@@ -1205,6 +1220,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run until Ctrl-C; exits 2 on a bad command line, like forge itself."""
     args = _parse_args(argv)
@@ -1234,6 +1253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    # a shell starts background jobs with SIGINT ignored, and supervisors stop with SIGTERM;
+    # both should end the run cleanly and print the stats
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     print(upstream.base_url, flush=True)
     try:
         while True:

@@ -842,6 +842,7 @@ _PRIORITY_CUES: dict[str, tuple[float, float]] = {
     "security incident": (3.0, 0.0),
     "breach": (3.0, 0.0),
     "smoke": (3.0, 0.0),
+    "fire": (3.0, 0.0),
     "caught fire": (3.0, 0.0),
     "swollen": (3.0, 0.0),
     "escalate": (1.5, 1.0),
@@ -1128,6 +1129,8 @@ _GREETING = re.compile(
 #: what ends a sentence: a line break, or terminal punctuation followed by a space
 _BOUNDARIES: tuple[str, ...] = ("\n", ". ", "? ", "! ")
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception)\b.*$", re.M)
+#: "e.g." and friends at the end of a would-be sentence: the sentence goes on
+_ABBREVIATION_END = re.compile(r"(?<![^\W\d_])(?i:e\.g|i\.e|etc|vs|approx|incl|no|mr|dr)\.\Z")
 _SUMMARY_SCAN = 600
 _SUMMARY_MAX = 120
 
@@ -1143,7 +1146,7 @@ def _summary(text: str) -> str:
     greeting = _GREETING.match(head)
     if greeting:
         head = head[greeting.end() :]
-    if head.lstrip().startswith("Traceback"):
+    if head.find("Traceback", 0, 40) != -1:
         exc = _EXCEPTION_LINE.search(text, 0, 8000)
         if exc:
             head = exc.group(0)
@@ -1151,11 +1154,22 @@ def _summary(text: str) -> str:
     pos = 0
     size = len(head)
     while pos < size:
-        end = size
-        for mark in _BOUNDARIES:  # str.find runs in C; each hit narrows the next search
-            k = head.find(mark, pos, end)
-            if k != -1:
-                end = k + 1
+        scan = pos
+        limit = min(size, pos + 2 * _SUMMARY_MAX)  # a longer sentence is cut anyway
+        while True:
+            end = limit
+            for mark in _BOUNDARIES:  # str.find runs in C; each hit narrows the next search
+                k = head.find(mark, scan, end)
+                if k != -1:
+                    end = k + 1
+            if (
+                end < limit
+                and head[end - 1] == "."
+                and _ABBREVIATION_END.search(head, max(pos, end - 8), end)
+            ):
+                scan = end
+                continue
+            break
         part = head[pos:end].strip()
         pos = end
         if not part:
@@ -1165,8 +1179,15 @@ def _summary(text: str) -> str:
         if part.count(" ") >= 2:
             first = part
             break
-    line = " ".join(first.split())
-    if len(line) > _SUMMARY_MAX:
+    # only the first ~120 visible chars survive: collapse no more text than can fill them, and
+    # skip the split/join entirely for the common sentence that has nothing to collapse
+    clipped = len(first) > 2 * _SUMMARY_MAX
+    if clipped:
+        first = first[: 2 * _SUMMARY_MAX]
+    line = " ".join(first.split()) if "  " in first or not first.isprintable() else first
+    if clipped and len(line) <= _SUMMARY_MAX:
+        line = line[: _SUMMARY_MAX - 1].rstrip(" ,;:-") + "…"
+    elif len(line) > _SUMMARY_MAX:
         cut = line.rfind(" ", 0, _SUMMARY_MAX)
         if cut < _SUMMARY_MAX // 2:
             cut = _SUMMARY_MAX - 1
@@ -1178,7 +1199,8 @@ def _summary(text: str) -> str:
 
 _LABEL_SPLIT = re.compile(r"[_\-\s]+")
 _NAME_STOPWORDS = frozenset({"issue", "issues", "other", "and", "or", "the", "of", "a"})
-_NAME_WORD_WEIGHT = 2.0
+#: a custom label's own word in the text outweighs any single built-in cue: the user chose that name
+_NAME_WORD_WEIGHT = 4.0
 
 
 @lru_cache(maxsize=64)
