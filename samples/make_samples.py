@@ -1,11 +1,10 @@
-# ruff: noqa: E501
 """Regenerate the sample ticket files: ``python samples/make_samples.py``.
 
 Why a script and not just the data files: the samples must stay reproducible and reviewable. Every
-ticket text below is hand-written (one per line, so lines are long on purpose — hence the E501
-exemption); the script only adds ids, customers, the planted duplicates and broken lines, and three
-very long tickets whose bulk is a pasted log. The only randomness is a ``random.Random`` with a fixed
-seed, so running it twice gives byte-identical files.
+ticket text below is hand-written (one per line, so lines are long on purpose); the script only
+adds ids, customers, the planted duplicates and broken lines, and three very long tickets whose
+bulk is a pasted log. The only randomness is a ``random.Random`` with a fixed seed, so running it
+twice gives byte-identical files.
 
 Ticket line format inside the blocks: ``<expected_priority> <channel> [!<given priority>] :: <text>``
 where ``\\n`` and ``\\t`` in the text stand for a newline and a tab. CSV block lines are

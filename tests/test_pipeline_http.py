@@ -222,6 +222,7 @@ def test_auth_error_stops_with_one_clear_line_and_no_key(tmp_path, monkeypatch):
         assert server.stats.requests <= 2  # stopped at once, not retried
     assert run.exit_code == 2
     assert "authentication failed" in run.stderr and KEY_ENV in run.stderr
+    assert "***" not in run.stderr  # not even the masked key the provider echoes
     everything = (
         run.stdout
         + run.stderr

@@ -24,7 +24,7 @@ from forge_cli.errors import UsageError
 from forge_cli.providers.base import Provider
 from forge_cli.providers.registry import ProviderSpec, build_provider
 from forge_cli.sinks import open_sink, output_paths
-from forge_cli.sources import open_source
+from forge_cli.sources import Source, open_source
 from forge_cli.tasks.tickets import TicketTask
 from forge_cli.ui import progress_view, summary_table
 
@@ -94,7 +94,14 @@ def _open_cache(settings: ClassifySettings) -> ResultCache:
         raise UsageError(f"cannot use cache dir {directory}: {exc.strerror or exc}") from None
 
 
-def _dry_run(settings, source, task, provider, cache, limits) -> int:  # type: ignore[no-untyped-def]
+def _dry_run(
+    settings: ClassifySettings,
+    source: Source,
+    task: TicketTask,
+    provider: Provider,
+    cache: ResultCache | None,
+    limits: PackLimits,
+) -> int:
     try:
         plan = plan_run(source, task=task, provider=provider, cache=cache, limits=limits)
     finally:
@@ -122,8 +129,14 @@ def _dry_run(settings, source, task, provider, cache, limits) -> int:  # type: i
     return EXIT_OK
 
 
-def _run(  # type: ignore[no-untyped-def]
-    settings: ClassifySettings, source, task, provider: Provider, cache, limits, err: Console
+def _run(
+    settings: ClassifySettings,
+    source: Source,
+    task: TicketTask,
+    provider: Provider,
+    cache: ResultCache | None,
+    limits: PackLimits,
+    err: Console,
 ) -> int:
     results_path, failures_path = output_paths(source.name, settings.out_dir, settings.format)
     stats = RunStats(total_hint=source.count_hint())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TextIO
 
 from rich.console import Console, Group
@@ -84,14 +84,16 @@ class LiveView:
         colour = {"closed": "green", "open": "red", "half_open": "yellow"}.get(
             stats.breaker_state, "white"
         )
-        health = Text.assemble(
+        calls = Text(
             f"{stats.provider}/{stats.model}  calls {stats.calls:,}  retries {stats.retries}  "
-            f"429s {stats.rate_limited}  timeouts {stats.timeouts}  5xx {stats.upstream_errors}  "
-            f"breaker ",
-            (stats.breaker_state, colour),
-            f"  tokens {stats.tokens_in + stats.tokens_out:,}  ${stats.cost:.4f}",
+            f"429s {stats.rate_limited}  timeouts {stats.timeouts}  5xx {stats.upstream_errors}"
         )
-        return Group(self.progress.get_renderable(), table, health)
+        health = Text.assemble(
+            "breaker ",
+            (stats.breaker_state, colour),
+            f"  tokens {stats.tokens_in + stats.tokens_out:,}  est. ${stats.cost:.4f}",
+        )
+        return Group(self.progress.get_renderable(), table, calls, health)
 
 
 @contextlib.asynccontextmanager
@@ -103,13 +105,13 @@ async def progress_view(
     if live and stream.isatty():
         console = Console(file=stream)
         view = LiveView(stats, console)
-        with Live(view.render(), console=console, refresh_per_second=4, transient=False) as live:
-            ticker = asyncio.create_task(_tick(lambda: live.update(view.render()), 0.25))
+        with Live(view.render(), console=console, refresh_per_second=4, transient=False) as screen:
+            ticker = asyncio.create_task(_tick(lambda: screen.update(view.render()), 0.25))
             try:
                 yield
             finally:
                 ticker.cancel()
-                live.update(view.render())
+                screen.update(view.render())
         return
     ticker = asyncio.create_task(
         _tick(lambda: print(status_line(stats), file=stream, flush=True), PLAIN_INTERVAL)
@@ -120,8 +122,7 @@ async def progress_view(
         ticker.cancel()
 
 
-async def _tick(action: object, interval: float) -> None:
-    assert callable(action)
+async def _tick(action: Callable[[], object], interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         action()

@@ -75,10 +75,10 @@ class Scheduler:
     def take(self) -> list[Item] | None:
         """The next pack, or None when nothing waits."""
         if self._retry:
-            pack = self._retry.popleft()
-            for item in pack:
+            ready = self._retry.popleft()
+            for item in ready:
                 self._count(item, -1)
-            return pack
+            return ready
         if not self.pending:
             return None
         pack: list[Item] = []

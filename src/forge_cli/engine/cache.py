@@ -77,7 +77,7 @@ class ResultCache:
             self.misses += 1
             return None
         self.hits += 1
-        return value  # type: ignore[no-any-return]
+        return value
 
     def set_many(self, entries: Iterable[tuple[str, dict[str, Any]]]) -> None:
         with self._cache.transact(retry=True):

@@ -113,8 +113,9 @@ class OpenAICompatibleProvider:
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         kw: dict[str, Any] = {"provider": self.name, "status": status}
         if status in (401, 403):
+            # the provider's text may echo a masked piece of the key ("sk-ab***yz"): show its code only
             hint = f": set {self._key_env} to a valid key" if self._key_env else ""
-            return AuthError(f"authentication failed{hint} ({message})", **kw)
+            return AuthError(f"authentication failed{hint} ({code or 'no detail'})", **kw)
         if status == 429 and code == "insufficient_quota":
             return AuthError(f"quota exhausted ({message})", **kw)
         if status == 429:

@@ -980,8 +980,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, {"object": "list", "data": data}, {"x-request-id": _request_id()})
 
     def do_PUT(self) -> None:
-        self._read_body()
-        self._invalid_url()
+        if self._read_body() is not None:
+            self._invalid_url()
 
     do_DELETE = do_PUT
     do_PATCH = do_PUT

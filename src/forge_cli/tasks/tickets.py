@@ -58,7 +58,7 @@ class TicketTask:
 
     name = "tickets"
     prompt_version = PROMPT_VERSION
-    answer_columns = ("category", "priority", "summary")
+    answer_columns: tuple[str, ...] = ("category", "priority", "summary")
 
     def __init__(
         self,
