@@ -203,3 +203,32 @@ def test_killed_run_resumes_without_paying_twice(tmp_path):
     assert paid_second <= 60 - paid_first + 4
     rows = read_jsonl(tmp_path / "t.results.jsonl")
     assert sorted(r["id"] for r in rows) == sorted(f"T{n}" for n in range(1, 61))
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_finished_answers(tmp_path):
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(80))
+    env = {**os.environ, KEY_ENV: API_KEY, "FORGE_CACHE_DIR": str(tmp_path / "cache")}
+    with FakeUpstream(api_key=API_KEY, latency=0.2) as server:
+        args = [
+            sys.executable,
+            "-m",
+            "forge_cli",
+            "classify",
+            str(src),
+            *remote_args(server, "--pack", "2", "--concurrency", "2"),
+        ]
+        proc = subprocess.Popen(
+            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 30
+        while server.stats.items_answered < 10 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 130, stderr
+        assert "interrupted" in stderr and "Traceback" not in stderr
+        rows = read_jsonl(tmp_path / "t.results.jsonl")  # whole lines only
+        assert 0 < len(rows) < 80
+        rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+    assert rerun.returncode == 0, rerun.stderr
+    assert orjson.loads(rerun.stdout.splitlines()[-1])["cached"] >= len(rows)

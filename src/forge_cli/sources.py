@@ -257,9 +257,10 @@ class Source:
         try:
             if not stat.S_ISREG(os.stat(self._path).st_mode):
                 return None
-            return count_lines(self._path)
+            lines = count_lines(self._path)
         except OSError:
             return None
+        return max(0, lines - 1) if self.format == "csv" else lines  # a CSV's header is no record
 
     def close(self) -> None:
         self._stream.close()

@@ -65,7 +65,9 @@ class LiveView:
         self.progress.update(
             self.task_id,
             completed=stats.finished_records,
-            total=max(stats.total_hint or 0, stats.read) or None,
+            total=stats.read
+            if stats.finished
+            else (max(stats.total_hint or 0, stats.read) or None),
             rate=f"{stats.rate:,.0f}",
             eta=fmt_duration(stats.eta()),
         )
@@ -137,7 +139,7 @@ def summary_table(stats: RunStats, results: str, failures: str) -> Table:
     table.add_row("provider", f"{s['provider']} / {s['model']}")
     table.add_row(
         "records",
-        f"{s['records']:,}: {s['done']:,} done ({s['cached']:,} from cache), {s['failed']:,} failed"
+        f"{s['records']:,}: {s['done']:,} done ({s['cached']:,} from cache or dedup), {s['failed']:,} failed"
         + (f" ({s['input_failed']:,} unusable input)" if s["input_failed"] else ""),
     )
     table.add_row(
