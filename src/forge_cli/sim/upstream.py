@@ -1118,8 +1118,10 @@ class _Handler(BaseHTTPRequestHandler):
         delay = up._delay_for(completion_tokens + reasoning_tokens)
         if fault is not None and fault.kind == "timeout":
             delay += fault.delay
-        if delay > 0:
-            time.sleep(delay)
+        # latency counts from arrival, as a client sees it: the simulator's own work is part of it
+        remaining = delay - (time.monotonic() - started)
+        if remaining > 0:
+            time.sleep(remaining)
 
         message: dict[str, Any] = {
             "role": "assistant",
