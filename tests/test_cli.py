@@ -232,3 +232,36 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_answers(tmp_path):
         rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
     assert rerun.returncode == 0, rerun.stderr
     assert orjson.loads(rerun.stdout.splitlines()[-1])["cached"] >= len(rows)
+
+
+def test_fields_and_forced_input_format(tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_bytes(
+        b'{"ticket_id": "A-1", "body": "My invoice shows a double charge", "team": "fin"}\n'
+        b'{"ticket_id": "A-2", "body": "GPU fan grinding, server overheats"}\n'
+    )
+    assert forge("classify", str(path)).exit_code == 2  # .txt: format cannot be told
+    run = forge(
+        "classify",
+        str(path),
+        "--input-format",
+        "jsonl",
+        "--id-field",
+        "ticket_id",
+        "--text-field",
+        "body",
+        "--no-progress",
+    )
+    assert run.exit_code == 0, run.stderr
+    rows = read_jsonl(tmp_path / "export.results.jsonl")
+    assert sorted(r["id"] for r in rows) == ["A-1", "A-2"]
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["A-1"]["category"] == "billing" and by_id["A-1"]["team"] == "fin"
+    assert by_id["A-2"]["category"] == "hardware_issue"
+    missing = forge(
+        "classify", str(path), "--input-format", "jsonl", "--text-field", "nope", "--no-progress"
+    )
+    assert missing.exit_code == 1
+    fails = read_jsonl(tmp_path / "export.failures.jsonl")
+    assert [f["error"] for f in fails] == ["MissingText", "MissingText"]
+    assert "nope" in fails[0]["message"] and "export.txt:1" in fails[0]["message"]
