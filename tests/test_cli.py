@@ -173,23 +173,33 @@ def test_help_and_version():
     assert forge_proc("--version").stdout.startswith("forge ")
 
 
+def start_forge_until(
+    server: FakeUpstream, src: Path, tmp_path: Path, answered: int
+) -> tuple[subprocess.Popen, list[str], dict[str, str]]:
+    """Start ``forge classify`` in its own process; return once the upstream answered enough items."""
+    env = {**os.environ, KEY_ENV: API_KEY, "FORGE_CACHE_DIR": str(tmp_path / "cache")}
+    args = [
+        sys.executable,
+        "-m",
+        "forge_cli",
+        "classify",
+        str(src),
+        *remote_args(server, "--pack", "2", "--concurrency", "2"),
+    ]
+    proc = subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while server.stats.items_answered < answered and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return proc, args, env
+
+
 def test_killed_run_resumes_without_paying_twice(tmp_path):
     texts = distinct_texts(60)
     src = write_tickets(tmp_path / "t.jsonl", texts)
-    env = {**os.environ, KEY_ENV: API_KEY, "FORGE_CACHE_DIR": str(tmp_path / "cache")}
     with FakeUpstream(api_key=API_KEY, latency=0.15) as server:
-        args = [
-            sys.executable,
-            "-m",
-            "forge_cli",
-            "classify",
-            str(src),
-            *remote_args(server, "--pack", "2", "--concurrency", "2"),
-        ]
-        proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while server.stats.items_answered < 20 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        proc, args, env = start_forge_until(server, src, tmp_path, answered=20)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         paid_first = server.stats.items_answered
@@ -207,22 +217,8 @@ def test_killed_run_resumes_without_paying_twice(tmp_path):
 
 def test_ctrl_c_stops_cleanly_and_keeps_finished_answers(tmp_path):
     src = write_tickets(tmp_path / "t.jsonl", distinct_texts(80))
-    env = {**os.environ, KEY_ENV: API_KEY, "FORGE_CACHE_DIR": str(tmp_path / "cache")}
     with FakeUpstream(api_key=API_KEY, latency=0.2) as server:
-        args = [
-            sys.executable,
-            "-m",
-            "forge_cli",
-            "classify",
-            str(src),
-            *remote_args(server, "--pack", "2", "--concurrency", "2"),
-        ]
-        proc = subprocess.Popen(
-            args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        deadline = time.monotonic() + 30
-        while server.stats.items_answered < 10 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        proc, args, env = start_forge_until(server, src, tmp_path, answered=10)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=30)
         assert proc.returncode == 130, stderr

@@ -18,7 +18,7 @@ from forge_cli.engine.batcher import PackLimits
 from forge_cli.engine.cache import ResultCache, default_cache_dir
 from forge_cli.engine.caller import Caller, default_retry_policy
 from forge_cli.engine.plan import plan_run
-from forge_cli.engine.runner import EngineConfig, Runner
+from forge_cli.engine.runner import FAILURE_FIELDS, EngineConfig, Runner, result_columns
 from forge_cli.engine.stats import RunStats
 from forge_cli.errors import UsageError
 from forge_cli.providers.base import Provider
@@ -29,26 +29,10 @@ from forge_cli.tasks.tickets import TicketTask
 from forge_cli.ui import progress_view, summary_table
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-FAILURE_COLUMNS = ("id", "line", "error", "message", "attempts", "raw")
 OFFLINE_NOTICE = (
     "forge: no provider configured: using the built-in offline classifier, a keyword baseline "
     "(see README for its accuracy). Choose a model with --provider."
 )
-
-
-def result_columns(task: TicketTask) -> tuple[str, ...]:
-    return (
-        "id",
-        "line",
-        *task.answer_columns,
-        "complexity",
-        "provider",
-        "model",
-        "cache_hit",
-        "tokens_in",
-        "tokens_out",
-        "latency_ms",
-    )
 
 
 def run_classify(settings: ClassifySettings, err: Console | None = None) -> int:
@@ -149,7 +133,7 @@ def _run(
     )
     with (
         open_sink(results_path, settings.format, result_columns(task)) as results,
-        open_sink(failures_path, settings.format, FAILURE_COLUMNS) as failures,
+        open_sink(failures_path, settings.format, FAILURE_FIELDS) as failures,
     ):
         runner = Runner(
             task=task,

@@ -30,23 +30,24 @@ from forge_cli.sinks import Sink
 from forge_cli.tasks.base import Task
 
 READ_CHUNK = 512
-RESULT_FIELDS = frozenset(
-    {
-        "id",
-        "line",
-        "complexity",
-        "provider",
-        "model",
-        "cache_hit",
-        "tokens_in",
-        "tokens_out",
-        "latency_ms",
-        "error",
-        "message",
-        "attempts",
-        "raw",
-    }
+#: what the engine adds to every result, after the task's answer fields
+ENGINE_FIELDS = (
+    "complexity",
+    "provider",
+    "model",
+    "cache_hit",
+    "tokens_in",
+    "tokens_out",
+    "latency_ms",
 )
+FAILURE_FIELDS = ("id", "line", "error", "message", "attempts", "raw")
+#: input fields with these names are passed through as ``input_<name>``
+RESERVED_FIELDS = frozenset(("id", "line", *ENGINE_FIELDS, *FAILURE_FIELDS))
+
+
+def result_columns(task: Task) -> tuple[str, ...]:
+    """The columns of a results file, in order (for CSV output)."""
+    return ("id", "line", *task.answer_columns, *ENGINE_FIELDS)
 
 
 @dataclass(slots=True)
@@ -354,4 +355,4 @@ def _take(records: Iterator[Item | Failure], n: int) -> list[Item | Failure]:
 def _merge_extra(row: dict[str, Any], extra: dict[str, Any]) -> None:
     """Pass input fields through; one that clashes with ours keeps its value as ``input_<name>``."""
     for name, value in extra.items():
-        row[f"input_{name}" if name in row or name in RESULT_FIELDS else name] = value
+        row[f"input_{name}" if name in row or name in RESERVED_FIELDS else name] = value
