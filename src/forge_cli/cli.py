@@ -6,6 +6,8 @@ stopped the run), 130 interrupted.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,8 +15,30 @@ import typer
 from rich.console import Console
 
 from forge_cli import __version__
-from forge_cli.config import ClassifySettings, load_config_file, validate
+from forge_cli.config import load_config_file
 from forge_cli.errors import ForgeError
+from forge_cli.options import (
+    ApiKeyEnvOpt,
+    BackoffOpt,
+    BaseUrlOpt,
+    BreakerCooldownOpt,
+    BreakerThresholdOpt,
+    CacheDirOpt,
+    CacheTtlOpt,
+    ConcurrencyOpt,
+    FormatOpt,
+    JsonSummaryOpt,
+    ModelOpt,
+    NoCacheOpt,
+    NoProgressOpt,
+    OutDirOpt,
+    PriceInOpt,
+    PriceOutOpt,
+    ProviderOpt,
+    RetriesOpt,
+    TimeoutOpt,
+    opt,
+)
 
 app = typer.Typer(
     name="forge",
@@ -26,6 +50,8 @@ app = typer.Typer(
 )
 cache_app = typer.Typer(help="Inspect or empty the dedup cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
+hook_app = typer.Typer(help="Manage forge's prepare-commit-msg git hook.", no_args_is_help=True)
+app.add_typer(hook_app, name="hook")
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -61,103 +87,73 @@ def root(
         raise _fail(exc) from None
 
 
-def _opt(flag: str, help: str, **kw: Any) -> Any:
-    env = "FORGE_" + flag.lstrip("-").replace("-", "_").upper()
-    return typer.Option(flag, envvar=env, help=f"{help} [env: {env}]", show_envvar=False, **kw)
-
-
 @app.command()
 def classify(
     input: Annotated[str, typer.Argument(help="Tickets file (.jsonl or .csv), or - for stdin.")],
-    provider: Annotated[
-        str | None,
-        _opt("--provider", "offline, openai, groq, together, openrouter, mistral, ollama, vllm."),
-    ] = None,
-    base_url: Annotated[
-        str | None,
-        _opt("--base-url", "Any OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1."),
-    ] = None,
-    model: Annotated[
-        str | None, _opt("--model", "Model name (default: the provider's preset).")
-    ] = None,
-    api_key_env: Annotated[
-        str | None, _opt("--api-key-env", "Environment variable holding the API key.")
-    ] = None,
-    concurrency: Annotated[int, _opt("--concurrency", "Requests in flight at once.")] = 8,
+    provider: ProviderOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    concurrency: ConcurrencyOpt = 8,
     pack: Annotated[
         int | None,
-        _opt(
+        opt(
             "--pack",
             "Tickets per request (default adapts: complex 5, medium 10, simple 20; 1 disables packing).",
         ),
     ] = None,
-    timeout: Annotated[float, _opt("--timeout", "Seconds per request.")] = 60.0,
-    retries: Annotated[int, _opt("--retries", "Retries per request after the first attempt.")] = 2,
-    backoff: Annotated[
-        float, _opt("--backoff", "First retry delay in seconds; doubles per attempt, +-20% jitter.")
-    ] = 0.5,
-    breaker_threshold: Annotated[
-        int, _opt("--breaker-threshold", "Consecutive failed calls that open the circuit breaker.")
-    ] = 5,
-    breaker_cooldown: Annotated[
-        float, _opt("--breaker-cooldown", "Seconds an open breaker holds work before a probe call.")
-    ] = 10.0,
+    timeout: TimeoutOpt = 60.0,
+    retries: RetriesOpt = 2,
+    backoff: BackoffOpt = 0.5,
+    breaker_threshold: BreakerThresholdOpt = 5,
+    breaker_cooldown: BreakerCooldownOpt = 10.0,
     labels: Annotated[
         str | None,
-        _opt(
+        opt(
             "--labels",
             "Comma-separated categories (default: hardware_issue,software_issue,model_quality,billing,other).",
         ),
     ] = None,
-    out_dir: Annotated[
-        Path | None,
-        _opt("--out-dir", "Where results and failures go (default: next to the input)."),
-    ] = None,
-    format: Annotated[str, _opt("--format", "Output format: jsonl or csv.")] = "jsonl",
+    out_dir: OutDirOpt = None,
+    format: FormatOpt = "jsonl",
     input_format: Annotated[
         str | None,
-        _opt("--input-format", "Input format when the extension does not tell: jsonl or csv."),
+        opt("--input-format", "Input format when the extension does not tell: jsonl or csv."),
     ] = None,
     text_field: Annotated[
         str | None,
-        _opt(
+        opt(
             "--text-field",
             "Field holding the text (default: text, ticket, body, description or message).",
         ),
     ] = None,
     id_field: Annotated[
-        str | None, _opt("--id-field", "Field holding the id (default: id, else the line number).")
+        str | None, opt("--id-field", "Field holding the id (default: id, else the line number).")
     ] = None,
-    cache_dir: Annotated[
-        Path | None, _opt("--cache-dir", "Dedup cache folder (default: the user cache dir).")
-    ] = None,
-    cache_ttl: Annotated[
-        float, _opt("--cache-ttl", "Seconds a cached answer stays valid (0 = forever).")
-    ] = 24 * 3600,
-    no_cache: Annotated[bool, _opt("--no-cache", "Neither read nor write the cache.")] = False,
-    no_progress: Annotated[
-        bool,
-        _opt("--no-progress", "No live view: a plain progress line on stderr every few seconds."),
-    ] = False,
-    json_summary: Annotated[
-        bool, _opt("--json-summary", "Print the summary as one JSON line on stdout.")
-    ] = False,
+    cache_dir: CacheDirOpt = None,
+    cache_ttl: CacheTtlOpt = 24 * 3600,
+    no_cache: NoCacheOpt = False,
+    no_progress: NoProgressOpt = False,
+    json_summary: JsonSummaryOpt = False,
     dry_run: Annotated[
         bool,
-        _opt(
+        opt(
             "--dry-run",
             "Count records, unique texts, cache hits, calls, tokens and cost; call nothing.",
         ),
     ] = False,
     max_record_bytes: Annotated[
-        int, _opt("--max-record-bytes", "Longer input records are rejected to the failures file.")
+        int, opt("--max-record-bytes", "Longer input records are rejected to the failures file.")
     ] = 1_000_000,
-    price_in: Annotated[
-        float | None, _opt("--price-in", "USD per 1M input tokens (overrides the preset).")
-    ] = None,
-    price_out: Annotated[
-        float | None, _opt("--price-out", "USD per 1M output tokens (overrides the preset).")
-    ] = None,
+    redact: Annotated[
+        str,
+        opt(
+            "--redact",
+            "Mask before sending: none, secrets (keys, tokens, passwords) or pii (secrets plus e-mails, phones, card numbers).",
+        ),
+    ] = "none",
+    price_in: PriceInOpt = None,
+    price_out: PriceOutOpt = None,
 ) -> None:
     """Classify support tickets into categories, with a priority and a one-line summary.
 
@@ -166,10 +162,164 @@ def classify(
     """
     from forge_cli.classify import run_classify
 
+    _run_command(run_classify, "ClassifySettings", dict(locals()))
+
+
+@app.command("commit-msg")
+def commit_msg(
+    diff: Annotated[
+        str | None,
+        typer.Option(
+            "--diff", help="Read the diff from FILE, or - for stdin (default: the staged changes)."
+        ),
+    ] = None,
+    range_: Annotated[
+        str | None,
+        typer.Option(
+            "--range",
+            help="Report every commit of A..B through the batch pipeline into commits.results.jsonl.",
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print a JSON report {title, type, scope, breaking, summary, changes}."
+        ),
+    ] = False,
+    show_prompt: Annotated[
+        bool,
+        typer.Option(
+            "--show-prompt", help="Print the prompt (redacted) instead of calling a provider."
+        ),
+    ] = False,
+    show_redactions: Annotated[
+        bool,
+        typer.Option(
+            "--show-redactions", help="List what was redacted (type and place, never the value)."
+        ),
+    ] = False,
+    max_tokens: Annotated[
+        int, opt("--max-tokens", "Token budget for the diffs in one request.")
+    ] = 6000,
+    provider: ProviderOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    concurrency: ConcurrencyOpt = 8,
+    timeout: TimeoutOpt = 60.0,
+    retries: RetriesOpt = 2,
+    backoff: BackoffOpt = 0.5,
+    breaker_threshold: BreakerThresholdOpt = 5,
+    breaker_cooldown: BreakerCooldownOpt = 10.0,
+    out_dir: OutDirOpt = None,
+    format: FormatOpt = "jsonl",
+    cache_dir: CacheDirOpt = None,
+    cache_ttl: CacheTtlOpt = 24 * 3600,
+    no_cache: NoCacheOpt = False,
+    no_progress: NoProgressOpt = False,
+    json_summary: JsonSummaryOpt = False,
+    price_in: PriceInOpt = None,
+    price_out: PriceOutOpt = None,
+) -> None:
+    """Write a Conventional Commits message for the staged changes (or a diff, or a range).
+
+    Secrets are redacted before anything is sent. Exit codes: 0 done, 1 some commits of a range
+    failed, 2 usage error (not a git repository, nothing staged, ...).
+    """
+    from forge_cli.commitmsg import run_commit_msg
+
     values = dict(locals())
+    values["range"] = values.pop("range_")
+    _run_command(run_commit_msg, "CommitSettings", values)
+
+
+@app.command("redact")
+def redact_command(
+    file: Annotated[str, typer.Argument(help="A file, or - for stdin.")] = "-",
+    pii: Annotated[
+        bool, typer.Option("--pii", help="Also mask e-mails, phone numbers and card numbers.")
+    ] = False,
+    show_redactions: Annotated[
+        bool,
+        typer.Option(
+            "--show-redactions", help="List what was redacted on stderr (never the value)."
+        ),
+    ] = False,
+) -> None:
+    """Print a text with its secrets redacted: exactly what forge would send."""
+    from forge_cli.commitmsg import read_diff_file
+    from forge_cli.redact import describe, redact
+
     try:
-        settings = validate(ClassifySettings, values)
-        code = run_classify(settings, _err)
+        result = redact(read_diff_file(file), pii=pii)
+    except ForgeError as exc:
+        raise _fail(exc) from None
+    sys.stdout.write(result.text)
+    if show_redactions:
+        for line in describe(result.findings) or ["no secrets found"]:
+            _err.print(f"forge: redacted {line}", markup=False)
+
+
+@hook_app.command("install")
+def hook_install(
+    chain: Annotated[
+        bool, typer.Option("--chain", help="Keep an existing hook and run it before forge's.")
+    ] = False,
+    budget: Annotated[
+        float | None,
+        typer.Option("--budget", help="Seconds the hook may wait for a model (default 10)."),
+    ] = None,
+) -> None:
+    """Install the prepare-commit-msg hook in this repository (honours core.hooksPath)."""
+    from forge_cli import hooks
+
+    _hook_call(lambda: hooks.install(Path.cwd(), chain=chain, budget=budget), "installed")
+
+
+@hook_app.command("uninstall")
+def hook_uninstall() -> None:
+    """Remove forge's hook (only forge's; a chained original is put back)."""
+    from forge_cli import hooks
+
+    _hook_call(lambda: hooks.uninstall(Path.cwd()), "uninstalled")
+
+
+@hook_app.command("status")
+def hook_status() -> None:
+    """Show whether forge's hook is installed, and where."""
+    from forge_cli import hooks
+
+    _hook_call(lambda: hooks.status(Path.cwd()), "status")
+
+
+def _hook_call(action: Callable[[], Any], verb: str) -> None:
+    from forge_cli.hooks import HookError
+
+    try:
+        state = action()
+    except (HookError, ForgeError) as exc:
+        raise _fail(exc) from None
+    where = f" at {state.path}"
+    if verb == "status":
+        if state.installed:
+            line = "forge hook installed" + where
+        elif state.foreign:
+            line = "a hook forge did not write is installed" + where
+        else:
+            line = "no forge hook" + where
+    else:
+        line = f"forge hook {verb}{where}"
+    if getattr(state, "chained", None):
+        line += f" (runs {state.chained} first)"
+    typer.echo(line)
+
+
+def _run_command(run: Callable[..., int], settings_name: str, values: dict[str, Any]) -> None:
+    from forge_cli import config
+
+    try:
+        settings = config.validate(getattr(config, settings_name), values)
+        code = run(settings, _err)
     except ForgeError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)
@@ -177,7 +327,7 @@ def classify(
 
 @cache_app.command("stats")
 def cache_stats(
-    cache_dir: Annotated[Path | None, _opt("--cache-dir", "Dedup cache folder.")] = None,
+    cache_dir: CacheDirOpt = None,
 ) -> None:
     """Show where the cache is, how many answers it holds and its size."""
     from forge_cli.engine.cache import ResultCache, default_cache_dir
@@ -192,7 +342,7 @@ def cache_stats(
 
 @cache_app.command("clear")
 def cache_clear(
-    cache_dir: Annotated[Path | None, _opt("--cache-dir", "Dedup cache folder.")] = None,
+    cache_dir: CacheDirOpt = None,
 ) -> None:
     """Remove every cached answer."""
     from forge_cli.engine.cache import ResultCache, default_cache_dir

@@ -22,39 +22,54 @@ CONFIG_NAME = "forge.toml"
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
 
-class ClassifySettings(BaseModel):
-    input: str
+class RunSettings(BaseModel):
+    """What every command that calls providers through the engine shares."""
+
     provider: str | None = None
     base_url: str | None = None
     model: str | None = None
     api_key_env: str | None = None
     concurrency: int = Field(8, ge=1, le=1024)
-    pack: int | None = Field(None, ge=1, le=200)
     timeout: float = Field(60.0, gt=0)
     retries: int = Field(2, ge=0, le=20)
     backoff: float = Field(0.5, ge=0)
     breaker_threshold: int = Field(5, ge=1)
     breaker_cooldown: float = Field(10.0, ge=0)
-    labels: tuple[str, ...] = DEFAULT_CATEGORIES
     out_dir: Path | None = None
     format: Literal["jsonl", "csv"] = "jsonl"
-    input_format: Literal["jsonl", "csv"] | None = None
-    text_field: str | None = None
-    id_field: str | None = None
     cache_dir: Path | None = None
     cache_ttl: float = Field(24 * 3600, ge=0)
     no_cache: bool = False
     no_progress: bool = False
     json_summary: bool = False
-    dry_run: bool = False
-    max_record_bytes: int = Field(1_000_000, ge=1_000)
     price_in: float | None = Field(None, ge=0)
     price_out: float | None = Field(None, ge=0)
+
+
+class ClassifySettings(RunSettings):
+    input: str
+    pack: int | None = Field(None, ge=1, le=200)
+    labels: tuple[str, ...] = DEFAULT_CATEGORIES
+    input_format: Literal["jsonl", "csv"] | None = None
+    text_field: str | None = None
+    id_field: str | None = None
+    dry_run: bool = False
+    max_record_bytes: int = Field(1_000_000, ge=1_000)
+    redact: Literal["none", "secrets", "pii"] = "none"
 
     @field_validator("labels", mode="before")
     @classmethod
     def _labels(cls, value: Any) -> Any:
         return parse_labels(value) if value is not None else DEFAULT_CATEGORIES
+
+
+class CommitSettings(RunSettings):
+    diff: str | None = None
+    range: str | None = None
+    json_output: bool = False
+    show_prompt: bool = False
+    show_redactions: bool = False
+    max_tokens: int = Field(6000, ge=500)
 
 
 def parse_labels(value: Any) -> tuple[str, ...]:

@@ -240,6 +240,26 @@ class CsvSink(Sink):
             return line.encode("utf-8", "replace")
 
 
+class MemorySink(Sink):
+    """Rows kept in a list: for a command that answers on stdout instead of writing files."""
+
+    def __init__(self) -> None:  # no file, on purpose: nothing to open or leave behind
+        self.path = Path("<memory>")
+        self.count = 0
+        self.rows: list[dict[str, Any]] = []
+        self._fd = None
+
+    def write(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        self.count += 1
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
 def output_paths(
     source_name: str, out_dir: Path | None, fmt: Literal["jsonl", "csv"]
 ) -> tuple[Path, Path]:
