@@ -261,3 +261,26 @@ def test_fields_and_forced_input_format(tmp_path):
     fails = read_jsonl(tmp_path / "export.failures.jsonl")
     assert [f["error"] for f in fails] == ["MissingText", "MissingText"]
     assert "nope" in fails[0]["message"] and "export.txt:1" in fails[0]["message"]
+
+
+def test_bare_redact_means_secrets():
+    from forge_cli.cli import bare_redact_means_secrets as norm
+
+    assert norm(["classify", "--redact", "t.jsonl"]) == [
+        "classify",
+        "--redact",
+        "secrets",
+        "t.jsonl",
+    ]
+    assert norm(["classify", "t.jsonl", "--redact"]) == [
+        "classify",
+        "t.jsonl",
+        "--redact",
+        "secrets",
+    ]
+    assert norm(["classify", "--redact", "pii", "t.jsonl"]) == [
+        "classify",
+        "--redact",
+        "pii",
+        "t.jsonl",
+    ]

@@ -149,7 +149,7 @@ def classify(
         str,
         opt(
             "--redact",
-            "Mask before sending: none, secrets (keys, tokens, passwords) or pii (secrets plus e-mails, phones, card numbers).",
+            "Mask before sending: secrets (keys, tokens, passwords; the value when --redact is given alone) or pii (secrets plus e-mails, phones, card numbers).",
         ),
     ] = "none",
     price_in: PriceInOpt = None,
@@ -353,5 +353,18 @@ def cache_clear(
     typer.echo(f"removed {removed:,} cached answers from {directory}")
 
 
+REDACT_MODES = ("none", "secrets", "pii")
+
+
+def bare_redact_means_secrets(argv: list[str]) -> list[str]:
+    """``--redact`` alone means ``--redact secrets``: Click has no reliable optional-value option."""
+    out: list[str] = []
+    for n, arg in enumerate(argv):
+        out.append(arg)
+        if arg == "--redact" and (n + 1 == len(argv) or argv[n + 1] not in REDACT_MODES):
+            out.append("secrets")
+    return out
+
+
 def main() -> None:
-    app()
+    app(args=bare_redact_means_secrets(sys.argv[1:]), prog_name="forge")

@@ -26,7 +26,8 @@ MERGE_PREFIX = "# merge commit: "
 ANSWER_TOKENS = 220
 
 SYSTEM_PROMPT = f"""You write git commit messages in the Conventional Commits style.
-For every diff in the JSON array you receive, describe the change as a senior engineer would.
+Each item of the JSON array you receive holds a diff in "text": describe each change as a senior
+engineer would.
 
 - type: one of {", ".join(COMMIT_TYPES)}
 - scope: the area changed, one short lowercase word (or null)
@@ -123,7 +124,7 @@ class CommitTask:
 
     def build_request(self, items: Sequence[PackItem]) -> PackRequest:
         budget = max(400, (self.max_tokens - self._system_tokens) // max(1, len(items)))
-        pack = [{"id": it.id, "diff": self.render(it.text, budget)} for it in items]
+        pack = [{"id": it.id, "text": self.render(it.text, budget)} for it in items]
         return PackRequest(
             messages=[
                 {"role": "system", "content": SYSTEM_PROMPT},
