@@ -292,3 +292,19 @@ def test_csv_output_format(tmp_path, upstream):
     assert len(text.strip().splitlines()) == 6
     assert (tmp_path / "out" / "t.failures.csv").exists()
     assert orjson.loads(run.stdout.splitlines()[-1])["done"] == 5
+
+
+def test_redact_keeps_secrets_and_pii_off_the_wire(tmp_path, upstream):
+    key = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    texts = [
+        f"Our CI fails since we rotated the token {key}, please help",
+        "Contact me at jane.doe@example.com or +1 415 555 0134 about invoice 77",
+    ]
+    src = write_tickets(tmp_path / "t.jsonl", texts)
+    run = forge("classify", str(src), *remote_args(upstream, "--redact", "pii"))
+    assert run.exit_code == 0, run.stderr
+    sent = " ".join(t for r in upstream.stats.records for t in r.texts)
+    assert key not in sent and "jane.doe@example.com" not in sent and "555 0134" not in sent
+    assert "[REDACTED:github_token]" in sent and "[REDACTED:email]" in sent
+    results, _ = outputs(src)
+    assert all(key not in orjson.dumps(r).decode() for r in results)

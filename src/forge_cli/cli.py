@@ -56,7 +56,7 @@ app.add_typer(hook_app, name="hook")
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _fail(exc: ForgeError) -> typer.Exit:
+def _fail(exc: Exception) -> typer.Exit:
     _err.print(f"forge: error: {exc}", markup=False, soft_wrap=True)
     return typer.Exit(2)
 

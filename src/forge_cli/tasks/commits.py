@@ -98,7 +98,9 @@ def report_from_answer(answer: CommitAnswer) -> dict[str, Any]:
         "scope": answer.scope,
         "breaking": answer.breaking,
         "summary": answer.summary,
-        "changes": [c for c in (" ".join(c.split()) for c in answer.changes) if c][:8],
+        "changes": [c for c in (" ".join(c.lstrip("-*• ").split()) for c in answer.changes) if c][
+            :8
+        ],
     }
 
 
