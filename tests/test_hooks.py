@@ -656,18 +656,12 @@ def commit_answers(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def install_stage_commit(repo: Path, **env: str) -> tuple[subprocess.CompletedProcess[str], float]:
-    hooks.install(repo)
-    stage_feature(repo)
-    started = time.monotonic()
-    run = git(repo, "commit", "-q", **env)
-    return run, time.monotonic() - started
-
-
 def test_provider_answers_and_the_same_diff_comes_from_the_cache(repo: Path) -> None:
     with FakeUpstream(api_key=os.environ[KEY_ENV], responder=commit_answers) as server:
         use_provider(repo, server.base_url)
-        run, _ = install_stage_commit(repo)
+        hooks.install(repo)
+        stage_feature(repo)
+        run = git(repo, "commit", "-q")
         assert forge_lines(run.stderr) == [] and server.stats.requests == 1
         first = last_message(repo)
         assert first.startswith("feat(parser): add a tolerant settings parser\n\n")

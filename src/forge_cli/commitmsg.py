@@ -151,7 +151,10 @@ def hook_message(diff_text: str, *, budget_s: float, cwd: Path) -> tuple[str, st
         report = generate_reports([diff_text], validate(CommitSettings, values))[0]
         return format_message(report), None
     except ForgeError as exc:
-        return offline_message(diff_text), f"{exc}; used the offline message"
+        reason = " ".join(str(exc).split())
+        if len(reason) > 160:
+            reason = reason[:159] + "…"
+        return offline_message(diff_text), f"{reason}; used the offline message"
 
 
 # ------------------------------------------------------------------------------- model, via engine
@@ -203,7 +206,10 @@ def generate_reports(texts: list[str], settings: CommitSettings) -> list[dict[st
         raise UsageError(str(runner.error))
     if failures.rows:
         row = failures.rows[0]
-        raise UsageError(f"{provider.name}: {row['error']}: {row['message']}")
+        message = str(row["message"])  # provider errors already name the provider
+        if not message.startswith(f"{provider.name}:"):
+            message = f"{provider.name}: {message}"
+        raise UsageError(f"{message} ({row['error']})")
     by_id = {row["id"]: row for row in results.rows}
     keys = ("title", "type", "scope", "breaking", "summary", "changes")
     return [{k: by_id[str(n)][k] for k in keys} for n in range(1, len(texts) + 1)]

@@ -153,6 +153,12 @@ _PLACEHOLDER = re.compile(
     r"|insert[_\- ]?(?:key|token|here)|[_\-\s]here$|^(?:ask|prompt)$",
     re.I | _A,
 )
+#: values made only of placeholder words and a few digits: test-token, testpassword, secret123
+_DUMMY_COMPOUND = re.compile(
+    r"(?:(?:test|dummy|fake|mock|secret|password|passwd|pass|pwd|token|key|api|example|sample"
+    r"|changeme|placeholder|foo|bar|baz|my|your|value|string|demo|default)[_\-.]?)+\d{0,3}",
+    re.I | _A,
+)
 _PATHLIKE = re.compile(r"^(?:~|\.{1,2})?/[\w.\-/]*$|^[A-Za-z]:\\", _A)
 #: attribute paths (self.password), calls (get_password()), subscripts (config["x"]), keywords
 _CODEISH = re.compile(
@@ -195,7 +201,7 @@ def _plausible(value: str) -> bool:
     if len(v) < 4:
         return False
     low = v.lower()
-    if low in _DUMMIES or len(set(low)) <= 2:
+    if low in _DUMMIES or len(set(low)) <= 2 or _DUMMY_COMPOUND.fullmatch(v):
         return False
     if _is_placeholder(v) or _PATHLIKE.match(v) or _is_prose(v):
         return False
@@ -523,7 +529,7 @@ _KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "auth")
 _QUOTED = re.compile(
     r"""(?<![\w.\-$])(?P<key>[A-Za-z_$@][\w.\-$]*)
         ["'`]?\]?[ \t]*
-        (?::[ \t]*[A-Za-z_][\w\[\]., |]{0,40}?[ \t]*(?==))?   # a type annotation before '='
+        (?::[ \t]+[A-Za-z_][\w\[\]., |]{0,40}?[ \t]*(?==))?  # a type annotation before '='
         (?P<sep>:=|=>|==|!=|=|:)[ \t]*
         (?:[A-Za-z@]{1,2}(?=["'`]))?                         # r"", b"", f"", @"" prefixes
         (?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\r\n])*)(?P=q)""",
@@ -586,6 +592,35 @@ def _keyword_lines(lower: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _indent(text: str, start: int, end: int) -> int | None:
+    """Indentation of a line (a diff marker in column 1 ignored); None for a blank line."""
+    if start < end and text[start] in "+-":
+        start += 1
+    i = start
+    while i < end and text[i] in " \t":
+        i += 1
+    return None if i == end or text[i] == "\r" else i - start
+
+
+def _yaml_block(text: str, ls: int, le: int) -> tuple[int, int] | None:
+    """The content of a YAML block scalar (``key: |`` then more-indented lines), as one span."""
+    key_indent = _indent(text, ls, le) or 0
+    first = last = -1
+    pos = le + 1
+    while pos < len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end == -1 else end
+        indent = _indent(text, pos, end)
+        if indent is not None:
+            if indent <= key_indent:
+                break
+            if first == -1:
+                first = pos + (1 if text[pos] in "+-" else 0) + indent
+            last = end - 1 if text[end - 1 : end] == "\r" else end
+        pos = end + 1
+    return (first, last) if first != -1 and last > first else None
+
+
 def _unquoted_value(sep: str, rest: str) -> tuple[int, int, bool] | None:
     """(offset, length, looks_like_code) of the value in the rest of a ``key<sep>`` line."""
     spaced = "=" in sep and sep != "="
@@ -640,6 +675,11 @@ def _assignments(text: str, lower: str, claims: _Claims) -> None:
         m2 = _UNQUOTED.match(text, ls, le)
         if m2 and (kind := _key_kind(m2.group("key"))):
             sep, rest = m2.group("sep"), m2.group("rest")
+            if ":" in sep and rest[:1] in ("|", ">"):
+                block = _yaml_block(text, ls, le)
+                if block and _plausible(text[block[0] : block[1]]):
+                    add(*block, kind)
+                continue
             found = _unquoted_value(sep, rest)
             if found:
                 off, n, code = found
@@ -659,11 +699,21 @@ def _assignments(text: str, lower: str, claims: _Claims) -> None:
             if kind and _plausible(m.group("v")) and not _CODEISH.match(m.group("v")):
                 add(*m.span("v"), kind)
         for m in _FORM.finditer(text, ls, le):
+            kind = _key_kind(m.group("key"))
+            if not kind or m.start() == ls:
+                continue  # the line-anchored form above judged this one
             vs, ve = m.span("v")
-            is_form = (m.start() > 0 and text[m.start() - 1] in "?&") or (
-                ve < le and text[ve] == "&"
-            )
-            if is_form and (kind := _key_kind(m.group("key"))) and _plausible(m.group("v")):
+            value = m.group("v")
+            before = text[m.start() - 1]
+            if before in "?&" or (ve < le and text[ve] == "&"):
+                ok = _plausible(value)  # a form body: a=1&client_secret=...
+            elif before in " \t,":
+                value = value.rstrip("),")
+                ve = vs + len(value)  # logfmt (api_key=... retries=3) or a keyword argument
+                ok = _plausible(value) and _literal_unquoted(value, m.group("key"), True, False)
+            else:
+                continue
+            if ok:
                 add(vs, ve, kind)
         if "<" in text[ls:le]:
             for pattern in (_XML, _XML_ADD):
@@ -709,7 +759,7 @@ _PHONE = re.compile(
       | 0\d{1,4}[ \-/]\d{3,4}[ \-]?\d{3,4}""",
     re.X | _A,
 )
-_NUMBER_BEFORE = _ALNUM | frozenset("_./:=#")
+_NUMBER_BEFORE = _ALNUM | frozenset("_./#")
 _EMAIL_LOCAL = _ALNUM | frozenset("._%+-")
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)*\.(?P<tld>[A-Za-z]{2,24})\b", _A)
 _NOT_TLDS = frozenset(
@@ -736,6 +786,8 @@ def _number_starts(text: str, s: int) -> bool:
     before = text[s - 1]
     if before in "+-":
         return s == 1 or text[s - 2] == "\n"
+    if before in " -." and s > 1 and text[s - 2].isdigit():
+        return False  # the tail of a longer group of numbers: "4411 0838 6249 5480"
     return before not in _NUMBER_BEFORE
 
 
@@ -767,7 +819,7 @@ def _phones(text: str, lower: str, claims: _Claims) -> None:
         if not _number_starts(text, s):
             continue
         if e < len(text) and (
-            text[e] in _ALNUM or (text[e] in ".-/:" and e + 1 < len(text) and text[e + 1].isdigit())
+            text[e] in _ALNUM or (text[e] in " .-/:" and e + 1 < len(text) and text[e + 1].isdigit())
         ):
             continue
         raw = m.group()
@@ -789,7 +841,7 @@ def _emails(text: str, lower: str, claims: _Claims) -> None:
         while s < i and text[s] in ".-+":
             s += 1
         m = _EMAIL_DOMAIN.match(text, i + 1)
-        if s < i and m and m.group("tld").lower() not in _NOT_TLDS:
+        if s < i and m and m.group("tld").lower() not in _NOT_TLDS and text[s - 3 : s] != "://":
             e = m.end()
             scp = e < len(text) and text[e] == ":" and not text[e + 1 : e + 2].isspace()
             if not scp:
