@@ -174,7 +174,9 @@ def test_range_reports_every_commit_through_the_pipeline(repo):
     (repo / "run.sh").write_text("#!/bin/sh\necho hi\n")
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "script")
+    script = git(repo, "rev-parse", "HEAD").strip()
     git(repo, "merge", "-q", "--no-ff", "feature", "-m", "Merge branch 'feature'")
+    git(repo, "revert", "--no-edit", script)
     run = forge(
         "commit-msg",
         "--range",
@@ -186,13 +188,14 @@ def test_range_reports_every_commit_through_the_pipeline(repo):
     )
     assert run.exit_code == 0, run.stderr
     rows = read_jsonl(repo / "reports" / "commits.results.jsonl")
-    assert len(rows) == 4 and read_jsonl(repo / "reports" / "commits.failures.jsonl") == []
+    assert len(rows) == 5 and read_jsonl(repo / "reports" / "commits.failures.jsonl") == []
     by_subject = {r["original_subject"]: r for r in rows}
     assert by_subject["docs"]["type"] == "docs"
     assert by_subject["Merge branch 'feature'"]["title"].startswith("chore")
+    assert by_subject['Revert "script"']["type"] == "revert"
     assert all(TITLE.match(r["title"]) for r in rows)
     summary = orjson.loads(run.stdout.splitlines()[-1])
-    assert summary["done"] == 4
+    assert summary["done"] == 5
 
 
 def test_redact_command(tmp_path):

@@ -197,7 +197,14 @@ def test_feature_in_other_languages(repo: Repo) -> None:
     repo.write("svc/cache.go", "package svc\n\ntype Cache struct{}\n\nfunc New() *Cache {\n}\n")
     repo.write("svc/lib.rs", "pub struct Pool;\n\npub fn open(path: &str) -> Pool {\n}\n")
     report = repo.report()
-    assert report["type"] == "feat" and subject(report) == "add Cache, Pool and 2 more"
+    assert report["type"] == "feat" and subject(report) == "add cache.go and lib.rs"
+    repo.commit()
+    repo.write(
+        "svc/cache.go",
+        "package svc\n\ntype Cache struct{}\n\nfunc New() *Cache {\n}\n"
+        "\nfunc (c *Cache) Get(key string) {\n}\n\nfunc (c *Cache) Put(k, v string) {\n}\n",
+    )
+    assert subject(repo.report()) == "add Get() and Put()"
 
 
 def test_fix(repo: Repo) -> None:
@@ -366,6 +373,40 @@ def test_many_files_cap_changes_and_wrap(repo: Repo) -> None:
     _, blank, *body = message.splitlines()
     assert blank == "" and all(line.startswith(("- ", "  ")) for line in body)
     assert all(len(line) <= 72 for line in body)
+
+
+def test_pathological_lines_stay_fast(repo: Repo) -> None:
+    """Long runs of punctuation once made a regex backtrack for minutes; keep them linear."""
+    import time
+
+    started = time.perf_counter()
+    repo.write(
+        "src/forge_cli/engine/stats.py",
+        STATS
+        + "# "
+        + "-" * 5000
+        + "x\n"
+        + "#" * 5000
+        + " BREAKING\n"
+        + "def f("
+        + "(" * 3000
+        + "\n",
+    )
+    repo.write("notes.py", ("x = [" + ", " * 2000 + "]\n") * 3)
+    check(repo.report())
+    title = make_title("feat", None, "add " + ", " * 60 + "x " * 40, False)
+    assert len(title) <= 72 and TITLE.match(title)
+    assert time.perf_counter() - started < 2
+
+
+def test_offline_message_through_commitmsg(repo: Repo) -> None:
+    """The hook's entry point (forge_cli.commitmsg) gives the same message as the rule."""
+    from forge_cli.commitmsg import offline_message
+
+    repo.write("src/forge_cli/engine/breaker.py", BREAKER)
+    text = repo.staged()
+    assert offline_message(text) == format_message(offline_report(parse_diff(text)))
+    assert offline_message(text).startswith("feat(engine): add CircuitBreaker and RateGate\n\n- ")
 
 
 def test_make_title() -> None:

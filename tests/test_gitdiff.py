@@ -413,7 +413,7 @@ def test_rendering_is_deterministic_and_within_budget_everywhere(repo: Repo) -> 
         first = render_for_model(diff, max_tokens=budget)
         again = render_for_model(parse_diff("".join(f.text for f in diff.files)), max_tokens=budget)
         assert first == again
-        assert first.tokens <= budget + 2 or budget < 150
+        assert first.tokens <= budget  # below ~80 tokens the file list alone may not fit
 
 
 def test_thousands_of_files_summarised_by_folder(tmp_path: Path) -> None:

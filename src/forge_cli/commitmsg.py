@@ -89,13 +89,20 @@ def commits_in_range(spec: str, cwd: Path) -> list[Commit]:
 
 
 def commit_diff(commit: Commit, cwd: Path) -> str:
-    """What the commit changed: for a merge, against its first parent, headed by its subject."""
+    """What the commit changed; merges (against their first parent) and reverts carry their subject.
+
+    Only those two keep the subject: it says what the diff cannot (which branch, what was undone),
+    while for other commits the message is to be made from the diff alone.
+    """
+    from forge_cli.tasks.commits import MERGE_PREFIX
+
     if len(commit.parents) > 1:
         diff = git(["diff", *DIFF_ARGS, commit.parents[0], commit.sha], cwd)
-        from forge_cli.tasks.commits import MERGE_PREFIX
-
         return f"{MERGE_PREFIX}{commit.subject}\n{diff}"
-    return git(["show", "--format=", *DIFF_ARGS, commit.sha], cwd)
+    diff = git(["show", "--format=", *DIFF_ARGS, commit.sha], cwd)
+    if commit.subject.startswith('Revert "'):
+        return f"{MERGE_PREFIX}{commit.subject}\n{diff}"
+    return diff
 
 
 # ------------------------------------------------------------------------------------------ offline

@@ -7,6 +7,8 @@ cache, output files and progress. Returns the documented exit code.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -98,6 +100,11 @@ def run_to_files(
         )
 
         async def main() -> None:
+            # SIGTERM ends the run like Ctrl-C: sinks flushed, whole lines, a clear message
+            current = asyncio.current_task()
+            if current is not None:
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, current.cancel)
             try:
                 async with progress_view(stats, live=not settings.no_progress):
                     await runner.run(records)
@@ -106,7 +113,7 @@ def run_to_files(
 
         try:
             asyncio.run(main())
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError):
             err.print(
                 f"forge: interrupted after {stats.finished_records:,} records; run the same "
                 "command again to finish: answers already received are cached."

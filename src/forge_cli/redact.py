@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -102,6 +102,7 @@ _A = re.ASCII
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _WORDISH = _ALNUM | frozenset("_-")
 _MARKER = re.compile(r"\[REDACTED:[a-z_]+\]")
+_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
 
 
 class _Claims:
@@ -133,13 +134,21 @@ _Detector = Callable[[str, str, _Claims], None]
 
 # ------------------------------------------------------------------------ what is not a secret
 
+
+def _words(table: str) -> list[str]:
+    """Word tables are written as prose so they stay readable and diff well."""
+    return table.split()
+
+
 #: whole values that are placeholders, not credentials (compared lower-cased)
 _DUMMIES = frozenset(
-    """none null nil undefined true false yes no on off empty blank default required optional
-    string str int bool bytes secretstr any object secret secrets password passwd pass token key
-    apikey api_key test testing tests foo bar baz foobar qux changeme change_me change-me example
-    sample dummy fake mock placeholder redacted hidden masked todo tbd fixme unset notset n/a na
-    value your_password your_token your_secret mypassword mysecret mytoken secret_key""".split()
+    _words(
+        """none null nil undefined true false yes no on off empty blank default required optional
+        string str int bool bytes secretstr any object secret secrets password passwd pass token key
+        apikey api_key test testing tests foo bar baz foobar qux changeme change_me change-me example
+        sample dummy fake mock placeholder redacted hidden masked todo tbd fixme unset notset n/a na
+        value your_password your_token your_secret mypassword mysecret mytoken secret_key"""
+    )
 )
 #: substrings (of the lower-cased value) that mark a reference, a template or a mask
 _PLACEHOLDER_PARTS = (
@@ -148,7 +157,8 @@ _PLACEHOLDER_PARTS = (
     "vault:", "env[", "env(",
 )  # fmt: skip
 _PLACEHOLDER = re.compile(
-    r"^\$\w+$|%\(\w+\)s|^%\w+%$|^%[sdr]$|\{[\w.]*\}|<[\w .\-/|]*>|^!|change[_\- ]?me"
+    r"^\$\w+$|%\(\w+\)s|^%\w+%$|^%[sdrif](?:$|\\)|\{[^{}\s]*\}|^\{|<[\w .\-/|]*>|^!"
+    r"|change[_\- ]?me|^#[0-9a-f]{3,8}$|^arn:|\[[^\]]*\][+*?{]|\\[dwsb]"
     r"|\bmy[_\- ]?(?:api|secret|token|key|pass)|replace[_\- ]?(?:me|with|this)|\bfake|\bsample"
     r"|insert[_\- ]?(?:key|token|here)|[_\-\s]here$|^(?:ask|prompt)$",
     re.I | _A,
@@ -160,9 +170,10 @@ _DUMMY_COMPOUND = re.compile(
     re.I | _A,
 )
 _PATHLIKE = re.compile(r"^(?:~|\.{1,2})?/[\w.\-/]*$|^[A-Za-z]:\\", _A)
-#: attribute paths (self.password), calls (get_password()), subscripts (config["x"]), keywords
+#: attribute paths (self.password), calls (get_password(), frozenset(...), subscripts
+#: (config["x"]), keywords
 _CODEISH = re.compile(
-    r"[A-Za-z_$][\w$]*(?:(?:\.[A-Za-z_$][\w$]*)+$|[\w$.]*(?:\(.*\)|\[.*\])$)"
+    r"[A-Za-z_$][\w$]*(?:(?:\.[A-Za-z_$][\w$]*)+$|[\w$.]*[(\[].*$)"
     r"|(?:new|await|lambda|function|fn|func|async|yield|not)\b",
     _A,
 )
@@ -207,7 +218,38 @@ def _plausible(value: str) -> bool:
         return False
     if low.startswith(("http://", "https://", "[redacted")):
         return False
+    if _is_name(v):
+        return False  # a label or a variable named after the key
+
     return not (v.isdigit() and v in "01234567890123456789")
+
+
+_NAME = re.compile(r"[A-Za-z_$][\w$]*|[A-Za-z]+(?:-[A-Za-z]+)+", _A)
+_NAME_WORDS = ("password", "passwd", "passphrase", "secret", "token", "credential", "apikey")
+
+
+def _is_name(value: str) -> bool:
+    """A name built from key words ("FORCE_CHANGE_PASSWORD", "tokenValue", "no-password-required",
+    "PKCS7PrivateKeyTypes") is a label or a variable, not a value. Judged by whole words, so a
+    random token that happens to contain "Key" or "pw" still counts as a value."""
+    if not _NAME.fullmatch(value):
+        return False
+    words = [p.lower() for p in _PARTS.findall(value) if p.isalpha()]
+    if not any(w in ("key", "pass", "pwd") or any(n in w for n in _NAME_WORDS) for w in words):
+        return False
+    if not any(c.isdigit() for c in value):
+        return True
+    return all(len(w) >= 3 for w in words)  # names are words; random strings are fragments
+
+
+def _token_like(value: str) -> bool:
+    """Generated secrets (API keys, tokens) mix letters and digits, or are long and mixed-case;
+    "keyword", "bold" or "__root__" after a ``token``/``key`` name are not credentials."""
+    if " " in value:
+        return False  # "RFC 2518"
+    if _random_looking(value):
+        return True
+    return len(value) >= 20 and any(c.isupper() for c in value) and any(c.islower() for c in value)
 
 
 def _random_looking(value: str) -> bool:
@@ -226,24 +268,31 @@ _NOT_PASSWORD_PREV = frozenset(
 )
 #: trailing name parts that do not change what the value is (SECRET_KEY_BASE, DB_PASSWORD_PROD)
 _TAIL = frozenset(
-    """base value val b64 base64 hex str string raw plain plaintext clear cleartext confirm
-    confirmation repeat again literal override encoded prod production dev development staging
-    stage test testing local qa uat live sandbox old new current prev previous primary secondary
-    backup default""".split()
+    _words(
+        """base value val b64 base64 hex str string raw plain plaintext clear cleartext confirm
+        confirmation repeat again literal override encoded prod production dev development staging
+        stage test testing local qa uat live sandbox old new current prev previous primary secondary
+        backup default"""
+    )
 )
 #: "<word> key" names that hold a secret (api_key, SECRET_KEY); primary_key, sort_key do not
 _KEY_QUALIFIERS = frozenset(
-    """api access secret private auth authn encryption encrypt enc signing sign signature master
-    client app application consumer service account storage subscription webhook hmac jwt session
-    crypt crypto shared ssh deploy admin license licence secure cipher aes fernet bot integration
-    instance partner merchant developer dev write read root mgmt management server sdk rest live
-    prod production ingest ingestion push x""".split()
+    _words(
+        """api access secret private auth authn encryption encrypt enc signing sign signature master
+        client app application consumer service account storage subscription webhook hmac jwt session
+        crypt crypto shared ssh deploy admin license licence secure cipher aes fernet bot integration
+        instance partner merchant developer dev write read root mgmt management server sdk rest live
+        prod production ingest ingestion push x"""
+    )
 )
 #: "<word> token" names that are counts, cursors or model vocabulary, not credentials
 _NOT_SECRET_TOKEN = frozenset(
-    """next page continuation cursor max min num n input output total sync pagination prompt
-    completion eos bos pad unk sep cls mask start end stop special cancellation cancel lexer parse
-    split word sub last first count estimated used reasoning cached context""".split()
+    _words(
+        """next page continuation cursor max min num n input output total sync pagination prompt
+        completion eos bos pad unk sep cls mask start end stop special cancellation cancel lexer parse
+        split word sub last first count estimated used reasoning cached context request
+        idempotency retry"""
+    )
 )
 
 
@@ -253,8 +302,8 @@ def _key_kind(key: str) -> str | None:
     parts = [p.lower() for p in _PARTS.findall(key)]
     while len(parts) > 1 and (parts[-1].isdigit() or parts[-1] in _TAIL):
         parts.pop()
-    if not parts:
-        return None
+    if not parts or "public" in parts:
+        return None  # public_key, publicKeyToken: published on purpose
     last = parts[-1]
     prev = parts[-2] if len(parts) > 1 else ""
     if last in _PASSWORD_WORDS or last.endswith(("password", "passwd", "passphrase")):
@@ -294,13 +343,13 @@ class _Token:
         self.gates = gates
         self.group = group
         self.valid = valid
-        self.lowered = lowered  # gates are tested against the lower-cased text
+        self.lowered = lowered  # gates and pattern see the lower-cased text, the check the original
 
     def __call__(self, text: str, lower: str, claims: _Claims) -> None:
         hay = lower if self.lowered else text
         if not any(g in hay for g in self.gates):
             return
-        for m in self.pattern.finditer(text):
+        for m in self.pattern.finditer(hay):
             s = m.start()
             if s and text[s - 1] in _ALNUM:
                 continue
@@ -309,20 +358,38 @@ class _Token:
                 claims.add(vs, ve, self.kind)
 
 
+#: a whole run of base64url segments; split in Python, so "eyJeyJeyJ..." costs one pass, not n²
+_JWT_RUN = re.compile(r"eyJ[A-Za-z0-9_\-.]*", _A)
+
+
+def _jwts(text: str, lower: str, claims: _Claims) -> None:
+    """JSON Web Tokens: a header and a payload that both decode from ``{`` (``ey...``), a signature."""
+    if "eyJ" not in text:
+        return
+    for m in _JWT_RUN.finditer(text):
+        s = m.start()
+        if s and text[s - 1] in _WORDISH:
+            continue
+        parts = m.group().split(".")
+        if len(parts) < 3 or len(parts[0]) < 10 or len(parts[1]) < 10:
+            continue
+        if not parts[1].startswith("ey"):
+            continue
+        length = len(parts[0]) + len(parts[1]) + len(parts[2]) + 2
+        claims.add(s, s + length, "jwt")
+
+
 def _not_masked(value: str) -> bool:
     return not _masked(value)
 
 
 def _aws_secret_ok(value: str) -> bool:
-    return any(c.isupper() for c in value) and any(c.islower() for c in value) and not _masked(value)
+    return (
+        any(c.isupper() for c in value) and any(c.islower() for c in value) and not _masked(value)
+    )
 
 
 _TOKENS: tuple[_Token, ...] = (
-    _Token(
-        "jwt",
-        re.compile(r"eyJ[A-Za-z0-9_\-]{6,}\.ey[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]*", _A),
-        ("eyJ",),
-    ),
     _Token(
         "anthropic_key",
         re.compile(r"sk-ant-(?:[a-z]+\d\d-)?[A-Za-z0-9_\-]{20,}", _A),
@@ -331,10 +398,9 @@ _TOKENS: tuple[_Token, ...] = (
     ),
     _Token(
         "openai_key",
-        re.compile(r"sk-(?P<v>(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,})", _A),
+        re.compile(r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}", _A),
         ("sk-",),
-        group=0,
-        valid=lambda v: _random_looking(v[3:]),
+        valid=lambda v: _random_looking(v[3:]),  # "sk-" alone is weak: kebab-case words survive
     ),
     _Token(
         "github_token",
@@ -359,7 +425,9 @@ _TOKENS: tuple[_Token, ...] = (
     ),
     _Token(
         "slack_token",
-        re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>[A-Za-z0-9_/\-]{10,})"),
+        re.compile(
+            r"hooks\.slack\.com/(?:services|workflows|triggers)/(?P<v>[A-Za-z0-9_/\-]{10,})"
+        ),
         ("hooks.slack.com",),
         group="v",
         valid=_not_masked,
@@ -387,8 +455,8 @@ _TOKENS: tuple[_Token, ...] = (
         re.compile(
             r"""(?:aws[\w.\-]{0,30}?secret[\w.\-]{0,30}?|secret_?access_?key)["']?
                 (?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)["']?
-                (?P<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])""",
-            re.I | re.X | _A,
+                (?P<v>[a-z0-9/+]{40})(?![a-z0-9/+=])""",
+            re.X | _A,
         ),
         ("secret",),
         group="v",
@@ -410,6 +478,9 @@ _PEM_BODY = re.compile(
     re.X,
 )
 _PEM_MAX = 65536
+#: what never occurs between BEGIN and END of a key (code does: another BEGIN, brackets, "_", "#")
+_PEM_NOT_BODY = re.compile(r"-----BEGIN |[()\[\]{}_#;<>]")
+_PEM_BASE64 = re.compile(r"[A-Za-z0-9+/]{16}")
 
 
 def _private_keys(text: str, lower: str, claims: _Claims) -> None:
@@ -419,14 +490,18 @@ def _private_keys(text: str, lower: str, claims: _Claims) -> None:
     pos = 0
     while m := _PEM_BEGIN.search(text, pos):
         end_m = _PEM_END.search(text, m.end(), m.end() + _PEM_MAX)
-        nxt = _PEM_BEGIN.search(text, m.end(), end_m.start()) if end_m else None
-        if end_m and nxt is None:
+        if (
+            end_m
+            and _PEM_NOT_BODY.search(text, m.end(), end_m.start()) is None
+            and _PEM_BASE64.search(text, m.end(), end_m.start())  # not "BEGIN ... and END"
+        ):
             end = end_m.end()
-        else:
+        else:  # no END, or code between BEGIN and END: a truncated hunk or a header constant
             body = _PEM_BODY.match(text, m.end())
             end = body.end() if body else m.end()
-        claims.add(m.start(), end, "private_key")
-        pos = end
+        if end > m.end():
+            claims.add(m.start(), end, "private_key")
+        pos = max(end, m.end())
 
 
 # ------------------------------------------------------------------------------------ URLs
@@ -435,15 +510,19 @@ _SCHEME_CHARS = _ALNUM | frozenset("+.-")
 _URL_REST = re.compile(r"[^\s\"'<>`\\]*")
 _QUERY = re.compile(r"[?&;](?P<k>[A-Za-z0-9_.\-\[\]]+)=(?P<v>[^&#\s\"'<>]*)", _A)
 _DB_SCHEMES = frozenset(
-    """postgres postgresql pgsql mysql mariadb mongodb redis rediss amqp amqps mssql sqlserver
-    oracle clickhouse cockroachdb couchdb cassandra neo4j bolt memcached kafka rabbitmq db2 jdbc
-    timescaledb postgis""".split()
+    _words(
+        """postgres postgresql pgsql mysql mariadb mongodb redis rediss amqp amqps mssql sqlserver
+        oracle clickhouse cockroachdb couchdb cassandra neo4j bolt memcached kafka rabbitmq db2 jdbc
+        timescaledb postgis"""
+    )
 )
 #: query keys that hold a credential; "key" needs a random-looking value ("?key=sort" is not one)
 _URL_SECRET_PARAMS = frozenset(
-    """token access_token refresh_token id_token api_key apikey api-key secret client_secret
-    password pass pwd passwd auth auth_token sig signature x-amz-signature x-amz-security-token
-    x-amz-credential x-goog-signature x-goog-credential private_token session_token""".split()
+    _words(
+        """token access_token refresh_token id_token api_key apikey api-key secret client_secret
+        password pass pwd passwd auth auth_token sig signature x-amz-signature x-amz-security-token
+        x-amz-credential x-goog-signature x-goog-credential private_token session_token"""
+    )
 )
 
 
@@ -478,9 +557,10 @@ def _urls(text: str, lower: str, claims: _Claims) -> None:
 
 
 def _url_password_ok(pw: str) -> bool:
+    """Any password but an empty one, a template (``${DB_PASSWORD}``) or a mask (``****``)."""
     if not pw or pw.lower() in _DUMMIES or _is_placeholder(pw):
         return False
-    return len(set(pw.lower())) > 2 or len(pw) < 3
+    return len(pw) < 4 or len(set(pw.lower())) > 2
 
 
 def _query_value(text: str, q: re.Match[str], kind: str, claims: _Claims) -> None:
@@ -502,94 +582,77 @@ def _query_value(text: str, q: re.Match[str], kind: str, claims: _Claims) -> Non
 # ------------------------------------------------------------- ADO / ODBC connection strings
 
 _ADO = re.compile(
-    r"""(?:^|(?<=[;"'\s]))[ \t]*
-        (?P<k>password|pwd|accountkey|sharedaccesskey|sharedaccesssignature)[ \t]*=[ \t]*
+    r"""(?:password|pwd|accountkey|sharedaccesskey|sharedaccesssignature)[ \t]*=[ \t]*
         (?P<v>[^;"'\r\n]*[^;"'\s])(?=[ \t]*(?:;|["']|$))""",
-    re.I | re.M | re.X | _A,
+    re.M | re.X | _A,
 )
+_ADO_WORDS = ("password", "pwd", "accountkey", "sharedaccess")
 
 
 def _ado(text: str, lower: str, claims: _Claims) -> None:
     """``Password=...;`` in ADO.NET, ODBC, JDBC-property and Azure connection strings."""
-    if ";" not in text or not any(w in lower for w in ("pw", "pass", "key=", "ssig")):
+    if ";" not in text or not any(w in lower for w in _ADO_WORDS):
         return
-    for m in _ADO.finditer(text):
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        line_end = text.find("\n", m.end())
-        if ";" not in text[line_start : line_end if line_end != -1 else len(text)]:
+    for m in _ADO.finditer(lower):
+        s = m.start()
+        if s and lower[s - 1] not in ";\"' \t\n":
+            continue
+        line_start = lower.rfind("\n", 0, s) + 1
+        line_end = lower.find("\n", m.end())
+        if ";" not in lower[line_start : line_end if line_end != -1 else len(lower)]:
             continue  # a lone Password=x is an .env line, judged by the assignment rules
-        if _plausible(m.group("v")):
-            claims.add(*m.span("v"), "connection_string")
+        vs, ve = m.span("v")
+        if _plausible(text[vs:ve]):
+            claims.add(vs, ve, "connection_string")
 
 
 # --------------------------------------------------------------------- key = value assignments
 
-_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "auth")
+_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred")
+_KEY_CHARS = _WORDISH | frozenset(".$")
 
-_QUOTED = re.compile(
-    r"""(?<![\w.\-$])(?P<key>[A-Za-z_$@][\w.\-$]*)
-        ["'`]?\]?[ \t]*
+# What may follow a key name, each matched right where the name ends (anchored, so cheap).
+_AFTER_QUOTED = re.compile(
+    r"""["'`]?\]?[ \t]*
         (?::[ \t]+[A-Za-z_][\w\[\]., |]{0,40}?[ \t]*(?==))?  # a type annotation before '='
         (?P<sep>:=|=>|==|!=|=|:)[ \t]*
         (?:[A-Za-z@]{1,2}(?=["'`]))?                         # r"", b"", f"", @"" prefixes
         (?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\r\n])*)(?P=q)""",
     re.X | _A,
 )
-_UNQUOTED = re.compile(
-    r"""^[+\- ]?[ \t]*(?:-[ \t]+)?
+#: what may stand before a key that opens its line: diff marker, indentation, a YAML list dash,
+#: shell/Dockerfile words, an opening quote
+_LINE_HEAD = re.compile(
+    r"""[+\- ]?[ \t]*(?:-[ \t]+)?
         (?:(?:export|set|setx|ENV|ARG|declare(?:[ \t]+-[A-Za-z]+)?|readonly|local|typeset)[ \t]+)?
-        ["']?(?P<key>[A-Za-z_][\w.\-]*)["']?
-        (?P<sep>[ \t]*[=:][ \t]*)
-        (?P<rest>[^\r\n]*)""",
-    re.X | re.M | _A,
-)
-_FLAG = re.compile(
-    r"""(?<![\w\-])--(?P<key>[A-Za-z][\w\-]*)(?:=|[ \t]+)
-        (?:(?P<q>["'])(?P<qv>[^"'\r\n]*)(?P=q)|(?P<v>[^\s"'\-\\][^\s"'\\]*))""",
+        ["']?""",
     re.X | _A,
 )
-_HEADER = re.compile(
-    r"(?<![\w\-])(?P<key>[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+)[ \t]*:[ \t]*(?P<v>[^\s\"',;]+)", _A
+_AFTER_UNQUOTED = re.compile(r"[\"']?(?P<sep>[ \t]*[=:][ \t]*)(?P<rest>[^\r\n]*)", _A)
+_AFTER_FLAG = re.compile(
+    r"""(?:=|[ \t]+)(?:(?P<q>["'])(?P<qv>[^"'\r\n]*)(?P=q)|(?P<v>[^\s"'\-\\][^\s"'\\]*))""", _A
 )
-_FORM = re.compile(r"(?<![\w.\-])(?P<key>[A-Za-z_][\w.\-]*)=(?P<v>[^&\s\"'#<>;]+)", _A)
-_XML = re.compile(r"<(?P<key>[A-Za-z][\w.\-]*)>(?P<v>[^<\s][^<\r\n]*)</(?P=key)>", _A)
-_XML_ADD = re.compile(
-    r"""key=["'](?P<key>[^"']+)["'][ \t]+value=["'](?P<v>[^"'\r\n]*)["']""", re.I | _A
-)
+_AFTER_HEADER = re.compile(r"[ \t]*:[ \t]*(?P<v>[^\s\"',;]+)", _A)
+_AFTER_FORM = re.compile(r"=(?P<v>[^&\s\"'#<>;]+)", _A)
+_AFTER_XML = re.compile(r">(?P<v>[^<\s][^<\r\n]*)</(?P<close>[\w.\-]+)>", _A)
+_AFTER_XML_ADD = re.compile(r"""["'][ \t]+value=["'](?P<v>[^"'\r\n]*)["']""", re.I | _A)
+
+# Forms recognised by a fixed phrase; matched on the lower-cased text, so each starts with a
+# literal that re can search for quickly.
 _AUTH = re.compile(
     r"""authorization["']?[ \t]*[:=][ \t]*["']?
         (?:bearer|basic|token|bot|digest|apikey|api-key|sso-key)[ \t]+
-        (?P<v>[A-Za-z0-9\-._~+/=:]{6,})""",
-    re.I | re.X | _A,
+        (?P<v>[a-z0-9\-._~+/=:]{6,})""",
+    re.X | _A,
 )
-_BEARER = re.compile(r"\bbearer[ \t]+(?P<v>[A-Za-z0-9\-._~+/]{20,}=*)", re.I | _A)
+_BEARER = re.compile(r"bearer[ \t]+(?P<v>[a-z0-9\-._~+/]{20,}=*)", _A)
 _SQL = re.compile(
-    r"""\b(?:identified[ \t]+by(?:[ \t]+password)?|password)[ \t]+
+    r"""(?:identified[ \t]+by(?:[ \t]+password)?|password)[ \t]+
         (?P<q>['"])(?P<v>[^'"\r\n]+)(?P=q)""",
-    re.I | re.X | _A,
+    re.X | _A,
 )
-_NETRC = re.compile(r"\blogin[ \t]+\S+[ \t]+password[ \t]+(?P<v>[^\s\"']+)", _A)
-_CURL_USER = re.compile(
-    r"(?<!\S)(?:-u|--user)[ \t]+[\"']?[^\s:\"'$]+:(?P<v>[^\s\"']+?)[\"']?(?=\s|$)", re.M | _A
-)
-
-
-def _keyword_lines(lower: str) -> list[tuple[int, int]]:
-    """(start, end) of every line that contains a key word: the only lines worth a closer look."""
-    starts: set[int] = set()
-    for word in _KEYWORDS:
-        i = lower.find(word)
-        while i != -1:
-            starts.add(lower.rfind("\n", 0, i) + 1)
-            nl = lower.find("\n", i)
-            if nl == -1:
-                break
-            i = lower.find(word, nl)
-    spans = []
-    for s in sorted(starts):
-        e = lower.find("\n", s)
-        spans.append((s, e if e != -1 else len(lower)))
-    return spans
+_NETRC = re.compile(r"login[ \t]+\S+[ \t]+password[ \t]+(?P<v>[^\s\"']+)", _A)
+_CURL_USER = re.compile(r"(?:-u|--user)[ \t]+[\"']?[^\s:\"'$]+:(?P<v>[^\s\"']+?)[\"']?(?=\s|$)", _A)
 
 
 def _indent(text: str, start: int, end: int) -> int | None:
@@ -621,8 +684,8 @@ def _yaml_block(text: str, ls: int, le: int) -> tuple[int, int] | None:
     return (first, last) if first != -1 and last > first else None
 
 
-def _unquoted_value(sep: str, rest: str) -> tuple[int, int, bool] | None:
-    """(offset, length, looks_like_code) of the value in the rest of a ``key<sep>`` line."""
+def _unquoted_value(sep: str, rest: str) -> tuple[int, bool] | None:
+    """(length, looks_like_code) of the value at the start of the rest of a ``key<sep>`` line."""
     spaced = "=" in sep and sep != "="
     yaml = ":" in sep
     if not rest or rest[0] in "\"'`=" or (yaml and not sep.endswith((" ", "\t"))):
@@ -641,110 +704,201 @@ def _unquoted_value(sep: str, rest: str) -> tuple[int, int, bool] | None:
         return None
     if not yaml and not spaced:
         body = body.split()[0]  # shell and .env: the value ends at whitespace
-    elif any(c.isspace() for c in body):
+    elif " " in body or "\t" in body:
         return None  # prose after "Password:" or an expression after " = "
-    return 0, len(body), code or spaced
+    return len(body), code or spaced
 
 
 def _literal_unquoted(value: str, key: str, code_context: bool, yaml: bool) -> bool:
     """Whether an unquoted value is a literal, not a variable, a call or a type."""
-    if _CODEISH.match(value):
-        return False
+    if _CODEISH.match(value) and (
+        code_context or "(" in value or "[" in value or not any(c.isdigit() for c in value)
+    ):
+        return False  # settings.DB_PASSWORD, get_password(); but PASSWORD=Summer2026.Fun in .env
     if _IDENT.match(value) and not any(c.isdigit() for c in value):
         low = value.lower()
-        kind_words = ("pass", "pwd", "secret", "token", "key", "cred", "auth")
         if code_context and not yaml:
             return False  # password = new_password
-        if code_context or any(w in low for w in kind_words) or value == key:
+        if code_context or any(w in low for w in _KEYWORDS) or value == key:
             return False  # token: authToken,   password: password
     if code_context and not yaml and _IDENT.match(value):
         return len(value) >= 6 and _random_looking(value)  # password = hunter2x9 (INI)
     return True
 
 
+def _value_ok(value: str, kind: str, compared: bool = False) -> bool:
+    """A literal given to a secret-named key: any plausible one for a password, a token-like one
+    for a token or key (and for ``token == "..."``, which in parsers compares token kinds)."""
+    if not _plausible(value):
+        return False
+    return (kind == "password_assignment" and not compared) or _token_like(value.strip())
+
+
+def _key_spans(text: str, lower: str) -> list[tuple[int, int]]:
+    """(start, end) of every identifier that contains a key word, in text order."""
+    n = len(text)
+    spans: set[tuple[int, int]] = set()
+    for word in _KEYWORDS:
+        i = lower.find(word)
+        while i != -1:
+            s, e = i, i + len(word)
+            while s and text[s - 1] in _KEY_CHARS:
+                s -= 1
+            while e < n and text[e] in _KEY_CHARS:
+                e += 1
+            spans.add((s, e))
+            i = lower.find(word, e)
+    return sorted(spans)
+
+
 def _assignments(text: str, lower: str, claims: _Claims) -> None:
-    """Values given to secret-named keys in code, JSON, YAML, .env, shell, XML, flags, headers."""
-    if not any(w in lower for w in _KEYWORDS):
-        return
+    """Values given to secret-named keys in code, JSON, YAML, .env, shell, XML, flags, headers.
+
+    Each identifier holding a key word is judged by its name first (most are ``key``, ``tokens``,
+    ``password_hash``: rejected at once), then the forms that may follow it are matched where
+    it ends, so no line is ever scanned position by position.
+    """
     add = claims.add
-    for ls, le in _keyword_lines(lower):
-        for m in _QUOTED.finditer(text, ls, le):
-            kind = _key_kind(m.group("key"))
-            if kind and m.group("sep") != "!=" and _plausible(m.group("v")):
-                add(*m.span("v"), kind)
-        m2 = _UNQUOTED.match(text, ls, le)
-        if m2 and (kind := _key_kind(m2.group("key"))):
-            sep, rest = m2.group("sep"), m2.group("rest")
-            if ":" in sep and rest[:1] in ("|", ">"):
-                block = _yaml_block(text, ls, le)
-                if block and _plausible(text[block[0] : block[1]]):
-                    add(*block, kind)
-                continue
-            found = _unquoted_value(sep, rest)
-            if found:
-                off, n, code = found
-                vs = m2.start("rest") + off
-                value = text[vs : vs + n]
-                yaml = ":" in sep
-                if _plausible(value) and _literal_unquoted(value, m2.group("key"), code, yaml):
-                    add(vs, vs + n, kind)
-        if "--" in text[ls:le]:
-            for m in _FLAG.finditer(text, ls, le):
-                kind = _key_kind(m.group("key"))
-                group = "qv" if m.group("qv") is not None else "v"
-                if kind and _plausible(m.group(group)):
-                    add(*m.span(group), kind)
-        for m in _HEADER.finditer(text, ls, le):
-            kind = _key_kind(m.group("key"))
-            if kind and _plausible(m.group("v")) and not _CODEISH.match(m.group("v")):
-                add(*m.span("v"), kind)
-        for m in _FORM.finditer(text, ls, le):
-            kind = _key_kind(m.group("key"))
-            if not kind or m.start() == ls:
-                continue  # the line-anchored form above judged this one
-            vs, ve = m.span("v")
-            value = m.group("v")
-            before = text[m.start() - 1]
-            if before in "?&" or (ve < le and text[ve] == "&"):
-                ok = _plausible(value)  # a form body: a=1&client_secret=...
-            elif before in " \t,":
-                value = value.rstrip("),")
-                ve = vs + len(value)  # logfmt (api_key=... retries=3) or a keyword argument
-                ok = _plausible(value) and _literal_unquoted(value, m.group("key"), True, False)
-            else:
-                continue
-            if ok:
-                add(vs, ve, kind)
-        if "<" in text[ls:le]:
-            for pattern in (_XML, _XML_ADD):
-                for m in pattern.finditer(text, ls, le):
-                    kind = _key_kind(m.group("key"))
-                    if kind and _plausible(m.group("v")):
-                        add(*m.span("v"), kind)
+    for s, e in _key_spans(text, lower):
+        dashes = 0
+        while s < e and text[s] in "-$":
+            dashes += text[s] == "-"
+            s += 1
+        while e > s and text[e - 1] in ".-":
+            e -= 1
+        key = text[s:e]
+        kind = _key_kind(key) if key else None
+        if kind is None or text[s - 10 : s] == "[REDACTED:":
+            continue
+        le = text.find("\n", e)
+        le = len(text) if le == -1 else le
+        j = e
+        while j < le and text[j] in " \t":
+            j += 1
+        if dashes != 2 and (j == le or text[j] not in "\"'`]:=!>"):
+            continue  # "if token is None", "token.refresh()": nothing is assigned here
+        ls = text.rfind("\n", 0, s) + 1
+        opened = text[s - 1] if s and text[s - 1] in "\"'`" else ""
+        after = text[e] if e < len(text) else ""
+        if opened and after == "=":
+            # KEY=value inside a string ("-e", "DB_PASSWORD=..."); the quote after "KEY=" in
+            # "GITHUB_TOKEN=" + prefix closes the string, it does not open a value
+            m = _AFTER_FORM.match(text, e, le)
+            if m and text[m.end() : m.end() + 1] == opened:
+                value = m.group("v")
+                if _value_ok(value, kind) and _literal_unquoted(value, key, False, False):
+                    add(*m.span("v"), kind)
+            continue
+        # a quoted key must be all of its string: "AWS::IAM::AccessKey" names a resource type
+        m = (
+            _AFTER_QUOTED.match(text, e, le)
+            if not (after and after in "\"'`" and not opened)
+            else None
+        )
+        if m and m.group("sep") != "!=" and _value_ok(m.group("v"), kind, m.group("sep") == "=="):
+            add(*m.span("v"), kind)
+        if dashes < 2 and _LINE_HEAD.fullmatch(text, ls, s):
+            _line_value(text, ls, le, e, key, kind, claims)
+        if dashes == 2 and (m := _AFTER_FLAG.match(text, e, le)):
+            group = "qv" if m.group("qv") is not None else "v"
+            value = m.group(group)
+            spaced = after != "="  # "--password options" in prose: a word is not a value
+            if _value_ok(value, kind) and not (spaced and value.isalpha() and value.islower()):
+                add(*m.span(group), kind)
+        if (
+            "-" in key
+            and (m := _AFTER_HEADER.match(text, e, le))
+            and _value_ok(m.group("v"), kind)
+            and not _CODEISH.match(m.group("v"))
+        ):
+            add(*m.span("v"), kind)
+        if after == "=" and s > ls and (m := _AFTER_FORM.match(text, e, le)):
+            _form_value(text, m, s, le, key, kind, claims)
+        if (
+            s
+            and text[s - 1] == "<"
+            and (m := _AFTER_XML.match(text, e, le))
+            and m.group("close") == key
+            and _value_ok(m.group("v"), kind)
+        ):
+            add(*m.span("v"), kind)
+        if (
+            s >= 5
+            and lower[s - 5 : s - 1] == "key="
+            and (m := _AFTER_XML_ADD.match(text, e, le))
+            and _value_ok(m.group("v"), kind)
+        ):
+            add(*m.span("v"), kind)
+
+
+def _line_value(text: str, ls: int, le: int, e: int, key: str, kind: str, claims: _Claims) -> None:
+    """``KEY=value`` (.env, shell, properties), ``key: value`` (YAML), ``key = value`` (INI)."""
+    m = _AFTER_UNQUOTED.match(text, e, le)
+    if not m:
+        return
+    sep, rest = m.group("sep"), m.group("rest")
+    if ":" in sep and rest[:1] in ("|", ">"):
+        block = _yaml_block(text, ls, le)
+        if block and _value_ok(text[block[0] : block[1]], kind):
+            claims.add(*block, kind)
+        return
+    found = _unquoted_value(sep, rest)
+    if found:
+        n, code = found
+        vs = m.start("rest")
+        value = text[vs : vs + n]
+        if _value_ok(value, kind) and _literal_unquoted(value, key, code, ":" in sep):
+            claims.add(vs, vs + n, kind)
+
+
+def _form_value(
+    text: str, m: re.Match[str], s: int, le: int, key: str, kind: str, claims: _Claims
+) -> None:
+    """``a=1&client_secret=...`` (a form body) or ``api_key=... retries=3`` (logfmt, kwargs)."""
+    vs, ve = m.span("v")
+    value = m.group("v")
+    before = text[s - 1]
+    if before in "?&" or (ve < le and text[ve] == "&"):
+        ok = _value_ok(value, kind)
+    elif before in " \t,":
+        value = value.rstrip("),:")
+        ve = vs + len(value)
+        ok = _value_ok(value, kind) and _literal_unquoted(value, key, True, False)
+    else:
+        return
+    if ok:
+        claims.add(vs, ve, kind)
 
 
 def _context_forms(text: str, lower: str, claims: _Claims) -> None:
     """Forms recognised by a fixed phrase rather than a key name: headers, SQL, netrc, curl -u."""
     if "authorization" in lower:
-        for m in _AUTH.finditer(text):
-            if not _masked(m.group("v")):
+        for m in _AUTH.finditer(lower):
+            if not _masked(text[m.start("v") : m.end("v")]):
                 claims.add(*m.span("v"), "secret_assignment")
     if "bearer" in lower:
-        for m in _BEARER.finditer(text):
-            if _random_looking(m.group("v")):
+        for m in _BEARER.finditer(lower):
+            s = m.start()
+            if (not s or lower[s - 1] not in _ALNUM) and _random_looking(m.group("v")):
                 claims.add(*m.span("v"), "secret_assignment")
     if "identified" in lower or "password '" in lower or 'password "' in lower:
-        for m in _SQL.finditer(text):
-            if _plausible(m.group("v")):
+        for m in _SQL.finditer(lower):
+            s = m.start()
+            line = lower[lower.rfind("\n", 0, s) + 1 : s]
+            if (
+                (not s or lower[s - 1] not in _WORDISH)
+                and any(w in line for w in ("user", "role", "login"))  # not "identified by 'name'"
+                and _plausible(text[m.start("v") : m.end("v")])
+            ):
                 claims.add(*m.span("v"), "password_assignment")
     if "login" in lower:
-        for m in _NETRC.finditer(text):
-            if _plausible(m.group("v")):
+        for m in _NETRC.finditer(lower):
+            if _plausible(text[m.start("v") : m.end("v")]):
                 claims.add(*m.span("v"), "password_assignment")
     if "-u " in text or "--user " in text:
         for m in _CURL_USER.finditer(text):
-            v = m.group("v")
-            if _plausible(v):
+            s = m.start()
+            if (not s or text[s - 1].isspace()) and _plausible(m.group("v")):
                 claims.add(*m.span("v"), "password_assignment")
 
 
@@ -761,10 +915,14 @@ _PHONE = re.compile(
 )
 _NUMBER_BEFORE = _ALNUM | frozenset("_./#")
 _EMAIL_LOCAL = _ALNUM | frozenset("._%+-")
-_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)*\.(?P<tld>[A-Za-z]{2,24})\b", _A)
+_EMAIL_DOMAIN = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9\-]+)*\.(?P<tld>[A-Za-z]{2,24})\b", _A
+)
 _NOT_TLDS = frozenset(
-    """png jpg jpeg gif svg webp ico bmp js mjs ts tsx jsx css scss py rb go rs java kt json yaml
-    yml toml xml html md txt lock sh exe dll so map vue""".split()
+    _words(
+        """png jpg jpeg gif svg webp ico bmp js mjs ts tsx jsx css scss py rb go rs java kt json yaml
+        yml toml xml html md txt lock sh exe dll so map vue"""
+    )
 )
 
 
@@ -791,9 +949,27 @@ def _number_starts(text: str, s: int) -> bool:
     return before not in _NUMBER_BEFORE
 
 
-def _cards(text: str, lower: str, claims: _Claims) -> None:
+#: a run of digits and separators; "[0-9]" and no optional lead keep re's fast first-character scan
+_NUMBER_RUN = re.compile(r"[0-9][0-9 ./()-]{6,}[0-9]")
+
+
+def _numbers(text: str, lower: str, claims: _Claims) -> None:
+    """Card numbers, then phone numbers, looked for only inside runs of digits and separators.
+
+    One cheap scan finds the runs; the detailed patterns then only see those few spans.
+    """
+    for run in _NUMBER_RUN.finditer(text):
+        cs, ce = run.span()
+        if cs and text[cs - 1] in "+(":
+            cs -= 1
+        stop = min(len(text), ce + 2)  # let the look-aheads see what follows the run
+        _cards(text, _CARD.finditer(text, cs, stop), claims)
+        _phones(text, _PHONE.finditer(text, cs, stop), claims)
+
+
+def _cards(text: str, found: Iterator[re.Match[str]], claims: _Claims) -> None:
     """13-19 digit card numbers with a known issuer prefix, consistent grouping and a valid Luhn."""
-    for m in _CARD.finditer(text):
+    for m in found:
         s = m.start()
         if not _number_starts(text, s):
             continue
@@ -812,14 +988,15 @@ def _cards(text: str, lower: str, claims: _Claims) -> None:
             claims.add(s, m.end(), "card_number")
 
 
-def _phones(text: str, lower: str, claims: _Claims) -> None:
+def _phones(text: str, found: Iterator[re.Match[str]], claims: _Claims) -> None:
     """Phone numbers by their layout: international, US, and national trunk-prefix forms."""
-    for m in _PHONE.finditer(text):
+    for m in found:
         s, e = m.span()
         if not _number_starts(text, s):
             continue
         if e < len(text) and (
-            text[e] in _ALNUM or (text[e] in " .-/:" and e + 1 < len(text) and text[e + 1].isdigit())
+            text[e] in _ALNUM
+            or (text[e] in " .-/:" and e + 1 < len(text) and text[e + 1].isdigit())
         ):
             continue
         raw = m.group()
@@ -863,50 +1040,114 @@ def _markers(text: str, lower: str, claims: _Claims) -> None:
 _SECRET_DETECTORS: tuple[_Detector, ...] = (
     _markers,
     _private_keys,
+    _jwts,
     *_TOKENS,
     _urls,
     _ado,
     _assignments,
     _context_forms,
 )
-_PII_DETECTORS: tuple[_Detector, ...] = (_cards, _emails, _phones)
+_PII_DETECTORS: tuple[_Detector, ...] = (_numbers, _emails)
 
 
-def redact(text: str, *, pii: bool = False) -> Redacted:
-    """Replace every secret (and with ``pii``, e-mails, phones and card numbers) by a typed marker."""
-    if not text:
-        return Redacted(text, ())
+#: characters that can glue a neighbour onto a secret (a token's boundary, an e-mail's local
+#: part): a span next to one is scanned again once it has become a marker
+_GLUE = _WORDISH | frozenset(".@+%/")
+_Span = tuple[int, int, str]
+
+
+def _scan(text: str, pii: bool) -> list[_Span]:
+    """Every secret (and PII) span of text, strongest detector first, none overlapping."""
     lower = text.lower()
+    if len(lower) != len(text):  # "İ".lower() is two characters: keep offsets aligned
+        lower = text.translate(_ASCII_LOWER)
     claims = _Claims()
     for detect in _SECRET_DETECTORS:
         detect(text, lower, claims)
     if pii:
         for detect in _PII_DETECTORS:
             detect(text, lower, claims)
+    return [
+        (s, e, k) for s, e, k in zip(claims.starts, claims.ends, claims.kinds, strict=True) if k
+    ]
+
+
+def _apply(text: str, spans: list[_Span]) -> tuple[str, list[tuple[int, int, int]]]:
+    """The text with each span replaced by its marker, and (original end, output start, output
+    end) of every marker, to map output positions back."""
     pieces: list[str] = []
+    table: list[tuple[int, int, int]] = []
+    pos = out = 0
+    for start, end, kind in spans:
+        marker = f"[REDACTED:{kind}]"
+        pieces.append(text[pos:start])
+        out += start - pos
+        pieces.append(marker)
+        table.append((end, out, out + len(marker)))
+        out += len(marker)
+        pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces), table
+
+
+def _rescan(out: str, table: list[tuple[int, int, int]], fresh: set[int], pii: bool) -> list[_Span]:
+    """Secrets that only show once a neighbour became a marker (``glpat-...-----BEGIN``, an
+    e-mail glued to a key block): the lines around fresh markers with a gluing neighbour are
+    scanned again, and what they hold is mapped back to original positions."""
+    windows: list[tuple[int, int]] = []
+    for i in sorted(fresh):
+        _, ms, me = table[i]
+        if (ms and out[ms - 1] in _GLUE) or (me < len(out) and out[me] in _GLUE):
+            ws = out.rfind("\n", 0, max(ms - 1, 0)) + 1
+            we = out.find("\n", me)
+            we = len(out) if we == -1 else we
+            if windows and ws <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], max(we, windows[-1][1]))
+            else:
+                windows.append((ws, we))
+    found: list[_Span] = []
+    out_starts = [ms for _, ms, _ in table]
+    for ws, we in windows:
+        for a, b, kind in _scan(out[ws:we], pii):
+            i = bisect_right(out_starts, ws + a) - 1  # the last marker before the span
+            shift = table[i][0] - table[i][2] if i >= 0 else 0
+            found.append((ws + a + shift, ws + b + shift, kind))
+    return found
+
+
+def redact(text: str, *, pii: bool = False) -> Redacted:
+    """Replace every secret (and with ``pii``, e-mails, phones and card numbers) by a typed marker."""
+    if not text:
+        return Redacted(text, ())
+    spans = _scan(text, pii)
+    if not spans:
+        return Redacted(text, ())
+    out, table = _apply(text, spans)
+    fresh = set(range(len(spans)))
+    for _ in range(3):  # replacing can expose a neighbour; stop at a fixed point (or three rounds)
+        extra = _rescan(out, table, fresh, pii)
+        if not extra:
+            break
+        spans = sorted(spans + extra)
+        out, table = _apply(text, spans)
+        fresh = {i for i, span in enumerate(spans) if span in extra}
+    return Redacted(out, tuple(_findings(text, spans)))
+
+
+def _findings(text: str, spans: list[_Span]) -> list[Finding]:
+    """Type, 1-based line and column in the original text, and length of every span."""
     findings: list[Finding] = []
     pos = 0
     line = 1
     line_start = 0
-    for start, end, kind in zip(claims.starts, claims.ends, claims.kinds, strict=True):
-        if kind is None:
-            continue  # a marker from an earlier pass
+    for start, end, kind in spans:
         newlines = text.count("\n", pos, start)
         if newlines:
             line += newlines
             line_start = text.rfind("\n", pos, start) + 1
-        pieces.append(text[pos:start])
-        pieces.append(f"[REDACTED:{kind}]")
         findings.append(Finding(kind, line, start - line_start + 1, end - start))
-        newlines = text.count("\n", start, end)
-        if newlines:
-            line += newlines
-            line_start = text.rfind("\n", start, end) + 1
-        pos = end
-    if not findings:
-        return Redacted(text, ())
-    pieces.append(text[pos:])
-    return Redacted("".join(pieces), tuple(findings))
+        pos = start
+    return findings
 
 
 def describe(findings: Sequence[Finding]) -> list[str]:

@@ -1,12 +1,13 @@
 """Line-by-line writers for the results and failures files.
 
-The promise is that a run killed at any moment (even by SIGKILL) leaves files made only of whole
-lines, so a re-run, ``wc -l`` or ``jq`` never trips over half a record. That rules out Python's
+The promise is that a run stopped at any moment leaves files made only of whole lines, so a re-run, ``wc -l`` or ``jq`` never trips over half a record. That rules out Python's
 buffered text files, which flush whenever their buffer fills, mid-line. Instead each row is encoded
 to complete bytes first, complete lines are kept in a small buffer, and the buffer goes to the OS in
 one ``os.write`` of whole lines (64 KiB at a time, on ``flush()`` and on ``close()``). What reached
 the OS survives the death of the process; what was still buffered is simply redone by the next run,
-whose cache makes it free.
+whose cache makes it free. One case is beyond a user-space writer: a SIGKILL that lands inside the
+``write`` system call itself, which Linux may end early at a page boundary. Errors, Ctrl-C and SIGTERM
+all go through ``close()``.
 
 Files are truncated on open: a re-run rewrites its outputs rather than appending duplicates.
 

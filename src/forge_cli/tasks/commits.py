@@ -22,6 +22,7 @@ from forge_cli.tasks.base import ParsedPack
 from forge_cli.tasks.commit_rules import COMMIT_TYPES, make_title, offline_report
 
 PROMPT_VERSION = "commits-v1"
+#: heads the diff of a merge or revert commit with its subject, which the diff alone cannot tell
 MERGE_PREFIX = "# merge commit: "
 ANSWER_TOKENS = 220
 
@@ -122,7 +123,7 @@ class CommitTask:
     def render(self, text: str, budget: int) -> str:
         merge, diff = split_merge_header(text)
         rendered = render_for_model(parse_diff(diff), max_tokens=budget).text
-        return f"Merge commit: {merge}\n{rendered}" if merge else rendered
+        return f"Commit subject (a merge or a revert): {merge}\n{rendered}" if merge else rendered
 
     def build_request(self, items: Sequence[PackItem]) -> PackRequest:
         budget = max(400, (self.max_tokens - self._system_tokens) // max(1, len(items)))

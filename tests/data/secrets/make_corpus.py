@@ -97,7 +97,7 @@ class Fakes:
     def password(self, n: int | None = None) -> str:
         n = n or self.rng.randint(12, 20)
         return self.rng.choice(UPPER + LOWER) + self.chars(
-            PASSWORD_CHARS, n - 1, need=(DIGITS, LOWER, "!@%^-_+=.~")
+            PASSWORD_CHARS, n - 1, need=(DIGITS, LOWER, "!@%^+=~")
         )
 
     # ---------------------------------------------------------------- provider-shaped values
@@ -122,7 +122,9 @@ class Fakes:
         return f"{XOX}{kind}-{self.digits(12)}-{self.digits(13)}-{self.mixed(24)}"
 
     def slack_hook_path(self) -> str:
-        return f"T{self.chars(UPPER + DIGITS, 8)}/B{self.chars(UPPER + DIGITS, 10)}/{self.mixed(24)}"
+        return (
+            f"T{self.chars(UPPER + DIGITS, 8)}/B{self.chars(UPPER + DIGITS, 10)}/{self.mixed(24)}"
+        )
 
     def stripe(self, prefix: str) -> str:
         if prefix == "whsec":
@@ -161,7 +163,11 @@ class Fakes:
         """(first body line, all lines of the block)."""
         body = [self.b64(48) for _ in range(lines)] + [self.b64(20)]
         kind = f"{label} PRIVATE KEY".strip()
-        block = [f"{PEM_DASHES}BEGIN {kind}{PEM_DASHES}", *body, f"{PEM_DASHES}END {kind}{PEM_DASHES}"]
+        block = [
+            f"{PEM_DASHES}BEGIN {kind}{PEM_DASHES}",
+            *body,
+            f"{PEM_DASHES}END {kind}{PEM_DASHES}",
+        ]
         return body[0], block
 
     # -------------------------------------------------------------------------------- PII
@@ -246,7 +252,11 @@ def positives(seed: int = SEED) -> list[Case]:
     for kind, context, template in (
         ("p", "env", "GITHUB_TOKEN={v}"),
         ("p", "diff", "+  token: {v}"),
-        ("s", "url", "git remote set-url origin https://x-access-token:{v}@github.com/acme/api.git"),
+        (
+            "s",
+            "url",
+            "git remote set-url origin https://x-access-token:{v}@github.com/acme/api.git",
+        ),
         ("o", "shell", 'curl -H "Authorization: token {v}" https://api.github.com/user'),
         ("p", "python", 'g = Github("{v}")'),
         ("s", "json", '{"token": "{v}", "expires_at": "2026-12-01T00:00:00Z"}'),
@@ -287,7 +297,7 @@ def positives(seed: int = SEED) -> list[Case]:
         ("env", f"SLACK_WEBHOOK_URL={SLACK_HOOKS}{{v}}"),
         (
             "shell",
-            f"curl -X POST --data '{{\"text\":\"deployed\"}}' {SLACK_HOOKS}{{v}}",
+            f'curl -X POST --data \'{{"text":"deployed"}}\' {SLACK_HOOKS}{{v}}',
         ),
         ("json", f'{{"webhook": "{SLACK_HOOKS}{{v}}"}}'),
     )
@@ -362,7 +372,7 @@ def positives(seed: int = SEED) -> list[Case]:
         ("url", "https://graph.example.com/me?fields=id&access_token={v}"),
         ("shell", "curl 'https://api.example.com/data?api_key={v}&limit=10'"),
         ("env", "WEBHOOK=https://hooks.example.com/in?key={v}"),
-        ("log", 'GET https://cdn.example.com/f.zip?sv=2022-11-02&se=2026-12-01&sig={v} 200'),
+        ("log", "GET https://cdn.example.com/f.zip?sv=2022-11-02&se=2026-12-01&sig={v} 200"),
     )
     add(
         "connection_string",
@@ -439,7 +449,11 @@ def positives(seed: int = SEED) -> list[Case]:
         (lambda: f.mixed(40), "python", 'headers = {"X-Auth-Token": "{v}"}'),
         (lambda: f.hex(40), "terraform", '  access_key = "{v}"'),
         (lambda: f.mixed(36), "go", 'apiKey := "{v}"'),
-        (lambda: f.mixed(32), "log", "2026-11-23 12:00:01 DEBUG config loaded: api_key={v} retries=3"),
+        (
+            lambda: f.mixed(32),
+            "log",
+            "2026-11-23 12:00:01 DEBUG config loaded: api_key={v} retries=3",
+        ),
     ):
         add("secret_assignment", make, (context, template))
     for label, context, shape in (
@@ -466,7 +480,13 @@ def positives(seed: int = SEED) -> list[Case]:
                 f"{PEM_DASHES}END {kind}{PEM_DASHES}",
             ]
         if shape == "headers":
-            block = [block[0], "Proc-Type: 4,ENCRYPTED", "DEK-Info: AES-128-CBC,0A1B2C3D", "", *block[1:]]
+            block = [
+                block[0],
+                "Proc-Type: 4,ENCRYPTED",
+                "DEK-Info: AES-128-CBC,0A1B2C3D",
+                "",
+                *block[1:],
+            ]
         if shape == "raw" or shape == "pgp" or shape == "headers":
             text = "\n".join(block) + "\n"
         elif shape == "diff":
@@ -504,14 +524,22 @@ def positives(seed: int = SEED) -> list[Case]:
         (lambda: f"+1415555{f.digits(4)}", "json", '{"phone": "{v}"}'),
         (lambda: f"415-555-{f.digits(4)}", "ticket", "Reach our office at {v}."),
         (lambda: f"+49 30 {f.digits(8)}", "mail", "Fax: {v}"),
-        (lambda: f"+33 6 {f.digits(2)} {f.digits(2)} {f.digits(2)} {f.digits(2)}", "csv", "x,{v},y"),
+        (
+            lambda: f"+33 6 {f.digits(2)} {f.digits(2)} {f.digits(2)} {f.digits(2)}",
+            "csv",
+            "x,{v},y",
+        ),
     ):
         add("phone", make, (context, template))
     for make, context, template in (
         (lambda: group(f.card("4", 16), (4, 4, 4, 4), " "), "ticket", "Please charge {v} instead"),
         (lambda: group(f.card("51", 16), (4, 4, 4, 4), "-"), "yaml", "card: {v}"),
         (lambda: f.card("4", 16), "env", "TEST_CC={v}"),
-        (lambda: group(f.card("37", 15), (4, 6, 5), " "), "ticket", "my amex {v} was charged twice"),
+        (
+            lambda: group(f.card("37", 15), (4, 6, 5), " "),
+            "ticket",
+            "my amex {v} was charged twice",
+        ),
         (lambda: f.card("6011", 16), "json", '{"card": "{v}", "exp": "12/27"}'),
         (lambda: group(f.card("4", 16), (4, 4, 4, 4), " "), "diff", "+{v}"),
         (lambda: f.card("2221", 16), "log", "charge failed card={v} code=05"),
@@ -530,7 +558,10 @@ def negatives(seed: int = SEED) -> list[Case]:
     texts: list[tuple[str, str]] = [
         # hashes, digests, integrity strings
         ("diff", f"index {f.hex(7)}..{f.hex(7)} 100644"),
-        ("git", f"commit {f.hex(40)}\nAuthor: CI Bot <ci-bot>\nDate:   Mon Nov 23 12:05:00 2026 +0100"),
+        (
+            "git",
+            f"commit {f.hex(40)}\nAuthor: CI Bot <ci-bot>\nDate:   Mon Nov 23 12:05:00 2026 +0100",
+        ),
         ("git", f"Merge: {f.hex(7)} {f.hex(7)}"),
         ("docker", f"FROM python:3.11-slim@sha256:{f.hex(64)}"),
         ("shell", f"{f.hex(64)}  forge-0.1.0.tar.gz"),
@@ -649,9 +680,10 @@ def negatives(seed: int = SEED) -> list[Case]:
         ("nginx", "listen 10.0.0.1:8443 ssl;"),
         ("diff", "@@ -120,7 +120,9 @@ def main():"),
         ("ticket", "Order #123456789012 shipped"),
-        ("ticket", "card "
-         + group(f.not_luhn(f.card("4", 16)), (4, 4, 4, 4), " ")
-         + " was declined"),
+        (
+            "ticket",
+            "card " + group(f.not_luhn(f.card("4", 16)), (4, 4, 4, 4), " ") + " was declined",
+        ),
         ("ticket", "ISBN 978-3-16-148410-0"),
         ("yaml", "elapsed_ms: 1700000000123"),
         ("log", "Build 20261123.4 took 12.5 s"),
@@ -711,8 +743,8 @@ def negatives(seed: int = SEED) -> list[Case]:
         ("python", "bypass = True"),
         ("python", "tokens = tokenizer.encode(text)"),
         ("go", "func (c *Client) SetToken(token string) { c.token = token }"),
-        ("rust", "let api_key = std::env::var(\"API_KEY\")?;"),
-        ("js", 'const { password } = req.body;'),
+        ("rust", 'let api_key = std::env::var("API_KEY")?;'),
+        ("js", "const { password } = req.body;"),
         ("python", 'parser.add_argument("--password", help="read from stdin if omitted")'),
         ("shell", "ssh-keygen -t ed25519 -N '' -f deploy_key"),
     ]
