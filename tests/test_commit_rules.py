@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from forge_cli.tasks.commit_rules import (
     make_title,
     offline_report,
 )
+from gitrepo import Repo as GitRepo
 
 TITLE = re.compile(
     r"^(feat|fix|docs|style|refactor|perf|test|build|ci|chore|revert)(\([a-z0-9_.\-/]+\))?!?: \S"
@@ -58,44 +57,7 @@ def total(values, start=0):
 '''
 
 
-class Repo:
-    """A git repository under tmp_path with its own identity; nothing global is touched."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        self.git("init", "-q", "-b", "main")
-        for key, value in (
-            ("user.name", "Forge Test"),
-            ("user.email", "forge@example.com"),
-            ("commit.gpgsign", "false"),
-            ("core.autocrlf", "false"),
-        ):
-            self.git("config", key, value)
-
-    def git(self, *args: str) -> str:
-        env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(self.root)}
-        proc = subprocess.run(
-            ["git", *args], cwd=self.root, capture_output=True, env=env, check=False
-        )
-        if proc.returncode not in (0, 1):  # 1: a merge that stopped on a conflict
-            raise AssertionError(proc.stderr.decode())
-        return proc.stdout.decode("utf-8", "replace")
-
-    def write(self, path: str, content: str) -> None:
-        target = self.root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content, encoding="utf-8")
-
-    def commit(self, message: str = "change") -> str:
-        self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", message)
-        return self.git("rev-parse", "HEAD").strip()
-
-    def staged(self) -> str:
-        self.git("add", "-A")
-        return self.git("diff", "--cached", "-M", "--no-color")
-
+class Repo(GitRepo):
     def report(self, merge_subject: str | None = None) -> dict[str, Any]:
         return check(offline_report(parse_diff(self.staged()), merge_subject=merge_subject))
 

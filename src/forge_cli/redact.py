@@ -153,15 +153,22 @@ _DUMMIES = frozenset(
 #: substrings (of the lower-cased value) that mark a reference, a template or a mask
 _PLACEHOLDER_PARTS = (
     "${", "$(", "{{", "{%", "<%", "xxxx", "***", "...", "\u2026", "redacted", "your", "example",
-    "placeholder", "dummy", "os.environ", "getenv", "process.env", "import.meta.env", "secrets.",
-    "vault:", "env[", "env(",
+    "placeholder", "dummy", "fake", "sample", "os.environ", "getenv", "process.env",
+    "import.meta.env", "secrets.", "vault:", "env[", "env(",
 )  # fmt: skip
-_PLACEHOLDER = re.compile(
-    r"^\$\w+$|%\(\w+\)s|^%\w+%$|^%[sdrif](?:$|\\)|\{[^{}\s]*\}|^\{|<[\w .\-/|]*>|^!"
-    r"|change[_\- ]?me|^#[0-9a-f]{3,8}$|^arn:|\[[^\]]*\][+*?{]|\\[dwsb]"
-    r"|\bmy[_\- ]?(?:api|secret|token|key|pass)|replace[_\- ]?(?:me|with|this)|\bfake|\bsample"
-    r"|insert[_\- ]?(?:key|token|here)|[_\-\s]here$|^(?:ask|prompt)$",
-    re.I | _A,
+#: a whole value (or its start) that is a variable, a printf slot, a colour, a YAML tag, an ARN
+_PLACEHOLDER_WHOLE = re.compile(
+    r"(?:\$\w+|%\w+%|%[sdrif](?:\\.*)?|#[0-9a-f]{3,8}|ask|prompt)$|[{!]|arn:", _A
+)
+#: shapes that only need a look when their first character occurs: %(name)s, {name}, <your-key>,
+#: a regex class; and placeholder phrases
+_PLACEHOLDER_SHAPES = re.compile(
+    r"%\(\w+\)s|\{[^{}\s]*\}|<[\w .\-/|]*>|\[[^\]]*\][+*?{]|\\[dwsb]", _A
+)
+_PLACEHOLDER_PHRASES = re.compile(
+    r"change[_\- ]?me|replace[_\- ]?(?:me|with|this)|insert[_\- ]?(?:key|token|here)"
+    r"|\bmy[_\- ]?(?:api|secret|token|key|pass)",
+    _A,
 )
 #: values made only of placeholder words and a few digits: test-token, testpassword, secret123
 _DUMMY_COMPOUND = re.compile(
@@ -181,8 +188,18 @@ _IDENT = re.compile(r"^[A-Za-z_$][\w$]*$", _A)
 
 
 def _is_placeholder(value: str) -> bool:
+    """A reference, template, mask or example rather than a value (checked cheapest first)."""
     low = value.lower()
-    return any(p in low for p in _PLACEHOLDER_PARTS) or _PLACEHOLDER.search(value) is not None
+    for part in _PLACEHOLDER_PARTS:
+        if part in low:
+            return True
+    if _PLACEHOLDER_WHOLE.match(low) or low.endswith(("_here", "-here", " here")):
+        return True
+    if any(c in low for c in "%{<[\\") and _PLACEHOLDER_SHAPES.search(low):
+        return True
+    return any(w in low for w in ("change", "replace", "insert", "my")) and bool(
+        _PLACEHOLDER_PHRASES.search(low)
+    )
 
 
 def _is_prose(value: str) -> bool:
@@ -232,6 +249,9 @@ def _is_name(value: str) -> bool:
     """A name built from key words ("FORCE_CHANGE_PASSWORD", "tokenValue", "no-password-required",
     "PKCS7PrivateKeyTypes") is a label or a variable, not a value. Judged by whole words, so a
     random token that happens to contain "Key" or "pw" still counts as a value."""
+    low = value.lower()
+    if not any(w in low for w in ("key", "pass", "pwd", "secret", "token", "credential")):
+        return False
     if not _NAME.fullmatch(value):
         return False
     words = [p.lower() for p in _PARTS.findall(value) if p.isalpha()]
