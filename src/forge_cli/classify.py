@@ -97,7 +97,9 @@ def _run(
     limits: PackLimits,
     err: Console,
 ) -> int:
-    records = redacting(source, pii=settings.redact == "pii") if settings.redact != "none" else source
+    records = (
+        redacting(source, pii=settings.redact == "pii") if settings.redact != "none" else source
+    )
     return run_to_files(
         settings,
         task=task,

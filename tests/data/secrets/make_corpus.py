@@ -24,6 +24,7 @@ import random
 import string
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 SEED = 20261123
@@ -266,7 +267,7 @@ def positives(seed: int = SEED) -> list[Case]:
         ("r", "form", "grant_type=refresh_token&refresh_token={v}"),
         ("pat", "ticket", "I pasted my token {v} in the CI settings, is that safe?"),
     ):
-        add("github_token", lambda k=kind: f.github(k), (context, template))
+        add("github_token", partial(f.github, kind), (context, template))
     add(
         "gitlab_token",
         f.gitlab,
@@ -311,7 +312,7 @@ def positives(seed: int = SEED) -> list[Case]:
         ("sk_test", "shell", "curl https://api.stripe.com/v1/charges -u {v}:"),
         ("sk_live", "log", "Request req_8f2k used key {v} from 10.0.3.7"),
     ):
-        add("stripe_key", lambda p=prefix: f.stripe(p), (context, template))
+        add("stripe_key", partial(f.stripe, prefix), (context, template))
     for kind, context, template in (
         ("", "env", "OPENAI_API_KEY={v}"),
         ("proj", "python", 'client = OpenAI(api_key="{v}")'),
@@ -323,7 +324,7 @@ def positives(seed: int = SEED) -> list[Case]:
         ("", "python", 'os.environ["OPENAI_API_KEY"] = "{v}"'),
         ("proj", "ticket", "Your API rejects my key {v} with 401 since this morning"),
     ):
-        add("openai_key", lambda k=kind: f.openai(k), (context, template))
+        add("openai_key", partial(f.openai, kind), (context, template))
     add(
         "anthropic_key",
         f.anthropic,
