@@ -233,6 +233,83 @@ def commit_msg(
     _run_command(run_commit_msg, "CommitSettings", values)
 
 
+@app.command("bench")
+def bench(
+    input: Annotated[
+        str, typer.Argument(help="Dataset (anything classify reads).")
+    ] = "samples/tickets.jsonl",
+    packs: Annotated[str, typer.Option("--packs", help="Pack sizes to sweep.")] = "1,5,10,20",
+    concurrency: Annotated[
+        str, typer.Option("--concurrency", help="Concurrency levels to sweep.")
+    ] = "1,4,16,64",
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Runs per cell (median).")] = 3,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Use only the first N tickets.")
+    ] = None,
+    latency: Annotated[
+        float, typer.Option("--latency", min=0, help="Simulator: base seconds per call.")
+    ] = 0.05,
+    per_token_latency: Annotated[
+        float,
+        typer.Option("--per-token-latency", min=0, help="Simulator: seconds per answer token."),
+    ] = 0.0,
+    jitter: Annotated[
+        float, typer.Option("--jitter", min=0, max=1, help="Simulator: +- fraction of latency.")
+    ] = 0.1,
+    rpm: Annotated[
+        int | None, typer.Option("--rpm", min=1, help="Simulator: requests per minute before 429.")
+    ] = None,
+    failure_rate: Annotated[
+        float,
+        typer.Option(
+            "--failure-rate", min=0, max=1, help="Simulator: share of calls answered 503."
+        ),
+    ] = 0.0,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Sweep a real provider instead (asks first).")
+    ] = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 30.0,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask before calling a paid provider.")
+    ] = False,
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", help="Where bench.json, bench.csv and bench.svg go.")
+    ] = Path("."),
+) -> None:
+    """Sweep pack size x concurrency and show which settings give the best throughput and cost.
+
+    By default against a simulated OpenAI-compatible upstream started on 127.0.0.1 (latency model,
+    RPM limit with 429 + Retry-After, failure rate), so the whole HTTP path is measured. The cache is
+    bypassed. Ctrl-C stops and keeps the finished cells.
+    """
+    from forge_cli.bench import SimSettings
+    from forge_cli.bench_command import BenchOptions, parse_ints, run_bench
+
+    try:
+        options = BenchOptions(
+            input=input,
+            packs=parse_ints(packs, "--packs"),
+            concurrencies=parse_ints(concurrency, "--concurrency"),
+            repeat=repeat,
+            limit=limit,
+            out_dir=out_dir,
+            sim=SimSettings(latency, per_token_latency, jitter, rpm, failure_rate),
+            provider=provider,
+            base_url=base_url,
+            model=model,
+            api_key_env=api_key_env,
+            timeout=timeout,
+            yes=yes,
+        )
+        code = run_bench(options, _err)
+    except ForgeError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
 @app.command("redact")
 def redact_command(
     file: Annotated[str, typer.Argument(help="A file, or - for stdin.")] = "-",
