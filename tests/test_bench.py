@@ -74,8 +74,8 @@ def test_ideal_accounts_for_rounds_and_rate_limit():
     cell.runs.append(RunMeasure(100, 1.0, 100.0, 50, 60, 20, 100, 0.1, 0, 0, 50.0, 40.0))
     # 20 calls over 4 slots: 5 rounds of 50 ms -> 0.25 s for 100 tickets
     assert ideal_throughput(cell, SimSettings(latency=0.05)) == pytest.approx(400.0)
-    # RPM 12: 8 calls past the first 12 at 0.2 calls/s -> 40 s
-    assert ideal_throughput(cell, SimSettings(latency=0.05, rpm=12)) == pytest.approx(2.5)
+    # RPM 12: call 13 waits for call 1 to be a minute old -> 60 s and one call latency
+    assert ideal_throughput(cell, SimSettings(latency=0.05, rpm=12)) == pytest.approx(100 / 60.05)
 
 
 def test_paid_provider_needs_confirmation(tmp_path):

@@ -217,8 +217,9 @@ def ideal_throughput(cell: Cell, sim: SimSettings | None) -> float:
     """Tickets/s if every slot were busy from the first call to the last.
 
     A run of ``calls`` calls at concurrency C needs at least ceil(calls / C) rounds of one call
-    latency; under a sliding one-minute limit of RPM requests, the calls beyond the first RPM need
-    (calls - RPM) / (RPM / 60) seconds more. For long runs this is min(C / latency, RPM / 60) x pack. The latency is the simulator's model (base + per-token time of the
+    latency; under a sliding one-minute limit of RPM requests, call number k cannot start before
+    call k - RPM is a minute old, so n calls need at least floor((n - 1) / RPM) minutes. For long
+    runs this is min(C / latency, RPM / 60) x pack. The latency is the simulator's model (base + per-token time of the
     answers it gave); against a real provider, the run's own mean call latency.
     """
     if sim is not None:
@@ -229,7 +230,7 @@ def ideal_throughput(cell: Cell, sim: SimSettings | None) -> float:
     calls = max(1.0, cell.median("calls"))
     seconds = math.ceil(calls / cell.concurrency) * latency
     if sim is not None and sim.rpm:
-        seconds = max(seconds, (calls - sim.rpm) / (sim.rpm / 60))
+        seconds = max(seconds, (int(calls) - 1) // sim.rpm * 60 + latency)
     return cell.median("tickets") / seconds
 
 
