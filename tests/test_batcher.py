@@ -119,3 +119,16 @@ def test_pending_by_class_counts():
     sched.take()
     assert sched.pending == 0
     assert sched.pending_by_class == dict.fromkeys(Complexity, 0)
+
+
+def test_item_tokens_leave_out_the_instructions():
+    from forge_cli.engine.batcher import item_tokens
+    from forge_cli.tasks.tickets import TicketTask
+
+    task = TicketTask()
+    text = "printer on fire " * 20  # 320 characters
+    assert (
+        item_tokens(task, text)
+        == task.estimate_request_tokens((text,))[0] - (task.estimate_request_tokens(())[0])
+    )
+    assert item_tokens(task, text) < 120  # the ~250-token instructions are not counted per item

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from forge_cli.models import COMPLEXITY_ORDER, Complexity, Item
 
@@ -35,6 +36,11 @@ class PackLimits:
     forced: int | None = None
     #: estimated input tokens of the items in one pack
     token_budget: int = 6_000
+
+
+def item_tokens(task: Any, text: str) -> int:
+    """What one item adds to a request: the estimate with it, less the instructions alone."""
+    return int(task.estimate_request_tokens((text,))[0] - task.estimate_request_tokens(())[0])
 
 
 class Scheduler:

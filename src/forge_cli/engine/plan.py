@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from forge_cli.engine.batcher import PackLimits, Scheduler
+from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.complexity import estimate
 from forge_cli.models import Failure, Item
@@ -77,7 +77,7 @@ def plan_run(
             plan.cache_hits += 1
             continue
         record.complexity = estimate(record.text)
-        record.tokens = task.estimate_request_tokens((record.text,))[0]
+        record.tokens = item_tokens(task, record.text)
         sched.push(record)
         if sched.pending >= window:
             drain(window // 2)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from forge_cli.engine.batcher import PackLimits, Scheduler
+from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.caller import Caller, CallFailed
 from forge_cli.engine.complexity import estimate
@@ -190,7 +190,7 @@ class Runner:
                 self._write_result(item, hit["answer"], hit["provider"], hit["model"], cached=True)
                 return
         item.complexity = estimate(item.text)
-        item.tokens = self.task.estimate_request_tokens((item.text,))[0]
+        item.tokens = item_tokens(self.task, item.text)
         self._inflight[key] = [item]
         self._sched.push(item)
         stats.queued_by_class[item.complexity] += 1
