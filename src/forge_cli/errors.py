@@ -64,10 +64,22 @@ class ProviderError(ForgeError):
         return f"{where}{self.message}{code}"
 
 
-class AuthError(ProviderError):
+class FatalProviderError(ProviderError):
+    """Every later call would fail the same way: the run stops at once instead of burning calls."""
+
+    kind = "FatalProviderError"
+
+
+class AuthError(FatalProviderError):
     """401/403: the key is missing, wrong or lacks access. Never retried; the run stops."""
 
     kind = "AuthError"
+
+
+class NotFoundError(FatalProviderError):
+    """404: no such endpoint or model; the base URL or the model name is wrong."""
+
+    kind = "NotFoundError"
 
 
 class RateLimitError(ProviderError):

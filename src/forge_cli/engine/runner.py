@@ -23,7 +23,7 @@ from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.caller import Caller, CallFailed
 from forge_cli.engine.complexity import estimate
 from forge_cli.engine.stats import RunStats
-from forge_cli.errors import AuthError, InvalidResponseError, ProviderError
+from forge_cli.errors import FatalProviderError, InvalidResponseError, ProviderError
 from forge_cli.models import Complexity, Failure, Item
 from forge_cli.providers.base import PackItem, Provider
 from forge_cli.sinks import Sink
@@ -215,7 +215,7 @@ class Runner:
         except CallFailed as failed:
             for item in pack:
                 item.attempts += failed.attempts
-            if isinstance(failed.error, AuthError):
+            if isinstance(failed.error, FatalProviderError):
                 self._abort(failed.error)
                 return
             self._retry_or_fail(pack, failed.error.kind, str(failed.error), failed.error.raw)

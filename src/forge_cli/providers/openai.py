@@ -18,6 +18,7 @@ from forge_cli.engine.resilience import parse_retry_after
 from forge_cli.errors import (
     AuthError,
     InvalidResponseError,
+    NotFoundError,
     ProviderError,
     ProviderTimeoutError,
     RateLimitError,
@@ -58,13 +59,25 @@ class OpenAICompatibleProvider:
             self._headers["authorization"] = f"Bearer {api_key}"
 
     async def complete(self, request: PackRequest) -> Completion:
+        json_mode = request.json_mode and self.json_mode
+        try:
+            return await self._complete(request, json_mode)
+        except RequestError as exc:
+            # some OpenAI-compatible servers (older vLLM, llama.cpp builds, some models on
+            # routers) reject response_format; the prompt asks for JSON anyway, so go on without
+            if not json_mode or "response_format" not in (exc.raw or "") + exc.message:
+                raise
+            self.json_mode = False
+            return await self._complete(request, False)
+
+    async def _complete(self, request: PackRequest, json_mode: bool) -> Completion:
         body: dict[str, Any] = {
             "model": self.model,
             "messages": request.messages,
             "temperature": request.temperature,
             "max_tokens": request.max_tokens,
         }
-        if request.json_mode and self.json_mode:
+        if json_mode:
             body["response_format"] = {"type": "json_object"}
         started = time.perf_counter()
         try:
@@ -120,6 +133,11 @@ class OpenAICompatibleProvider:
             return AuthError(f"quota exhausted ({message})", **kw)
         if status == 429:
             return RateLimitError(f"rate limited ({message})", retry_after=retry_after, **kw)
+        if status == 404:
+            return NotFoundError(
+                f"not found: check --base-url {self.base_url} and --model {self.model} ({message})",
+                **kw,
+            )
         if status == 408:
             return ProviderTimeoutError(f"request timeout ({message})", **kw)
         if status >= 500:
