@@ -598,3 +598,11 @@ def test_stdin_jsonl_starts_before_the_pipe_fills() -> None:
     os.close(write_fd)
     assert not reader.is_alive(), "open_source waited for more input"
     assert isinstance(got[0], Item) and got[0].text == "first"
+
+
+def test_csv_text_field_missing_from_header_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("id,body\n1,hello\n")
+    with pytest.raises(InputError, match=r"no column 'text' for --text-field .*columns: id, body"):
+        open_source(str(path), text_field="text")
+    assert next(iter(open_source(str(path), text_field="body"))).text == "hello"

@@ -749,7 +749,14 @@ def _build(
             stream.read(3)  # JSON forbids a BOM; editors on Windows still write one
         return _JsonlSource(name, path, stream, **options)
     delimiter = "\t" if tsv else _sniff_delimiter(prefix)
-    return _CsvSource(name, path, stream, delimiter=delimiter, **options)
+    source = _CsvSource(name, path, stream, delimiter=delimiter, **options)
+    text_field = options.get("text_field")
+    if text_field and source.columns is not None and text_field not in source.columns:
+        # a CSV's columns are known up front: say so once instead of failing every row
+        source.close()
+        shown = ", ".join(source.columns[:12]) + (", ..." if len(source.columns) > 12 else "")
+        raise InputError(f"{name}: no column {text_field!r} for --text-field (columns: {shown})")
+    return source
 
 
 def _bench(n: int = 1_000_000) -> None:  # pragma: no cover - manual measurement
