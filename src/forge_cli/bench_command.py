@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from forge_cli.bench import (
 )
 from forge_cli.errors import UsageError
 from forge_cli.models import Item
+from forge_cli.providers.base import Provider
 from forge_cli.sources import open_source
 
 
@@ -81,7 +84,11 @@ def run_bench(options: BenchOptions, err: Console) -> int:
     if options.provider and options.provider != "sim":
         plan.sim = None
         factory = _real_provider_factory(options)
-        calls, cost = estimate_spend(plan, factory(1))
+        probe = factory(1)  # fails early on a missing key or an unknown provider
+        try:
+            calls, cost = estimate_spend(plan, probe)
+        finally:
+            asyncio.run(probe.aclose())
         err.print(
             f"forge bench against {options.provider}: about {calls:,} calls, "
             f"estimated ${cost:.4f} ({len(texts):,} tickets x {len(plan.packs)} packs x "
@@ -123,10 +130,10 @@ def run_bench(options: BenchOptions, err: Console) -> int:
     return 0
 
 
-def _real_provider_factory(options: BenchOptions):  # type: ignore[no-untyped-def]
+def _real_provider_factory(options: BenchOptions) -> Callable[[int], Provider]:
     from forge_cli.providers.registry import ProviderSpec, build_provider
 
-    def make(concurrency: int):  # type: ignore[no-untyped-def]
+    def make(concurrency: int) -> Provider:
         return build_provider(
             ProviderSpec(
                 name=options.provider,
@@ -138,12 +145,11 @@ def _real_provider_factory(options: BenchOptions):  # type: ignore[no-untyped-de
             )
         )
 
-    make(1)  # fail early on a missing key or unknown provider
     return make
 
 
 def _sweep_with_progress(
-    plan: SweepPlan, factory: object, total: int, err: Console
+    plan: SweepPlan, factory: Callable[[int], Provider] | None, total: int, err: Console
 ) -> tuple[list[Cell], bool]:
     if err.is_terminal:
         progress = Progress(
