@@ -9,7 +9,10 @@ from status codes and the provider's error text, never from request headers.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from forge_cli.providers.base import RateInfo
 
 
 class ForgeError(Exception):
@@ -50,6 +53,7 @@ class ProviderError(ForgeError):
         status: int | None = None,
         retry_after: float | None = None,
         raw: str | None = None,
+        rate: RateInfo | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -57,6 +61,8 @@ class ProviderError(ForgeError):
         self.status = status
         self.retry_after = retry_after
         self.raw = raw
+        #: rate-limit headers that came with the error (a 429 usually has them)
+        self.rate = rate
 
     def __str__(self) -> str:
         where = f"{self.provider}: " if self.provider else ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(slots=True, frozen=True)
@@ -18,6 +18,34 @@ class PackItem:
 
     id: str
     text: str
+
+
+@dataclass(slots=True, frozen=True)
+class PromptSections:
+    """A task's prompt split into named parts, so each adapter can lay it out its provider's way.
+
+    Chat APIs get a system message (role, instructions, constraints, output format) and a user
+    message holding ``context`` (the pack as a JSON array); Gemini gets the same parts as XML-tagged
+    sections, which its documentation recommends. Tasks write the parts once.
+    """
+
+    role: str
+    instructions: str
+    constraints: str
+    #: the pack itself: a JSON array of {"id", "text"}
+    context: str
+    task: str
+    output_format: str
+
+    def system_text(self) -> str:
+        parts = (self.role, self.instructions, self.constraints, self.output_format)
+        return "\n\n".join(p for p in parts if p)
+
+    def chat_messages(self) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": self.system_text()},
+            {"role": "user", "content": self.context},
+        ]
 
 
 @dataclass(slots=True)
@@ -33,6 +61,31 @@ class PackRequest:
     temperature: float = 0.0
     #: a JSON schema of the expected answer, for providers that accept one
     schema: dict[str, object] | None = field(default=None)
+    #: the same prompt as named parts, for adapters that lay prompts out differently (Gemini)
+    sections: PromptSections | None = None
+
+    @classmethod
+    def from_sections(cls, sections: PromptSections, **kwargs: Any) -> PackRequest:
+        return cls(messages=sections.chat_messages(), sections=sections, **kwargs)
+
+
+@dataclass(slots=True, frozen=True)
+class RateInfo:
+    """What a provider's response headers said about its limits; None where it said nothing.
+
+    Limits are per minute, ``*_reset`` are seconds until the window is full again. The engine's
+    token buckets learn from these, so a run paces itself to the account's real limits.
+    """
+
+    rpm_limit: int | None = None
+    rpm_remaining: int | None = None
+    rpm_reset: float | None = None
+    tpm_limit: int | None = None
+    tpm_remaining: int | None = None
+    tpm_reset: float | None = None
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f) is not None for f in self.__slots__)
 
 
 @dataclass(slots=True)
@@ -44,6 +97,8 @@ class Completion:
     tokens_out: int
     model: str
     latency_ms: float = 0.0
+    #: rate-limit headers of the response, when the provider sends them
+    rate: RateInfo | None = None
 
 
 class Provider(Protocol):

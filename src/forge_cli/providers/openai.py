@@ -26,6 +26,7 @@ from forge_cli.errors import (
     UpstreamError,
 )
 from forge_cli.providers.base import Completion, PackRequest, estimate_tokens
+from forge_cli.providers.http import openai_rate_info, post_json, scrub
 from forge_cli.tasks.answers import snippet
 
 
@@ -80,18 +81,13 @@ class OpenAICompatibleProvider:
         if json_mode:
             body["response_format"] = {"type": "json_object"}
         started = time.perf_counter()
-        try:
-            response = await self._client.post(
-                f"{self.base_url}/chat/completions",
-                content=orjson.dumps(body),
-                headers=self._headers,
-            )
-        except httpx.TimeoutException:
-            raise ProviderTimeoutError("no answer within the timeout", provider=self.name) from None
-        except httpx.TransportError as exc:
-            raise UpstreamError(
-                f"connection failed: {type(exc).__name__}", provider=self.name
-            ) from None
+        response = await post_json(
+            self._client,
+            f"{self.base_url}/chat/completions",
+            body,
+            self._headers,
+            provider=self.name,
+        )
         latency_ms = (time.perf_counter() - started) * 1000
         if response.status_code >= 400:
             raise self._error(response)
@@ -118,13 +114,18 @@ class OpenAICompatibleProvider:
             tokens_out=int(tokens_out) if tokens_out is not None else estimate_tokens(content),
             model=str(data.get("model") or self.model),
             latency_ms=latency_ms,
+            rate=openai_rate_info(response.headers),
         )
 
     def _error(self, response: httpx.Response) -> ProviderError:
         status = response.status_code
         message, code = self._error_text(response)
         retry_after = parse_retry_after(response.headers.get("retry-after"))
-        kw: dict[str, Any] = {"provider": self.name, "status": status}
+        kw: dict[str, Any] = {
+            "provider": self.name,
+            "status": status,
+            "rate": openai_rate_info(response.headers),
+        }
         if status in (401, 403):
             # the provider's text may echo a masked piece of the key ("sk-ab***yz"): show its code only
             hint = f": set {self._key_env} to a valid key" if self._key_env else ""
@@ -156,9 +157,7 @@ class OpenAICompatibleProvider:
                 text = err
         except (orjson.JSONDecodeError, AttributeError):
             pass
-        if self._key:
-            text = text.replace(self._key, "***")
-        return snippet(text)[:200] or response.reason_phrase, code
+        return scrub(text, self._key) or response.reason_phrase, code
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -1,0 +1,143 @@
+"""HTTP plumbing every adapter shares: the client, one POST with transport errors mapped, key
+scrubbing and the common rate-limit header dialects.
+
+Adapters differ in URLs, bodies and error shapes, not in how a timeout or a reset connection is
+reported, so that lives here once. Nothing in this module ever formats a request header into a
+message: keys travel in headers and only in headers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+
+from forge_cli.errors import ProviderTimeoutError, UpstreamError
+from forge_cli.providers.base import RateInfo
+from forge_cli.providers.transport import ShardedTransport
+from forge_cli.tasks.answers import snippet
+
+__all__ = [
+    "anthropic_rate_info",
+    "make_client",
+    "openai_rate_info",
+    "parse_duration",
+    "post_json",
+    "scrub",
+]
+
+
+def make_client(timeout: float, concurrency: int) -> httpx.AsyncClient:
+    """One client per provider: its own pool (sharded so a big pool stays fast), no redirects."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+        transport=ShardedTransport(max(1, concurrency)),
+        follow_redirects=False,
+    )
+
+
+async def post_json(
+    client: httpx.AsyncClient,
+    url: str,
+    body: Any,
+    headers: Mapping[str, str],
+    *,
+    provider: str,
+) -> httpx.Response:
+    """POST a JSON body; a timeout or a broken connection becomes the shared taxonomy's error."""
+    try:
+        return await client.post(url, content=orjson.dumps(body), headers=dict(headers))
+    except httpx.TimeoutException:
+        raise ProviderTimeoutError("no answer within the timeout", provider=provider) from None
+    except httpx.TransportError as exc:
+        raise UpstreamError(f"connection failed: {type(exc).__name__}", provider=provider) from None
+
+
+def scrub(text: str, *secrets: str | None, limit: int = 200) -> str:
+    """A short, single-line piece of ``text`` with every secret replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return snippet(text)[:limit]
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The parsed body, or None when it is not JSON."""
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+
+
+def parse_duration(value: str | None) -> float | None:
+    """Seconds in a Go-style duration ("6m0s", "1.5s", "12ms") or plain seconds ("20")."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    total, end = 0.0, 0
+    for match in _DURATION_PART.finditer(value):
+        if match.start() != end:
+            return None
+        number, unit = float(match.group(1)), match.group(2)
+        total += number * {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}[unit]
+        end = match.end()
+    return total if end == len(value) and end else None
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(float(value.strip()))
+    except ValueError:
+        return None
+
+
+def openai_rate_info(headers: Mapping[str, str]) -> RateInfo | None:
+    """OpenAI's (and Groq's, Together's, ...) ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}``."""
+    info = RateInfo(
+        rpm_limit=_int(headers.get("x-ratelimit-limit-requests")),
+        rpm_remaining=_int(headers.get("x-ratelimit-remaining-requests")),
+        rpm_reset=parse_duration(headers.get("x-ratelimit-reset-requests")),
+        tpm_limit=_int(headers.get("x-ratelimit-limit-tokens")),
+        tpm_remaining=_int(headers.get("x-ratelimit-remaining-tokens")),
+        tpm_reset=parse_duration(headers.get("x-ratelimit-reset-tokens")),
+    )
+    return info or None
+
+
+def _until(stamp: str | None) -> float | None:
+    """Seconds from now until an RFC 3339 timestamp (Anthropic's reset headers)."""
+    if not stamp:
+        return None
+    try:
+        when = datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def anthropic_rate_info(headers: Mapping[str, str]) -> RateInfo | None:
+    """Anthropic's ``anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}``."""
+    info = RateInfo(
+        rpm_limit=_int(headers.get("anthropic-ratelimit-requests-limit")),
+        rpm_remaining=_int(headers.get("anthropic-ratelimit-requests-remaining")),
+        rpm_reset=_until(headers.get("anthropic-ratelimit-requests-reset")),
+        tpm_limit=_int(headers.get("anthropic-ratelimit-tokens-limit")),
+        tpm_remaining=_int(headers.get("anthropic-ratelimit-tokens-remaining")),
+        tpm_reset=_until(headers.get("anthropic-ratelimit-tokens-reset")),
+    )
+    return info or None

@@ -1,0 +1,123 @@
+"""What differs between providers on the wire, as seen from the simulated upstream.
+
+``FakeUpstream`` owns everything providers share (latency, RPM/TPM windows, scripted faults, stats,
+keep-alive); a ``Wire`` owns one provider's dialect: the route, where the key travels, how a request
+is read, and the exact bodies and headers of answers and errors. One module per wire
+(``upstream.OpenAIWire``, ``sim/gemini_wire.py``, ...), so a test can face forge with Gemini's real
+error bodies without a second server implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+__all__ = ["Limited", "Wire", "WindowState", "WireRequest"]
+
+
+@dataclass(slots=True)
+class Limited:
+    """Why a request was refused by the configured RPM/TPM window."""
+
+    dimension: Literal["requests", "tokens"]
+    limit: int
+    used: int
+    requested: int
+    #: seconds until the request would be admitted
+    wait: float
+
+
+@dataclass(slots=True)
+class WindowState:
+    """The RPM/TPM windows after a request was admitted (None: that limit is not configured)."""
+
+    rpm_limit: int | None = None
+    rpm_remaining: int | None = None
+    #: seconds until the window is back to its initial state
+    rpm_reset: float = 0.0
+    tpm_limit: int | None = None
+    tpm_remaining: int | None = None
+    tpm_reset: float = 0.0
+
+
+@dataclass(slots=True)
+class WireRequest:
+    """A chat request read from any wire, in the one shape the simulator reasons about."""
+
+    model: str | None
+    #: OpenAI-shaped ``[{"role": ..., "content": str}]``; the last user message carries the pack
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    max_tokens: int = 0
+    #: the client asked for JSON (response_format, responseMimeType, ...)
+    wants_json: bool = False
+    #: the request is unusable: (status, body) of the provider's own 400
+    error: tuple[int, Any] | None = None
+
+
+class Wire(Protocol):
+    """One provider's dialect. Methods return plain JSON-able bodies; the server writes them."""
+
+    #: short name, e.g. "openai", "gemini", "anthropic", "cohere"
+    name: str
+    #: the path prefix of the provider's base URL ("/v1", "/v1beta", "/v2"): the simulator's
+    #: ``base_url`` is ``http://127.0.0.1:PORT`` + this, as an adapter's base URL would be
+    base_path: str
+
+    def chat_route(self, method: str, path: str) -> str | None:
+        """For the chat endpoint: the model named in the path ("" when the path names none).
+        None for any other path."""
+        ...
+
+    def presented_key(self, headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
+        """The API key the client sent, wherever this provider expects it."""
+        ...
+
+    def auth_failure(self, presented: str | None) -> tuple[int, Any]:
+        """Status and body for a missing (None) or wrong key."""
+        ...
+
+    def parse(self, body: Any, path_model: str | None, headers: Mapping[str, str]) -> WireRequest:
+        """Read a request body (already JSON-decoded, may be any type)."""
+        ...
+
+    def bad_json(self) -> tuple[int, Any]:
+        """Status and body when the request body is not JSON."""
+        ...
+
+    def not_found(self, method: str, path: str) -> tuple[int, Any]:
+        """Status and body for an unknown path."""
+        ...
+
+    def success(
+        self,
+        *,
+        model: str,
+        content: str,
+        reasoning: str | None,
+        prompt_tokens: int,
+        completion_tokens: int,
+        reasoning_tokens: int,
+    ) -> Any:
+        """The body of a 200 answer."""
+        ...
+
+    def rate_limited(self, model: str, limited: Limited) -> tuple[int, Any, dict[str, str]]:
+        """Status, body and extra headers (retry-after, ...) of a rate-limit refusal."""
+        ...
+
+    def server_error(self, status: int, request_id: str) -> Any:
+        """The body of a 5xx (or any status used as a failure)."""
+        ...
+
+    def overloaded(self, request_id: str) -> tuple[int, Any]:
+        """Status and body when the provider says it is overloaded (Anthropic: 529)."""
+        ...
+
+    def response_headers(self, request_id: str, elapsed_ms: int) -> dict[str, str]:
+        """Headers on every chat response (request ids, versions)."""
+        ...
+
+    def ratelimit_headers(self, window: WindowState) -> dict[str, str]:
+        """Rate-limit headers for the configured limits ({} when the provider sends none)."""
+        ...
