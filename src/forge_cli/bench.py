@@ -25,6 +25,7 @@ from typing import Any
 
 from forge_cli.engine.batcher import PackLimits
 from forge_cli.engine.caller import Caller, default_retry_policy
+from forge_cli.engine.chain import Chain
 from forge_cli.engine.runner import EngineConfig, Runner
 from forge_cli.engine.stats import RunStats
 from forge_cli.errors import UsageError
@@ -148,10 +149,10 @@ def simulator(sim: SimSettings) -> Iterator[str]:
 
 def sim_provider(base_url: str, concurrency: int, timeout: float) -> Provider:
     """The simulator behind the OpenAI adapter, priced like gpt-4o-mini so cost columns mean something."""
-    from forge_cli.providers.registry import ProviderSpec, build_provider
+    from forge_cli.providers.registry import ProviderSpec, build_from_spec
 
     os.environ.setdefault(SIM_KEY_ENV, SIM_KEY)
-    return build_provider(
+    return build_from_spec(
         ProviderSpec(
             name="openai",
             base_url=base_url,
@@ -174,9 +175,11 @@ async def run_once(
     items = [Item(id=str(n), line=n, text=t) for n, t in enumerate(texts, 1)]
     runner = Runner(
         task=TicketTask(),
-        provider=provider,
-        caller=Caller(
-            provider, stats, retry=default_retry_policy(retries + 1, 0.2), breaker_cooldown=2.0
+        chain=Chain.single(
+            Caller(
+                provider, stats, retry=default_retry_policy(retries + 1, 0.2), breaker_cooldown=2.0
+            ),
+            stats,
         ),
         results=results,
         failures=failures,

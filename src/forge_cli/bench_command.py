@@ -131,10 +131,10 @@ def run_bench(options: BenchOptions, err: Console) -> int:
 
 
 def _real_provider_factory(options: BenchOptions) -> Callable[[int], Provider]:
-    from forge_cli.providers.registry import ProviderSpec, build_provider
+    from forge_cli.providers.registry import ProviderSpec, build_from_spec
 
     def make(concurrency: int) -> Provider:
-        return build_provider(
+        return build_from_spec(
             ProviderSpec(
                 name=options.provider,
                 base_url=options.base_url,

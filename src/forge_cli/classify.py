@@ -16,10 +16,11 @@ from rich.table import Table
 from forge_cli.config import ClassifySettings
 from forge_cli.engine.batcher import PackLimits
 from forge_cli.engine.cache import ResultCache
+from forge_cli.engine.chain import Chain
 from forge_cli.engine.plan import plan_run
+from forge_cli.engine.stats import RunStats
 from forge_cli.models import Failure, Item
-from forge_cli.pipeline import EXIT_OK, open_cache, provider_from, run_to_files
-from forge_cli.providers.base import Provider
+from forge_cli.pipeline import EXIT_OK, build_chain, open_cache, run_to_files
 from forge_cli.sources import Source, open_source
 from forge_cli.tasks.tickets import TicketTask
 
@@ -39,15 +40,15 @@ def run_classify(settings: ClassifySettings, err: Console | None = None) -> int:
         max_record_bytes=settings.max_record_bytes,
     )
     task = TicketTask(labels=settings.labels)
-    provider = provider_from(settings)
+    chain = build_chain(settings, RunStats(), notify=lambda line: err.print(f"forge: {line}"))
     if settings.provider is None:
         err.print(OFFLINE_NOTICE)
     cache = open_cache(settings)
     limits = PackLimits(forced=settings.pack)
     try:
         if settings.dry_run:
-            return _dry_run(settings, source, task, provider, cache, limits)
-        return _run(settings, source, task, provider, cache, limits, err)
+            return _dry_run(settings, source, task, chain, cache, limits)
+        return _run(settings, source, task, chain, cache, limits, err)
     finally:
         if cache is not None:
             cache.close()
@@ -57,21 +58,21 @@ def _dry_run(
     settings: ClassifySettings,
     source: Source,
     task: TicketTask,
-    provider: Provider,
+    chain: Chain,
     cache: ResultCache | None,
     limits: PackLimits,
 ) -> int:
     try:
-        plan = plan_run(source, task=task, provider=provider, cache=cache, limits=limits)
+        plan = plan_run(source, task=task, chain=chain, cache=cache, limits=limits)
     finally:
-        asyncio.run(provider.aclose())
+        asyncio.run(chain.aclose())
     if settings.json_summary:
         sys.stdout.write(orjson.dumps({"dry_run": True, **plan.as_dict()}).decode() + "\n")
         return EXIT_OK
     table = Table(title=f"forge classify --dry-run {source.name}", show_header=False, box=None)
     table.add_column(style="bold")
     table.add_column(justify="right")
-    table.add_row("provider", f"{provider.name} / {provider.model}")
+    table.add_row("provider", f"{chain.label} / {chain.model_label}")
     for label, value in (
         ("records", plan.records),
         ("unusable records", plan.unusable),
@@ -92,7 +93,7 @@ def _run(
     settings: ClassifySettings,
     source: Source,
     task: TicketTask,
-    provider: Provider,
+    chain: Chain,
     cache: ResultCache | None,
     limits: PackLimits,
     err: Console,
@@ -103,7 +104,7 @@ def _run(
     return run_to_files(
         settings,
         task=task,
-        provider=provider,
+        chain=chain,
         records=records,
         source_name=source.name,
         total_hint=source.count_hint(),

@@ -11,11 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 
 from forge_cli import __version__
-from forge_cli.config import load_config_file
+from forge_cli.config import load_config
 from forge_cli.errors import ForgeError
 from forge_cli.options import (
     ApiKeyEnvOpt,
@@ -82,9 +83,11 @@ def root(
 ) -> None:
     """Settings come from defaults < forge.toml < FORGE_* variables < flags."""
     try:
-        ctx.default_map = load_config_file(config)
+        loaded = load_config(config)
     except ForgeError as exc:
         raise _fail(exc) from None
+    ctx.default_map = loaded.default_map
+    ctx.obj = loaded
 
 
 @app.command()
@@ -391,10 +394,36 @@ def _hook_call(action: Callable[[], Any], verb: str) -> None:
     typer.echo(line)
 
 
+def _config_context() -> dict[str, Any]:
+    """What the running command's settings take from forge.toml beyond its own table, and where
+    each of its options came from (flag, environment variable, forge.toml or default)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return {}
+    loaded = ctx.find_root().obj
+    sources: dict[str, str] = {}
+    for param in ctx.command.params:
+        if param.name is None:
+            continue
+        source = ctx.get_parameter_source(param.name)
+        if source is click.core.ParameterSource.COMMANDLINE:
+            sources[param.name] = "flag --" + param.name.replace("_", "-")
+        elif source is click.core.ParameterSource.ENVIRONMENT:
+            sources[param.name] = f"env {getattr(param, 'envvar', '') or 'FORGE_*'}"
+        elif source is click.core.ParameterSource.DEFAULT_MAP:
+            sources[param.name] = "forge.toml"
+    return {
+        "provider_tables": getattr(loaded, "providers", {}),
+        "prices": getattr(loaded, "prices", {}),
+        "setting_sources": sources,
+    }
+
+
 def _run_command(run: Callable[..., int], settings_name: str, values: dict[str, Any]) -> None:
     from forge_cli import config
 
     try:
+        values.update(_config_context())
         settings = config.validate(getattr(config, settings_name), values)
         code = run(settings, _err)
     except ForgeError as exc:

@@ -175,37 +175,36 @@ def generate_reports(texts: list[str], settings: CommitSettings) -> list[dict[st
     from forge_cli.engine.runner import EngineConfig, Runner
     from forge_cli.engine.stats import RunStats
     from forge_cli.models import Item
-    from forge_cli.pipeline import caller_from, open_cache, provider_from
+    from forge_cli.pipeline import build_chain, open_cache
     from forge_cli.redact import redact
     from forge_cli.sinks import MemorySink
     from forge_cli.tasks.commits import CommitTask
 
-    provider = provider_from(settings)
-    cache = open_cache(settings)
     stats = RunStats()
+    chain = build_chain(settings, stats)
+    cache = open_cache(settings)
     results, failures = MemorySink(), MemorySink()
     items = [Item(id=str(n), line=n, text=redact(t).text) for n, t in enumerate(texts, 1)]
     runner = Runner(
         task=CommitTask(max_tokens=settings.max_tokens),
-        provider=provider,
-        caller=caller_from(settings, provider, stats),
+        chain=chain,
         results=results,
         failures=failures,
         stats=stats,
         cache=cache,
-        config=EngineConfig(concurrency=settings.concurrency, limits=PackLimits(forced=1)),
+        config=EngineConfig(concurrency=chain.concurrency, limits=PackLimits(forced=1)),
     )
 
     async def main() -> None:
         try:
             await asyncio.wait_for(runner.run(items), timeout=settings.timeout * 2 + 1)
         finally:
-            await provider.aclose()
+            await chain.aclose()
 
     try:
         asyncio.run(main())
     except TimeoutError:
-        raise UsageError(f"{provider.name}: no answer within {settings.timeout:g} s") from None
+        raise UsageError(f"{chain.label}: no answer within {settings.timeout:g} s") from None
     finally:
         if cache is not None:
             cache.close()
@@ -214,8 +213,8 @@ def generate_reports(texts: list[str], settings: CommitSettings) -> list[dict[st
     if failures.rows:
         row = failures.rows[0]
         message = str(row["message"])  # provider errors already name the provider
-        if not message.startswith(f"{provider.name}:"):
-            message = f"{provider.name}: {message}"
+        if not any(message.startswith(f"{m.name}:") for m in chain.members):
+            message = f"{chain.label}: {message}"
         raise UsageError(f"{message} ({row['error']})")
     by_id = {row["id"]: row for row in results.rows}
     keys = ("title", "type", "scope", "breaking", "summary", "changes")
@@ -263,20 +262,21 @@ def run_commit_msg(settings: CommitSettings, err: Console) -> int:
 
 def _run_range(settings: CommitSettings, err: Console) -> int:
     from forge_cli.engine.batcher import PackLimits
-    from forge_cli.pipeline import open_cache, provider_from, run_to_files
+    from forge_cli.engine.stats import RunStats
+    from forge_cli.pipeline import build_chain, open_cache, run_to_files
     from forge_cli.tasks.commits import CommitTask
 
     assert settings.range is not None
     cwd = Path.cwd()
     root = repo_root(cwd)
     commits = commits_in_range(settings.range, root)
-    provider = provider_from(settings)
+    chain = build_chain(settings, RunStats(), notify=lambda line: err.print(f"forge: {line}"))
     cache = open_cache(settings)
     try:
         return run_to_files(
             settings,
             task=CommitTask(max_tokens=settings.max_tokens),
-            provider=provider,
+            chain=chain,
             records=_commit_items(commits, root),
             source_name="commits",
             total_hint=len(commits),

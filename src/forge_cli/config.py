@@ -4,12 +4,31 @@ The precedence is Click's own (flag > envvar > default_map > default): the CLI l
 into the default map, each option names its ``FORGE_*`` variable, and this module validates the merged
 result into one pydantic model the rest of forge reads. API keys are never settings: only the *name*
 of the environment variable holding a key is.
+
+forge.toml is looked for in the user config dir (``$XDG_CONFIG_HOME/forge/forge.toml``) and in the
+working tree (this folder or a parent, up to the repository root); the working tree's wins setting by
+setting. Its layout::
+
+    provider = ["groq", "gemini", "offline"]   # top-level keys apply to every command
+    routing = "ordered"
+
+    [classify]                                 # one table per command
+    labels = ["billing", "bug", "other"]
+
+    [providers.groq]                           # per provider: model, limits, prices, key variable
+    rpm = 30
+    api_key_env = ["GROQ_KEY_A", "GROQ_KEY_B"]
+
+    [prices]                                   # USD per 1M tokens, overriding the built-in table
+    "gpt-4o-mini" = { input = 0.15, output = 0.60 }
 """
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,6 +63,14 @@ class RunSettings(BaseModel):
     json_summary: bool = False
     price_in: float | None = Field(None, ge=0)
     price_out: float | None = Field(None, ge=0)
+    rpm: float | None = Field(None, gt=0)
+    tpm: float | None = Field(None, gt=0)
+    routing: Literal["ordered", "cheapest", "fastest", "balanced"] = "ordered"
+    #: from forge.toml, filled in by the CLI: [providers.NAME] tables with their file, [prices]
+    provider_tables: dict[str, tuple[dict[str, Any], str]] = Field(default_factory=dict)
+    prices: dict[str, Any] = Field(default_factory=dict)
+    #: setting name -> where it came from ("flag", "env FORGE_MODEL", "forge.toml"), for messages
+    setting_sources: dict[str, str] = Field(default_factory=dict)
 
 
 class ClassifySettings(RunSettings):
@@ -100,32 +127,110 @@ def validate(model: type[BaseModel], values: dict[str, Any]) -> Any:
         raise UsageError(f"{name}: {msg}") from None
 
 
+#: tables of forge.toml that are not command settings
+SPECIAL_TABLES = ("providers", "prices")
+#: commands whose options read the top-level keys of forge.toml
+COMMANDS = ("classify", "commit-msg", "bench")
+
+
+@dataclass
+class LoadedConfig:
+    """forge.toml, merged from the user config dir and the working tree."""
+
+    #: Click's default map: command name -> {setting: value}
+    default_map: dict[str, Any] = field(default_factory=dict)
+    #: provider name -> (its table, the file it came from)
+    providers: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
+    prices: dict[str, Any] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def user_config_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.environ.get("APPDATA")
+    return (Path(base) if base else Path.home() / ".config") / "forge"
+
+
+def project_config(start: Path) -> Path | None:
+    """forge.toml in ``start`` or a parent, looking no higher than the repository's root."""
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def config_files(explicit: Path | None) -> list[Path]:
+    """The files to read, lowest precedence first."""
+    if explicit is not None:
+        return [explicit]
+    files: list[Path] = []
+    user = user_config_dir() / CONFIG_NAME
+    if user.is_file():
+        files.append(user)
+    project = project_config(Path.cwd())
+    if project is not None and (not files or project.resolve() != user.resolve()):
+        files.append(project)
+    return files
+
+
+def load_config(explicit: Path | None = None) -> LoadedConfig:
+    loaded = LoadedConfig()
+    for path in config_files(explicit):
+        _merge(loaded, path, _read_toml(path))
+        loaded.files.append(path)
+    return loaded
+
+
 def load_config_file(path: Path | None) -> dict[str, Any]:
-    """Read forge.toml (the given path, else ./forge.toml if present) into Click's default map."""
-    if path is None:
-        candidate = Path(CONFIG_NAME)
-        if not candidate.is_file():
-            return {}
-        path = candidate
+    """Click's default map alone (kept for callers that need nothing else)."""
+    return load_config(path).default_map
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UsageError(f"config file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read config file {path}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from None
-    default_map: dict[str, Any] = {}
-    for command, table in data.items():
-        if not isinstance(table, dict):
-            raise UsageError(f"{path}: [{command}] must be a table of settings")
-        section: dict[str, Any] = {}
-        for key, value in table.items():
-            name = key.replace("-", "_")
-            if name in ("api_key", "key"):
-                raise UsageError(
-                    f"{path}: keys are read from the environment only; use api_key_env"
-                )
-            section[name] = ",".join(value) if isinstance(value, list) else value
-        default_map[command] = section
-    return default_map
+
+
+def _merge(loaded: LoadedConfig, path: Path, data: dict[str, Any]) -> None:
+    top: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "providers":
+            if not isinstance(value, dict):
+                raise UsageError(f"{path}: [providers] must hold one table per provider")
+            for name, table in value.items():
+                if not isinstance(table, dict):
+                    raise UsageError(f"{path}: [providers.{name}] must be a table of settings")
+                old, _ = loaded.providers.get(name.lower(), ({}, ""))
+                loaded.providers[name.lower()] = ({**old, **table}, str(path))
+        elif key == "prices":
+            if not isinstance(value, dict):
+                raise UsageError(f"{path}: [prices] must be a table of model = {{input, output}}")
+            loaded.prices.update(value)
+        elif isinstance(value, dict):
+            section = loaded.default_map.setdefault(key, {})
+            section.update(_section(path, key, value))
+        else:
+            top.update(_section(path, "top level", {key: value}))
+    if top:
+        for command in COMMANDS:
+            section = loaded.default_map.setdefault(command, {})
+            for name, value in top.items():
+                section.setdefault(name, value)
+
+
+def _section(path: Path, command: str, table: dict[str, Any]) -> dict[str, Any]:
+    section: dict[str, Any] = {}
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name in ("api_key", "key"):
+            raise UsageError(f"{path}: keys are read from the environment only; use api_key_env")
+        section[name] = ",".join(map(str, value)) if isinstance(value, list) else value
+    return section

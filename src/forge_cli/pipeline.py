@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import orjson
@@ -20,32 +20,91 @@ from forge_cli.config import RunSettings
 from forge_cli.engine.batcher import PackLimits
 from forge_cli.engine.cache import ResultCache, default_cache_dir
 from forge_cli.engine.caller import Caller, default_retry_policy
+from forge_cli.engine.chain import Chain, Member
+from forge_cli.engine.limits import AimdLimiter, RateLimiter
+from forge_cli.engine.routing import make_router
 from forge_cli.engine.runner import FAILURE_FIELDS, EngineConfig, Runner, result_columns
-from forge_cli.engine.stats import RunStats
+from forge_cli.engine.stats import ProviderStats, RunStats
 from forge_cli.errors import UsageError
 from forge_cli.models import Failure, Item
 from forge_cli.providers.base import Provider
-from forge_cli.providers.registry import ProviderSpec, build_provider
+from forge_cli.providers.prices import PriceTable, parse_price_overrides
+from forge_cli.providers.registry import MissingKeyError, build_provider
+from forge_cli.providers.settings import ProviderConfig, resolve_chain
 from forge_cli.sinks import open_sink, output_paths
 from forge_cli.tasks.base import Task
 from forge_cli.ui import progress_view, summary_table
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: calls a provider starts with before its AIMD limit has grown to its cap
+SLOW_START = 4
+
+
+#: settings the command line applies to the first provider of the chain
+FIRST_PROVIDER_FLAGS = ("model", "base_url", "api_key_env", "price_in", "price_out", "rpm", "tpm")
+
+
+def chain_configs(settings: RunSettings) -> list[ProviderConfig]:
+    """The chain of the settings, each provider's settings resolved and their sources noted."""
+    flags = {name: getattr(settings, name) for name in FIRST_PROVIDER_FLAGS}
+    configs = resolve_chain(
+        settings.provider,
+        tables=settings.provider_tables,
+        flags={k: v for k, v in flags.items() if v is not None},
+        defaults={"timeout": settings.timeout, "concurrency": settings.concurrency},
+        flag_sources=settings.setting_sources,
+    )
+    return configs
+
+
+def price_table(settings: RunSettings) -> PriceTable:
+    return PriceTable(parse_price_overrides(settings.prices)) if settings.prices else PriceTable()
 
 
 def provider_from(settings: RunSettings) -> Provider:
-    return build_provider(
-        ProviderSpec(
-            name=settings.provider,
-            base_url=settings.base_url,
-            model=settings.model,
-            api_key_env=settings.api_key_env,
-            timeout=settings.timeout,
-            concurrency=settings.concurrency,
-            price_in=settings.price_in,
-            price_out=settings.price_out,
+    """The first provider of the chain alone (commands that need one answer from one place)."""
+    return build_provider(chain_configs(settings)[0], price_table(settings))
+
+
+def build_chain(
+    settings: RunSettings, stats: RunStats, *, notify: Callable[[str], None] | None = None
+) -> Chain:
+    """Every provider of the chain with its own breaker, retries, AIMD limit and RPM/TPM buckets.
+
+    A provider whose key is not set is left out with one line saying so, unless it is the only
+    one (then that is a usage error).
+    """
+    configs = chain_configs(settings)
+    prices = price_table(settings)
+    members: list[Member] = []
+    skipped: list[str] = []
+    for config in configs:
+        try:
+            provider = build_provider(config, prices)
+        except MissingKeyError as exc:
+            if len(configs) == 1:
+                raise
+            skipped.append(f"{exc}; left out of the chain")
+            continue
+        caller = Caller(
+            provider,
+            stats,
+            retry=default_retry_policy(settings.retries + 1, settings.backoff),
+            breaker_threshold=settings.breaker_threshold,
+            breaker_cooldown=settings.breaker_cooldown,
+            limiter=AimdLimiter(config.concurrency, initial=min(config.concurrency, SLOW_START)),
+            rate=RateLimiter(config.rpm, config.tpm),
+            usage=ProviderStats(config.name, config.model, concurrency=config.concurrency),
         )
-    )
+        members.append(Member(provider, caller, weight=config.weight))
+    if not members:
+        raise UsageError("no provider of the chain can be used: " + "; ".join(skipped))
+    chain = Chain(members, stats=stats, router=make_router(settings.routing), notify=notify)
+    for line in skipped:
+        stats.notices.append(line)
+        if notify is not None:
+            notify(line)
+    return chain
 
 
 def open_cache(settings: RunSettings) -> ResultCache | None:
@@ -58,21 +117,11 @@ def open_cache(settings: RunSettings) -> ResultCache | None:
         raise UsageError(f"cannot use cache dir {directory}: {exc.strerror or exc}") from None
 
 
-def caller_from(settings: RunSettings, provider: Provider, stats: RunStats) -> Caller:
-    return Caller(
-        provider,
-        stats,
-        retry=default_retry_policy(settings.retries + 1, settings.backoff),
-        breaker_threshold=settings.breaker_threshold,
-        breaker_cooldown=settings.breaker_cooldown,
-    )
-
-
 def run_to_files(
     settings: RunSettings,
     *,
     task: Task,
-    provider: Provider,
+    chain: Chain,
     records: Iterable[Item | Failure],
     source_name: str,
     total_hint: int | None,
@@ -82,21 +131,20 @@ def run_to_files(
 ) -> int:
     """Run every record through the engine into results and failures files; print the summary."""
     results_path, failures_path = output_paths(source_name, settings.out_dir, settings.format)
-    stats = RunStats(total_hint=total_hint)
-    caller = caller_from(settings, provider, stats)
+    stats = chain.stats
+    stats.total_hint = total_hint
     with (
         open_sink(results_path, settings.format, result_columns(task)) as results,
         open_sink(failures_path, settings.format, FAILURE_FIELDS) as failures,
     ):
         runner = Runner(
             task=task,
-            provider=provider,
-            caller=caller,
+            chain=chain,
             results=results,
             failures=failures,
             stats=stats,
             cache=cache,
-            config=EngineConfig(concurrency=settings.concurrency, limits=limits),
+            config=EngineConfig(concurrency=chain.concurrency, limits=limits),
         )
 
         async def main() -> None:
@@ -109,7 +157,7 @@ def run_to_files(
                 async with progress_view(stats, live=not settings.no_progress):
                     await runner.run(records)
             finally:
-                await provider.aclose()
+                await chain.aclose()
 
         try:
             asyncio.run(main())

@@ -1,8 +1,10 @@
-"""One provider call with everything around it: breaker, rate gate, retries with backoff.
+"""One provider call with everything around it: breaker, pauses, pacing, retries with backoff.
 
 The breaker holds callers while it is open (they wait for its half-open probe; none is failed by the
-breaker itself) and the rate gate pauses every caller of a provider after it answered 429 with a
-Retry-After. Only real calls count as attempts: time spent held does not use up a pack's retries.
+breaker itself), the rate gate pauses every caller of a provider after it answered 429 with a
+Retry-After, the AIMD limiter caps calls in flight at what the provider has shown it can take, and
+the RPM/TPM buckets pace calls to its announced limits. Only real calls count as attempts: time
+spent held does not use up a pack's retries.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from forge_cli.engine.limits import AimdLimiter, RateLimiter
 from forge_cli.engine.resilience import (
     BreakerState,
     CircuitBreaker,
@@ -19,7 +22,7 @@ from forge_cli.engine.resilience import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
-from forge_cli.engine.stats import RunStats
+from forge_cli.engine.stats import ProviderStats, RunStats
 from forge_cli.errors import ProviderError, ProviderTimeoutError, RateLimitError, UpstreamError
 from forge_cli.providers.base import Completion, PackRequest, Provider
 
@@ -54,9 +57,15 @@ class Caller:
         breaker_cooldown: float = 10.0,
         gate: RateGate | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        limiter: AimdLimiter | None = None,
+        rate: RateLimiter | None = None,
+        usage: ProviderStats | None = None,
     ) -> None:
         self.provider = provider
         self.stats = stats
+        self.usage = usage or ProviderStats(provider.name, provider.model)
+        self.limiter = limiter or AimdLimiter(1024)
+        self.rate = rate or RateLimiter()
         self.retry = retry or default_retry_policy()
         self.breaker = CircuitBreaker(
             provider.name,
@@ -69,13 +78,18 @@ class Caller:
 
     def _on_breaker(self, old: BreakerState, new: BreakerState) -> None:
         self.stats.breaker_state = new.value
+        self.usage.breaker_state = new.value
         if new is BreakerState.OPEN and old is BreakerState.CLOSED:
             self.stats.breaker_opened += 1
         elif new is BreakerState.CLOSED and old is not BreakerState.CLOSED:
             self.stats.breaker_closed += 1
 
-    async def call(self, request: PackRequest) -> tuple[Completion, int]:
-        """The completion and the number of attempts it took, or ``CallFailed``."""
+    async def call(self, request: PackRequest, tokens: int = 0) -> tuple[Completion, int]:
+        """The completion and the number of attempts it took, or ``CallFailed``.
+
+        ``tokens`` is the request's estimated size (input plus expected output), what the
+        tokens-per-minute bucket is charged until the answer tells the real cost.
+        """
         started = time.monotonic()
         attempt = 0
         while True:
@@ -84,8 +98,7 @@ class Caller:
                 # the guard holds us while the breaker is open and records how the call went
                 async with self.breaker.guard():
                     await self.gate.wait()
-                    self.stats.calls += 1
-                    completion = await self.provider.complete(request)
+                    completion = await self._attempt(request, tokens)
             except ProviderError as error:
                 self._count(error)
                 if error.retry_after is not None:
@@ -98,10 +111,41 @@ class Caller:
             else:
                 return completion, attempt
 
+    async def _attempt(self, request: PackRequest, tokens: int) -> Completion:
+        usage = self.usage
+        async with self.limiter.slot() as seq:
+            await self.rate.acquire(tokens)
+            self.stats.calls += 1
+            usage.calls += 1
+            sent = time.monotonic()
+            try:
+                completion = await self.provider.complete(request)
+            except ProviderError as error:
+                self.rate.observe(error.rate)
+                if isinstance(error, RateLimitError):
+                    self.limiter.on_overload(seq)
+                raise
+            finally:
+                usage.concurrency = self.limiter.current
+        usage.latencies.append((time.monotonic() - sent) * 1000)
+        usage.ok += 1
+        self.limiter.on_success()
+        self.rate.observe(completion.rate)
+        self.rate.settle(tokens, completion.tokens_in + completion.tokens_out)
+        usage.rpm = self.rate.rpm
+        usage.concurrency = self.limiter.current
+        return completion
+
     def _count(self, error: ProviderError) -> None:
+        usage = self.usage
         if isinstance(error, RateLimitError):
             self.stats.rate_limited += 1
+            usage.rate_limited += 1
         elif isinstance(error, ProviderTimeoutError):
             self.stats.timeouts += 1
+            usage.timeouts += 1
         elif isinstance(error, UpstreamError):
             self.stats.upstream_errors += 1
+            usage.upstream_errors += 1
+        else:
+            usage.other_errors += 1

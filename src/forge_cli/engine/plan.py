@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from forge_cli.engine.chain import Chain
+
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -10,7 +15,6 @@ from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.complexity import estimate
 from forge_cli.models import Failure, Item
-from forge_cli.providers.base import Provider
 from forge_cli.tasks.base import Task
 
 
@@ -35,7 +39,7 @@ def plan_run(
     records: Iterable[Item | Failure],
     *,
     task: Task,
-    provider: Provider,
+    chain: Chain,
     cache: ResultCache | None,
     limits: PackLimits,
     window: int = 5_000,
@@ -46,10 +50,11 @@ def plan_run(
     whose memory grows with the input.
     """
     plan = Plan()
-    fingerprint = f"{task.fingerprint()}|{provider.name}|{provider.model}"
+    fingerprint = f"{task.fingerprint()}|{chain.identity}"
+    provider = chain.members[0].provider
     seen: set[int] = set()
     sched = Scheduler(limits)
-    use_cache = cache if provider.cacheable else None
+    use_cache = cache if chain.cacheable else None
 
     def drain(until: int) -> None:
         while sched.pending > until:

@@ -20,12 +20,13 @@ from typing import Any
 
 from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
-from forge_cli.engine.caller import Caller, CallFailed
+from forge_cli.engine.caller import CallFailed
+from forge_cli.engine.chain import Chain
 from forge_cli.engine.complexity import estimate
 from forge_cli.engine.stats import RunStats
 from forge_cli.errors import FatalProviderError, InvalidResponseError, ProviderError
 from forge_cli.models import Complexity, Failure, Item
-from forge_cli.providers.base import PackItem, Provider
+from forge_cli.providers.base import PackItem
 from forge_cli.sinks import Sink
 from forge_cli.tasks.base import Task
 
@@ -68,8 +69,7 @@ class Runner:
         self,
         *,
         task: Task,
-        provider: Provider,
-        caller: Caller,
+        chain: Chain,
         results: Sink,
         failures: Sink,
         stats: RunStats,
@@ -77,14 +77,13 @@ class Runner:
         config: EngineConfig | None = None,
     ) -> None:
         self.task = task
-        self.provider = provider
-        self.caller = caller
+        self.chain = chain
         self.results = results
         self.failures = failures
         self.stats = stats
-        self.cache = cache if provider.cacheable else None
+        self.cache = cache if chain.cacheable else None
         self.config = config or EngineConfig()
-        self.fingerprint = f"{task.fingerprint()}|{provider.name}|{provider.model}"
+        self.fingerprint = f"{task.fingerprint()}|{chain.identity}"
         self.error: ProviderError | None = None
         self._sched = Scheduler(self.config.limits)
         self._inflight: dict[str, list[Item]] = {}
@@ -97,8 +96,8 @@ class Runner:
     # ------------------------------------------------------------------ run
 
     async def run(self, records: Iterable[Item | Failure]) -> RunStats:
-        self.stats.provider = self.provider.name
-        self.stats.model = self.provider.model
+        self.stats.provider = self.chain.label
+        self.stats.model = self.chain.model_label
         self.stats.concurrency = self.config.concurrency
         producer = asyncio.create_task(self._produce(iter(records)))
         try:
@@ -210,8 +209,9 @@ class Runner:
         )
         self.stats.packs += 1
         started = time.monotonic()
+        tokens = self.task.estimate_request_tokens([it.text for it in pack])
         try:
-            completion, attempts = await self.caller.call(request)
+            completion, attempts, member = await self.chain.call(request, tokens)
         except CallFailed as failed:
             for item in pack:
                 item.attempts += failed.attempts
@@ -224,12 +224,15 @@ class Runner:
         for item in pack:
             item.attempts += attempts
         stats = self.stats
+        usage = member.usage
+        cost = member.cost_of(completion.tokens_in, completion.tokens_out)
         stats.tokens_in += completion.tokens_in
         stats.tokens_out += completion.tokens_out
-        stats.cost += (
-            completion.tokens_in * self.provider.price_in
-            + completion.tokens_out * self.provider.price_out
-        ) / 1e6
+        stats.cost += cost
+        usage.tokens_in += completion.tokens_in
+        usage.tokens_out += completion.tokens_out
+        usage.cost += cost
+        usage.model = completion.model
         try:
             parsed = self.task.parse(completion.content, ids)
         except InvalidResponseError as exc:
@@ -250,8 +253,9 @@ class Runner:
                 reasons.append(parsed.errors.get(local_id, "missing from the answer"))
             else:
                 answered.append((item, answer))
-        if self.cache is not None and answered:
-            record = {"provider": self.provider.name, "model": completion.model}
+        usage.items += len(answered)
+        if self.cache is not None and answered and member.provider.cacheable:
+            record = {"provider": member.name, "model": completion.model}
             self.cache.set_many((it.key, {"answer": ans, **record}) for it, ans in answered)
         per_item = elapsed / len(pack)
         for cls in {it.complexity for it in pack}:
@@ -260,7 +264,7 @@ class Runner:
             self._write_result(
                 item,
                 answer,
-                self.provider.name,
+                member.name,
                 completion.model,
                 cached=False,
                 tokens=(share_in, share_out),

@@ -7,6 +7,7 @@ hot path pays for an increment and nothing else.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,70 @@ from forge_cli.models import Complexity
 
 def _per_class() -> dict[Complexity, int]:
     return dict.fromkeys(Complexity, 0)
+
+
+#: latencies kept per provider for p50/p95: the newest ones, so memory stays flat on long runs
+LATENCY_SAMPLES = 4096
+
+
+@dataclass
+class ProviderStats:
+    """One provider's share of a run: what it was asked, what it answered, what it cost."""
+
+    name: str
+    model: str = ""
+    calls: int = 0
+    ok: int = 0
+    items: int = 0
+    rate_limited: int = 0
+    timeouts: int = 0
+    upstream_errors: int = 0
+    other_errors: int = 0
+    #: packs this provider failed for good and handed to the next one in the chain
+    fallbacks: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    breaker_state: str = "closed"
+    concurrency: int = 0
+    #: requests per minute in force (configured or learned from headers), None when unpaced
+    rpm: float | None = None
+    #: why the provider was dropped for the rest of the run
+    dropped: str | None = None
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
+
+    @property
+    def errors(self) -> int:
+        return self.rate_limited + self.timeouts + self.upstream_errors + self.other_errors
+
+    def percentile(self, q: float) -> float | None:
+        """Latency (ms) at quantile ``q`` of the newest samples, None before any answer."""
+        if not self.latencies:
+            return None
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+        return ordered[index]
+
+    def summary(self) -> dict[str, Any]:
+        p50, p95 = self.percentile(0.5), self.percentile(0.95)
+        return {
+            "model": self.model,
+            "calls": self.calls,
+            "ok": self.ok,
+            "items": self.items,
+            "errors": self.errors,
+            "rate_limited": self.rate_limited,
+            "timeouts": self.timeouts,
+            "upstream_errors": self.upstream_errors,
+            "fallbacks": self.fallbacks,
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens_out,
+            "cost_usd": round(self.cost, 6),
+            "p50_ms": None if p50 is None else round(p50, 1),
+            "p95_ms": None if p95 is None else round(p95, 1),
+            "rpm": self.rpm,
+            "dropped": self.dropped,
+        }
 
 
 @dataclass
@@ -55,6 +120,10 @@ class RunStats:
     breaker_closed: int = 0
     aborted: str | None = None
     eta_model: EwmaEta = field(default_factory=EwmaEta)
+    #: per provider of the chain, in chain order
+    providers: dict[str, ProviderStats] = field(default_factory=dict)
+    #: one line per provider dropped for the run (auth error, unknown model), for the user
+    notices: list[str] = field(default_factory=list)
 
     @property
     def finished_records(self) -> int:
@@ -112,4 +181,5 @@ class RunStats:
                 for c in Complexity
             },
             "aborted": self.aborted,
+            "providers": {name: p.summary() for name, p in self.providers.items()},
         }

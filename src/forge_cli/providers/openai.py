@@ -45,6 +45,7 @@ class OpenAICompatibleProvider:
         json_mode: bool = True,
         price_in: float = 0.0,
         price_out: float = 0.0,
+        auth_header: str = "bearer",
     ) -> None:
         self.name = name
         self.model = model
@@ -56,8 +57,10 @@ class OpenAICompatibleProvider:
         self._key_env = key_env
         self._client = client
         self._headers = {"content-type": "application/json"}
-        if api_key:
+        if api_key and auth_header.lower() in ("bearer", "authorization"):
             self._headers["authorization"] = f"Bearer {api_key}"
+        elif api_key:  # e.g. Sarvam's api-subscription-key
+            self._headers[auth_header.lower()] = api_key
 
     async def complete(self, request: PackRequest) -> Completion:
         json_mode = request.json_mode and self.json_mode

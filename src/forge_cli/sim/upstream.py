@@ -45,12 +45,15 @@ import sys
 import threading
 import time
 import traceback
+import urllib.parse
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, get_args
+
+from forge_cli.sim.wire import Limited, WindowState, Wire, WireRequest
 
 __all__ = [
     "DEFAULT_LABELS",
@@ -62,6 +65,7 @@ __all__ = [
     "Fault",
     "FaultKind",
     "FaultRule",
+    "OpenAIWire",
     "RequestRecord",
     "Responder",
     "UpstreamStats",
@@ -104,10 +108,11 @@ FaultKind = Literal[
     "empty",
     "401",
     "reset",
+    "overloaded",
 ]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 #: faults that replace the answer with an error or no response at all
-_ERROR_FAULTS: frozenset[str] = frozenset({"429", "500", "503", "401", "reset"})
+_ERROR_FAULTS: frozenset[str] = frozenset({"429", "500", "503", "401", "reset", "overloaded"})
 
 Responder = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 FaultRule = Callable[[list[dict[str, Any]]], "Fault | None"]
@@ -453,15 +458,7 @@ def _invalid_label(labels: Sequence[str]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Limited:
-    """Why a request was refused by the configured RPM/TPM window."""
-
-    dimension: Literal["requests", "tokens"]
-    limit: int
-    used: int
-    requested: int
-    wait: float
+_Limited = Limited
 
 
 class FakeUpstream:
@@ -498,6 +495,7 @@ class FakeUpstream:
         host: str = LOOPBACK,
         models: Sequence[str] = DEFAULT_MODELS,
         max_records: int | None = 100_000,
+        wire: Wire | None = None,
     ) -> None:
         if host not in (LOOPBACK, "localhost"):
             raise ValueError(f"FakeUpstream binds only to {LOOPBACK}, not {host!r}")
@@ -535,6 +533,8 @@ class FakeUpstream:
         self._api_key = api_key
         self._port = port
         self._fingerprint = "fp_" + hashlib.sha256(str(seed).encode()).hexdigest()[:10]
+        #: the provider dialect spoken on the wire (OpenAI's unless told otherwise)
+        self.wire: Wire = wire if wire is not None else OpenAIWire(self._fingerprint)
 
         self.stats = UpstreamStats(max_records)
         self._lock = threading.Lock()
@@ -562,8 +562,8 @@ class FakeUpstream:
 
     @property
     def base_url(self) -> str:
-        """What a client puts as its OpenAI base URL: ``http://127.0.0.1:PORT/v1``."""
-        return f"http://{LOOPBACK}:{self.port}/v1"
+        """What a client puts as its base URL: ``http://127.0.0.1:PORT/v1`` for OpenAI's wire."""
+        return f"http://{LOOPBACK}:{self.port}{self.wire.base_path}"
 
     @property
     def running(self) -> bool:
@@ -651,16 +651,18 @@ class FakeUpstream:
 
     # -- decisions (called from handler threads) ---------------------------------------------
 
-    def _check_key(self, authorization: str | None) -> dict | None:
-        """None when the request may proceed, else OpenAI's 401 body."""
+    def _check_key(
+        self, headers: Any, query: dict[str, str] | None = None
+    ) -> tuple[int, Any] | None:
+        """None when the request may proceed, else the wire's (status, body) for a bad key."""
         if self._api_key is None:
             return None
-        presented = _bearer(authorization)
+        presented = self.wire.presented_key(headers, query or {})
         if not presented:
-            return _missing_key_body()
+            return self.wire.auth_failure(None)
         if hmac.compare_digest(presented.encode(), self._api_key.encode()):
             return None
-        return _wrong_key_body(presented)
+        return self.wire.auth_failure(presented)
 
     def _admit(self, tokens: int) -> tuple[_Limited | None, dict[str, str]]:
         """Apply the sliding RPM/TPM windows; returns (refusal or None, x-ratelimit headers)."""
@@ -705,20 +707,18 @@ class FakeUpstream:
         request in the window expires. Dimensions without a configured limit are left out rather
         than faked, so a client never paces itself on made-up numbers.
         """
-        headers: dict[str, str] = {}
+        window = WindowState()
         if self.rpm_limit is not None:
-            reset = self._req_window[-1] + RATE_WINDOW - now if self._req_window else 0.0
-            headers["x-ratelimit-limit-requests"] = str(self.rpm_limit)
-            headers["x-ratelimit-remaining-requests"] = str(
-                max(0, self.rpm_limit - len(self._req_window))
-            )
-            headers["x-ratelimit-reset-requests"] = go_duration(reset)
+            window.rpm_limit = self.rpm_limit
+            window.rpm_remaining = max(0, self.rpm_limit - len(self._req_window))
+            window.rpm_reset = self._req_window[-1] + RATE_WINDOW - now if self._req_window else 0.0
         if self.tpm_limit is not None:
-            reset = self._tok_window[-1][0] + RATE_WINDOW - now if self._tok_window else 0.0
-            headers["x-ratelimit-limit-tokens"] = str(self.tpm_limit)
-            headers["x-ratelimit-remaining-tokens"] = str(max(0, self.tpm_limit - used_tokens))
-            headers["x-ratelimit-reset-tokens"] = go_duration(reset)
-        return headers
+            window.tpm_limit = self.tpm_limit
+            window.tpm_remaining = max(0, self.tpm_limit - used_tokens)
+            window.tpm_reset = (
+                self._tok_window[-1][0] + RATE_WINDOW - now if self._tok_window else 0.0
+            )
+        return self.wire.ratelimit_headers(window)
 
     def _next_fault(self, items: list[dict[str, Any]]) -> Fault | None:
         with self._lock:
@@ -754,7 +754,7 @@ class FakeUpstream:
         ]
 
     def _answer(
-        self, items: list[dict[str, Any]] | None, fault: Fault | None, request: dict[str, Any]
+        self, items: list[dict[str, Any]] | None, fault: Fault | None, request: WireRequest
     ) -> tuple[str, str | None, int]:
         """(content, reasoning_content, items answered) for a 200, content faults applied."""
         kind = fault.kind if fault is not None else None
@@ -774,13 +774,12 @@ class FakeUpstream:
             payload = json.dumps({"results": results}, ensure_ascii=False)
         else:
             text = ""
-            for message in reversed(request.get("messages") or []):
+            for message in reversed(request.messages):
                 if isinstance(message, dict) and message.get("role") == "user":
                     text = _content_text(message.get("content"))
                     break
             reply = f"Simulated reply to: {text[:60]}".rstrip()
-            wants_json = (request.get("response_format") or {}).get("type") == "json_object"
-            payload = json.dumps({"reply": reply}) if wants_json else reply
+            payload = json.dumps({"reply": reply}) if request.wants_json else reply
 
         wrong = _misleading_label(truth, self.labels)
         musing = (
@@ -836,6 +835,138 @@ def _rate_limit_body(model: str, limited: _Limited) -> dict:
         limited.dimension,
         code="rate_limit_exceeded",
     )
+
+
+class OpenAIWire:
+    """OpenAI's chat-completions dialect (also what Groq, Together, vLLM, ... speak)."""
+
+    name = "openai"
+    base_path = "/v1"
+
+    def __init__(self, fingerprint: str = "fp_forgesim") -> None:
+        self.fingerprint = fingerprint
+
+    def chat_route(self, method: str, path: str) -> str | None:
+        return "" if method == "POST" and path == "/v1/chat/completions" else None
+
+    def presented_key(self, headers: Any, query: Any) -> str | None:
+        return _bearer(headers.get("Authorization"))
+
+    def auth_failure(self, presented: str | None) -> tuple[int, Any]:
+        return 401, (_wrong_key_body(presented) if presented else _missing_key_body())
+
+    def parse(self, body: Any, path_model: str | None, headers: Any) -> WireRequest:
+        model = body.get("model") if isinstance(body.get("model"), str) else None
+        messages = body.get("messages")
+        request = WireRequest(model=model)
+        if isinstance(messages, list):
+            request.messages = [
+                {"role": m.get("role"), "content": _content_text(m.get("content"))}
+                for m in messages
+                if isinstance(m, dict)
+            ]
+        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or 0
+        request.max_tokens = max_tokens if isinstance(max_tokens, int) else 0
+        request.wants_json = (body.get("response_format") or {}).get("type") == "json_object"
+        if model is None:
+            request.error = (
+                400,
+                _error("you must provide a model parameter", "invalid_request_error"),
+            )
+        elif not isinstance(messages, list) or not messages:
+            request.error = (
+                400,
+                _error(
+                    "Missing required parameter: 'messages'.",
+                    "invalid_request_error",
+                    param="messages",
+                    code="missing_required_parameter",
+                ),
+            )
+        return request
+
+    def bad_json(self) -> tuple[int, Any]:
+        return 400, _error(
+            "We could not parse the JSON body of your request. (HINT: This likely means "
+            "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
+            "payload, but what was sent was not valid JSON.)",
+            "invalid_request_error",
+        )
+
+    def not_found(self, method: str, path: str) -> tuple[int, Any]:
+        return 404, _error(f"Invalid URL ({method} {path})", "invalid_request_error")
+
+    def success(
+        self,
+        *,
+        model: str,
+        content: str,
+        reasoning: str | None,
+        prompt_tokens: int,
+        completion_tokens: int,
+        reasoning_tokens: int,
+    ) -> Any:
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": content,
+            "refusal": None,
+            "annotations": [],
+        }
+        if reasoning is not None:
+            message["reasoning_content"] = reasoning
+        total_out = completion_tokens + reasoning_tokens
+        return {
+            "id": _completion_id(),
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": total_out,
+                "total_tokens": prompt_tokens + total_out,
+                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "completion_tokens_details": {
+                    "reasoning_tokens": reasoning_tokens,
+                    "audio_tokens": 0,
+                    "accepted_prediction_tokens": 0,
+                    "rejected_prediction_tokens": 0,
+                },
+            },
+            "service_tier": "default",
+            "system_fingerprint": self.fingerprint,
+        }
+
+    def rate_limited(self, model: str, limited: Limited) -> tuple[int, Any, dict[str, str]]:
+        retry = str(max(1, math.ceil(limited.wait)))
+        return 429, _rate_limit_body(model, limited), {"retry-after": retry}
+
+    def server_error(self, status: int, request_id: str) -> Any:
+        return _server_error_body(status, request_id)
+
+    def overloaded(self, request_id: str) -> tuple[int, Any]:
+        return 503, _server_error_body(503, request_id)
+
+    def response_headers(self, request_id: str, elapsed_ms: int) -> dict[str, str]:
+        return {
+            "x-request-id": request_id,
+            "openai-version": "2020-10-01",
+            "openai-processing-ms": str(elapsed_ms),
+        }
+
+    def ratelimit_headers(self, window: WindowState) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if window.rpm_limit is not None:
+            headers["x-ratelimit-limit-requests"] = str(window.rpm_limit)
+            headers["x-ratelimit-remaining-requests"] = str(window.rpm_remaining)
+            headers["x-ratelimit-reset-requests"] = go_duration(window.rpm_reset)
+        if window.tpm_limit is not None:
+            headers["x-ratelimit-limit-tokens"] = str(window.tpm_limit)
+            headers["x-ratelimit-remaining-tokens"] = str(window.tpm_remaining)
+            headers["x-ratelimit-reset-tokens"] = go_duration(window.tpm_reset)
+        return headers
 
 
 class _Server(ThreadingHTTPServer):
@@ -955,27 +1086,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _invalid_url(self) -> None:
         path = self.path.split("?", 1)[0]
-        self._send_json(
-            404,
-            _error(f"Invalid URL ({self.command} {path})", "invalid_request_error"),
-            {"x-request-id": _request_id()},
-        )
+        status, body = self.server.upstream.wire.not_found(self.command, path)
+        self._send_json(status, body, {"x-request-id": _request_id()})
+
+    def _query(self) -> dict[str, str]:
+        _, _, query = self.path.partition("?")
+        return {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
 
     # -- routes ------------------------------------------------------------------------------
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
-        if path != "/v1/models":
+        up = self.server.upstream
+        if path != "/v1/models" or up.wire.name != "openai":
             self._invalid_url()
             return
-        denied = self.server.upstream._check_key(self.headers.get("Authorization"))
+        denied = up._check_key(self.headers, self._query())
         if denied is not None:
-            self._send_json(401, denied, {"x-request-id": _request_id()})
+            self._send_json(denied[0], denied[1], {"x-request-id": _request_id()})
             return
         created = 1_700_000_000
         data = [
             {"id": model, "object": "model", "created": created, "owned_by": "system"}
-            for model in self.server.upstream.models
+            for model in up.models
         ]
         self._send_json(200, {"object": "list", "data": data}, {"x-request-id": _request_id()})
 
@@ -988,29 +1121,32 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
-        if path != "/v1/chat/completions":
+        up = self.server.upstream
+        path_model = up.wire.chat_route("POST", path)
+        if path_model is None:
             if self._read_body() is not None:
                 self._invalid_url()
             return
-        stats = self.server.upstream.stats
+        stats = up.stats
         stats._enter()
         try:
-            self._chat()
+            self._chat(path_model or None)
         except Exception:
             # a bug here (or in a user responder/rule) must be loud, and the client still answered
             traceback.print_exc()
-            self._send_json(500, _server_error_body(500, _request_id()))
+            self._send_json(500, up.wire.server_error(500, _request_id()))
         finally:
             stats._leave()
 
-    def _chat(self) -> None:
+    def _chat(self, path_model: str | None) -> None:
         up = self.server.upstream
+        wire = up.wire
         arrived = time.time()
         started = time.monotonic()
         request_id = _request_id()
-        had_auth = self.headers.get("Authorization") is not None
+        had_auth = wire.presented_key(self.headers, self._query()) is not None
         items: list[dict[str, Any]] | None = None
-        model: str | None = None
+        model: str | None = path_model
 
         def finish(
             status: int,
@@ -1021,12 +1157,8 @@ class _Handler(BaseHTTPRequestHandler):
             answered: int = 0,
             usage: tuple[int, int] = (0, 0),
         ) -> None:
-            all_headers = {
-                "x-request-id": request_id,
-                "openai-version": "2020-10-01",
-                "openai-processing-ms": str(int((time.monotonic() - started) * 1000)),
-                **(headers or {}),
-            }
+            elapsed_ms = int((time.monotonic() - started) * 1000)
+            all_headers = {**wire.response_headers(request_id, elapsed_ms), **(headers or {})}
             # recorded before the write so a client that reads stats right after its response
             # sees this request; a failed write then downgrades the record
             record = RequestRecord(
@@ -1050,55 +1182,36 @@ class _Handler(BaseHTTPRequestHandler):
         if raw is None:
             return
         try:
-            request = json.loads(raw)
+            body = json.loads(raw)
         except ValueError:
-            request = None
-        if not isinstance(request, dict):
-            finish(
-                400,
-                _error(
-                    "We could not parse the JSON body of your request. (HINT: This likely means "
-                    "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
-                    "payload, but what was sent was not valid JSON.)",
-                    "invalid_request_error",
-                ),
-            )
+            body = None
+        if not isinstance(body, dict):
+            finish(*wire.bad_json())
             return
-        model = request.get("model") if isinstance(request.get("model"), str) else None
-        messages = request.get("messages")
-        items = extract_pack(messages)
+        request = wire.parse(body, path_model, self.headers)
+        model = request.model
+        items = extract_pack(request.messages)
 
-        denied = up._check_key(self.headers.get("Authorization"))
+        denied = up._check_key(self.headers, self._query())
         if denied is not None:
-            finish(401, denied)
+            finish(*denied)
             return
-        if model is None:
-            finish(400, _error("you must provide a model parameter", "invalid_request_error"))
+        if request.error is not None:
+            finish(*request.error)
             return
-        if not isinstance(messages, list) or not messages:
-            finish(
-                400,
-                _error(
-                    "Missing required parameter: 'messages'.",
-                    "invalid_request_error",
-                    param="messages",
-                    code="missing_required_parameter",
-                ),
-            )
-            return
+        assert model is not None
 
-        chars = sum(len(_content_text(m.get("content"))) for m in messages if isinstance(m, dict))
+        chars = sum(len(_content_text(m.get("content"))) for m in request.messages)
         prompt_tokens = max(1, chars // 4)
-        max_tokens = request.get("max_completion_tokens") or request.get("max_tokens") or 0
-        requested = prompt_tokens + (max_tokens if isinstance(max_tokens, int) else 0)
+        requested = prompt_tokens + request.max_tokens
 
         limited, rl_headers = up._admit(requested)
         if limited is not None:
-            retry = str(max(1, math.ceil(limited.wait)))
+            status, payload, extra = wire.rate_limited(model, limited)
             finish(
-                429,
-                _rate_limit_body(model, limited),
-                {**rl_headers, "retry-after": retry},
+                status,
+                payload,
+                {**rl_headers, **extra},
                 fault="rpm" if limited.dimension == "requests" else "tpm",
             )
             return
@@ -1109,7 +1222,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is None and up._roll_failure():
             status = up.failure_status
-            finish(status, _server_error_body(status, request_id), rl_headers, fault="failure_rate")
+            finish(status, wire.server_error(status, request_id), rl_headers, fault="failure_rate")
             return
 
         content, reasoning, answered = up._answer(items, fault, request)
@@ -1123,45 +1236,21 @@ class _Handler(BaseHTTPRequestHandler):
         if remaining > 0:
             time.sleep(remaining)
 
-        message: dict[str, Any] = {
-            "role": "assistant",
-            "content": content,
-            "refusal": None,
-            "annotations": [],
-        }
-        if reasoning is not None:
-            message["reasoning_content"] = reasoning
-        total_out = completion_tokens + reasoning_tokens
-        body = {
-            "id": _completion_id(),
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [
-                {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": total_out,
-                "total_tokens": prompt_tokens + total_out,
-                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                "completion_tokens_details": {
-                    "reasoning_tokens": reasoning_tokens,
-                    "audio_tokens": 0,
-                    "accepted_prediction_tokens": 0,
-                    "rejected_prediction_tokens": 0,
-                },
-            },
-            "service_tier": "default",
-            "system_fingerprint": up._fingerprint,
-        }
+        body = wire.success(
+            model=model,
+            content=content,
+            reasoning=reasoning,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            reasoning_tokens=reasoning_tokens,
+        )
         finish(
             200,
             body,
             rl_headers,
             fault=fault.kind if fault is not None else None,
             answered=answered,
-            usage=(prompt_tokens, total_out),
+            usage=(prompt_tokens, completion_tokens + reasoning_tokens),
         )
 
     def _error_fault(
@@ -1173,23 +1262,34 @@ class _Handler(BaseHTTPRequestHandler):
         finish: Callable[..., None],
     ) -> None:
         up = self.server.upstream
+        wire = up.wire
         headers = dict(rl_headers)
-        if fault.retry_after is not None and fault.kind in ("429", "503"):
-            headers["retry-after"] = _retry_after_header(fault.retry_after)
         if fault.kind == "429":
             wait = _retry_after_seconds(fault.retry_after)
             limit = up.rpm_limit or _NOMINAL_RPM
-            limited = _Limited("requests", limit, limit, 1, 1.0 if wait is None else wait)
-            finish(429, _rate_limit_body(model, limited), headers, fault="429")
+            limited = Limited("requests", limit, limit, 1, 1.0 if wait is None else wait)
+            status, body, extra = wire.rate_limited(model, limited)
+            extra.pop("retry-after", None)
+            headers.update(extra)
+            if fault.retry_after is not None:
+                headers["retry-after"] = _retry_after_header(fault.retry_after)
+            finish(status, body, headers, fault="429")
         elif fault.kind == "401":
-            presented = _bearer(self.headers.get("Authorization"))
-            body = _wrong_key_body(presented) if presented else _missing_key_body()
-            finish(401, body, fault="401")
+            presented = wire.presented_key(self.headers, self._query())
+            status, body = wire.auth_failure(presented)
+            finish(status, body, fault="401")
         elif fault.kind == "reset":
             finish(0, None, fault="reset")
+        elif fault.kind == "overloaded":
+            status, body = wire.overloaded(request_id)
+            if fault.retry_after is not None:
+                headers["retry-after"] = _retry_after_header(fault.retry_after)
+            finish(status, body, headers, fault="overloaded")
         else:
             status = int(fault.kind)
-            finish(status, _server_error_body(status, request_id), headers, fault=fault.kind)
+            if fault.retry_after is not None and fault.kind == "503":
+                headers["retry-after"] = _retry_after_header(fault.retry_after)
+            finish(status, wire.server_error(status, request_id), headers, fault=fault.kind)
 
 
 # ---------------------------------------------------------------------------------------------

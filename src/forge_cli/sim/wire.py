@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-__all__ = ["Limited", "Wire", "WindowState", "WireRequest"]
+__all__ = ["Headers", "Limited", "WindowState", "Wire", "WireRequest"]
+
+
+class Headers(Protocol):
+    """Request headers, looked up case-insensitively (``http.client`` message or a plain dict)."""
+
+    def get(self, name: str, /) -> str | None: ...
 
 
 @dataclass(slots=True)
@@ -69,7 +75,7 @@ class Wire(Protocol):
         None for any other path."""
         ...
 
-    def presented_key(self, headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
+    def presented_key(self, headers: Headers, query: Mapping[str, str]) -> str | None:
         """The API key the client sent, wherever this provider expects it."""
         ...
 
@@ -77,7 +83,7 @@ class Wire(Protocol):
         """Status and body for a missing (None) or wrong key."""
         ...
 
-    def parse(self, body: Any, path_model: str | None, headers: Mapping[str, str]) -> WireRequest:
+    def parse(self, body: Any, path_model: str | None, headers: Headers) -> WireRequest:
         """Read a request body (already JSON-decoded, may be any type)."""
         ...
 

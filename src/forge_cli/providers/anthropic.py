@@ -1,0 +1,307 @@
+"""Anthropic's native Messages API (``POST {base_url}/messages``).
+
+The wire differs from OpenAI's in ways that matter to a batch tool:
+
+* the key travels in ``x-api-key`` and every request must name an API version in
+  ``anthropic-version`` (``2023-06-01``, the only GA version); the system prompt is a top-level
+  ``system`` field, not a message, and ``max_tokens`` is required;
+* the answer is a list of typed content blocks (only ``text`` blocks are the answer; ``thinking``
+  blocks are not); usage counts cached input separately (``cache_creation_input_tokens``,
+  ``cache_read_input_tokens``), so the input a call really cost is the sum of the three;
+* errors are ``{"type": "error", "error": {"type", "message"}, "request_id"}``; 529
+  ``overloaded_error`` means Anthropic as a whole is short of capacity: it is not a limit on the
+  account and the request itself is fine, so it is retried with backoff like any 5xx (honouring
+  ``retry-after`` when one comes), while 429 ``rate_limit_error`` waits for ``retry-after``;
+* rate-limit headers are ``anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`` with
+  resets as RFC 3339 timestamps (``anthropic_rate_info`` reads them).
+
+Messages are built from the status, the error type and the provider's text with the key scrubbed
+out; an authentication failure shows only the error type, so no key can surface anywhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+import orjson
+
+from forge_cli.engine.resilience import parse_retry_after
+from forge_cli.errors import (
+    AuthError,
+    InvalidResponseError,
+    NotFoundError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    RequestError,
+    UpstreamError,
+)
+from forge_cli.providers.base import Completion, PackRequest, RateInfo, estimate_tokens
+from forge_cli.providers.http import anthropic_rate_info, post_json, scrub
+from forge_cli.tasks.answers import snippet
+
+__all__ = ["ANTHROPIC_VERSION", "DEFAULT_BASE_URL", "AnthropicProvider"]
+
+DEFAULT_BASE_URL = "https://api.anthropic.com/v1"
+#: the Messages API's version header; 2023-06-01 is the current (and only GA) version
+ANTHROPIC_VERSION = "2023-06-01"
+
+#: statuses Anthropic uses when it is overloaded or briefly unavailable (529 is its own code)
+_OVERLOADED = frozenset({503, 529})
+#: a 429 with this code is the monthly spend limit, not a per-minute limit: waiting cannot help
+_SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
+
+
+class AnthropicProvider:
+    """Claude models through ``/v1/messages``.
+
+    JSON answers without a JSON mode: the Messages API has no ``response_format``. The classic
+    trick, prefilling the assistant turn with ``{`` so the model can only continue a JSON object,
+    is deliberately not used: Claude 4.6 and later models reject a conversation that ends with an
+    assistant turn (400 "This model does not support assistant message prefill"), so a prefill
+    would break exactly the models people pick today, and a per-model allow-list would rot. Every
+    forge task already states the answer format in its system prompt and its parser tolerates
+    prose or code fences around the JSON, which is what Claude reliably returns without prefill;
+    an answer that is still not JSON (or is cut by ``max_tokens``) is re-asked by the engine like
+    any other invalid answer.
+    """
+
+    cacheable = True
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        base_url: str,
+        model: str,
+        api_key: str | None,
+        key_env: str | None,
+        client: httpx.AsyncClient,
+        price_in: float = 0.0,
+        price_out: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.price_in = price_in
+        self.price_out = price_out
+        self._key = api_key
+        self._key_env = key_env
+        self._client = client
+        self._headers = {
+            "content-type": "application/json",
+            "anthropic-version": ANTHROPIC_VERSION,
+        }
+        if api_key:
+            self._headers["x-api-key"] = api_key
+
+    # -- the call ----------------------------------------------------------------------------
+
+    async def complete(self, request: PackRequest) -> Completion:
+        started = time.perf_counter()
+        response = await post_json(
+            self._client,
+            f"{self.base_url}/messages",
+            self._body(request),
+            self._headers,
+            provider=self.name,
+        )
+        latency_ms = (time.perf_counter() - started) * 1000
+        if response.status_code >= 400:
+            raise self._error(response)
+        return self._completion(response, latency_ms)
+
+    def _body(self, request: PackRequest) -> dict[str, Any]:
+        if request.sections is not None:
+            system = request.sections.system_text()
+        else:
+            system = "\n\n".join(
+                text
+                for m in request.messages
+                if m.get("role") in ("system", "developer") and (text := _text(m.get("content")))
+            )
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": max(1, int(request.max_tokens)),
+            "messages": _turns(request.messages),
+            # Anthropic's range is 0..1 (OpenAI's is 0..2); out of range is a 400
+            "temperature": min(1.0, max(0.0, float(request.temperature))),
+        }
+        if system:
+            body["system"] = system
+        return body
+
+    def _completion(self, response: httpx.Response, latency_ms: float) -> Completion:
+        try:
+            data = orjson.loads(response.content)
+            blocks = data["content"]
+            if not isinstance(blocks, list):
+                raise TypeError("content is not a list")
+        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+            raise InvalidResponseError(
+                "response is not a Messages API message",
+                provider=self.name,
+                status=response.status_code,
+                raw=snippet(response.text),
+                rate=anthropic_rate_info(response.headers),
+            ) from None
+        # only text blocks are the answer: thinking/redacted_thinking blocks are the model's notes
+        content = "".join(
+            str(block.get("text") or "")
+            for block in blocks
+            if isinstance(block, dict) and block.get("type") == "text"
+        )
+        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        # cached prompt tokens are reported apart from input_tokens; the prompt is all three
+        tokens_in = sum(
+            _count(usage.get(key))
+            for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+        )
+        tokens_out = usage.get("output_tokens")
+        return Completion(
+            content=content,
+            tokens_in=tokens_in,
+            tokens_out=_count(tokens_out) if tokens_out is not None else estimate_tokens(content),
+            model=str(data.get("model") or self.model),
+            latency_ms=latency_ms,
+            rate=anthropic_rate_info(response.headers),
+        )
+
+    # -- errors ------------------------------------------------------------------------------
+
+    def _error(self, response: httpx.Response) -> ProviderError:
+        status = response.status_code
+        message, err_type, code, request_id = self._error_text(response)
+        rate = anthropic_rate_info(response.headers)
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        kw: dict[str, Any] = {"provider": self.name, "status": status, "rate": rate}
+        detail = f"{err_type}: {message}" if err_type else message
+        where = f"; request {request_id}" if request_id else ""
+        raw = scrub(response.text, self._key) or None
+
+        if status in (401, 403):
+            # the provider's text is not shown: only the error type, which cannot carry a key
+            hint = f": set {self._key_env} to a valid key" if self._key_env else ""
+            return AuthError(f"authentication failed{hint} ({err_type or 'no detail'})", **kw)
+        if status == 402 or err_type == "billing_error" or "credit balance" in message.lower():
+            # no call can succeed until someone pays: stop the run instead of failing every pack
+            return AuthError(f"billing problem ({detail})", **kw)
+        if status == 429 and code == _SPEND_LIMIT_CODE:
+            return AuthError(f"spend limit reached ({detail})", **kw)
+        if status == 429:
+            if retry_after is None:
+                retry_after = _wait_from_rate(rate)
+            return RateLimitError(
+                f"rate limited ({detail})", retry_after=retry_after, raw=raw, **kw
+            )
+        if status == 404:
+            return NotFoundError(
+                f"not found: check --base-url {self.base_url} and --model {self.model} ({detail})",
+                raw=raw,
+                **kw,
+            )
+        if status in (408, 504):
+            return ProviderTimeoutError(f"request timeout ({detail}{where})", raw=raw, **kw)
+        if status in _OVERLOADED or err_type == "overloaded_error":
+            return UpstreamError(
+                f"overloaded ({detail}{where})", retry_after=retry_after, raw=raw, **kw
+            )
+        if status >= 500:
+            return UpstreamError(
+                f"server error ({detail}{where})", retry_after=retry_after, raw=raw, **kw
+            )
+        if status == 413:
+            return RequestError(f"request too large ({detail})", raw=raw, **kw)
+        return RequestError(f"request rejected ({detail})", raw=raw, **kw)
+
+    def _error_text(
+        self, response: httpx.Response
+    ) -> tuple[str, str | None, str | None, str | None]:
+        """(scrubbed message, error type, details.error_code, request id) of an error response."""
+        text = response.text
+        err_type: str | None = None
+        code: str | None = None
+        request_id = response.headers.get("request-id")
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            data = None
+        if isinstance(data, dict):
+            err = data.get("error")
+            if isinstance(err, dict):
+                text = str(err.get("message") or text)
+                err_type = _str_or_none(err.get("type"))
+                details = err.get("details")
+                if isinstance(details, dict):
+                    code = _str_or_none(details.get("error_code"))
+            elif isinstance(err, str):
+                text = err
+            request_id = request_id or _str_or_none(data.get("request_id"))
+        message = scrub(text, self._key) or response.reason_phrase or f"HTTP {response.status_code}"
+        return message, err_type, code, request_id
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _text(content: Any) -> str:
+    """A message's text: a string, or the text parts of an OpenAI-style list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            str(part.get("text") or "")
+            for part in content
+            if isinstance(part, dict) and part.get("type") in ("text", None)
+        )
+    return "" if content is None else str(content)
+
+
+def _turns(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The conversation without system messages, as alternating user/assistant turns.
+
+    The Messages API takes only ``user`` and ``assistant`` roles; any other non-system role is sent
+    as the user's, and consecutive turns of one role are joined so no model version can object to
+    two user turns in a row.
+    """
+    turns: list[dict[str, str]] = []
+    for message in messages:
+        role = message.get("role")
+        if role in ("system", "developer"):
+            continue
+        role = "assistant" if role == "assistant" else "user"
+        text = _text(message.get("content"))
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"] += "\n\n" + text
+        else:
+            turns.append({"role": role, "content": text})
+    return turns
+
+
+def _count(value: Any) -> int:
+    try:
+        return max(0, int(value or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _wait_from_rate(rate: RateInfo | None) -> float | None:
+    """Without retry-after: the reset of whichever limit is exhausted, as Anthropic's SDKs do."""
+    if rate is None:
+        return None
+    waits = [
+        reset
+        for remaining, reset in (
+            (rate.rpm_remaining, rate.rpm_reset),
+            (rate.tpm_remaining, rate.tpm_reset),
+        )
+        if remaining == 0 and reset is not None
+    ]
+    return max(waits) if waits else None

@@ -1,0 +1,241 @@
+"""Cohere's native v2 chat API: ``POST {base_url}/chat`` with ``Authorization: Bearer KEY``.
+
+The request is ``{model, messages, temperature, max_tokens, stream: false}`` plus
+``response_format {"type": "json_object"[, "json_schema"]}`` in JSON mode; v2 takes the same
+``system`` / ``user`` / ``assistant`` messages as OpenAI, so the pack goes as it is. The answer is
+``{id, finish_reason, message {role, content [{type: "text", text} | {type: "thinking", ...}]},
+usage {billed_units, tokens}}``: only ``text`` parts are the answer, and tokens come from
+``usage.tokens`` (what the model processed), falling back to ``usage.billed_units``.
+
+Errors are a flat ``{"id", "message"}`` with no code, so the status decides: 401/403 stop the run
+(the message is shown only when it is one of Cohere's fixed, key-free strings), 402 (billing
+limit) and a 429 for a trial key's *monthly* calls stop it too, other 429s are rate limits
+(Cohere's 429s usually carry no Retry-After; it is honoured when present), 404 names the model
+and base URL, 408/504 are timeouts, 500/502/503 (and 499, a cancelled request) are retried,
+and 498 (Cohere's "blocked input/output" for a deny-listed token, not a bad key) and other 4xx
+are request errors. A 200 whose ``finish_reason`` is ``ERROR`` or ``TIMEOUT`` failed upstream.
+
+Cohere's only rate-limit headers are a trial key's per-minute call budget
+(``x-trial-endpoint-call-limit`` / ``x-trial-endpoint-call-remaining``, a rolling minute with
+no reset header); they become ``RateInfo(rpm_limit, rpm_remaining)``. Production keys send none.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import orjson
+
+from forge_cli.engine.resilience import parse_retry_after
+from forge_cli.errors import (
+    AuthError,
+    InvalidResponseError,
+    NotFoundError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    RequestError,
+    UpstreamError,
+)
+from forge_cli.providers.base import Completion, PackRequest, RateInfo, estimate_tokens
+from forge_cli.providers.http import post_json, scrub
+
+__all__ = ["DEFAULT_BASE_URL", "CohereProvider", "cohere_rate_info"]
+
+DEFAULT_BASE_URL = "https://api.cohere.com/v2"
+
+#: Cohere's documented 401 messages, which never contain the key: only these are ever shown
+_AUTH_DETAILS = {
+    "no api key supplied": "no key was sent",
+    "invalid api token": "the key was refused",
+    "expired": "the key has expired",
+}
+
+
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(float(value.strip()))
+    except (ValueError, OverflowError):  # "abc", "inf", "nan"
+        return None
+
+
+def cohere_rate_info(headers: Mapping[str, str]) -> RateInfo | None:
+    """A trial key's per-minute call budget, the only limit Cohere states in headers."""
+    info = RateInfo(
+        rpm_limit=_int(headers.get("x-trial-endpoint-call-limit")),
+        rpm_remaining=_int(headers.get("x-trial-endpoint-call-remaining")),
+    )
+    return info or None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _first_count(*values: Any) -> int | None:
+    """The first usable token count (Cohere's schema types them as numbers, maybe floats)."""
+    for value in values:
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            return max(0, round(value))
+    return None
+
+
+class CohereProvider:
+    cacheable = True
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        base_url: str,
+        model: str,
+        api_key: str | None,
+        key_env: str | None,
+        client: httpx.AsyncClient,
+        price_in: float = 0.0,
+        price_out: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.price_in = price_in
+        self.price_out = price_out
+        self._key = api_key
+        self._key_env = key_env
+        self._client = client
+        self._headers = {"content-type": "application/json", "accept": "application/json"}
+        if api_key:
+            self._headers["authorization"] = f"Bearer {api_key}"
+
+    async def complete(self, request: PackRequest) -> Completion:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": request.messages,
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+            "stream": False,
+        }
+        if request.json_mode:
+            response_format: dict[str, Any] = {"type": "json_object"}
+            if request.schema:
+                response_format["json_schema"] = request.schema
+            body["response_format"] = response_format
+        started = time.perf_counter()
+        response = await post_json(
+            self._client, f"{self.base_url}/chat", body, self._headers, provider=self.name
+        )
+        latency_ms = (time.perf_counter() - started) * 1000
+        if response.status_code >= 400:
+            raise self._error(response)
+        return self._completion(response, latency_ms)
+
+    def _completion(self, response: httpx.Response, latency_ms: float) -> Completion:
+        try:
+            data = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            data = None
+        message = data.get("message") if isinstance(data, dict) else None
+        parts = message.get("content") if isinstance(message, dict) else None
+        if isinstance(parts, list):
+            content = "".join(
+                str(p.get("text") or "")
+                for p in parts
+                if isinstance(p, dict) and p.get("type") == "text"
+            )
+        elif isinstance(parts, str):  # not what v2 sends, but unambiguous
+            content = parts
+        else:
+            raise InvalidResponseError(
+                "response is not a Cohere chat response",
+                provider=self.name,
+                status=response.status_code,
+                raw=scrub(response.text, self._key),
+            )
+        assert isinstance(data, dict)
+        rate = cohere_rate_info(response.headers)
+        finish = data.get("finish_reason")
+        if finish == "ERROR":
+            raise UpstreamError(
+                "generation failed upstream (finish_reason ERROR)",
+                provider=self.name,
+                status=response.status_code,
+                rate=rate,
+            )
+        if finish == "TIMEOUT":
+            raise ProviderTimeoutError(
+                "generation exceeded Cohere's time limit (finish_reason TIMEOUT)",
+                provider=self.name,
+                status=response.status_code,
+                rate=rate,
+            )
+        usage = _dict(data.get("usage"))
+        tokens, billed = _dict(usage.get("tokens")), _dict(usage.get("billed_units"))
+        tokens_in = _first_count(tokens.get("input_tokens"), billed.get("input_tokens"))
+        tokens_out = _first_count(tokens.get("output_tokens"), billed.get("output_tokens"))
+        return Completion(
+            content=content,
+            tokens_in=tokens_in or 0,
+            tokens_out=tokens_out if tokens_out is not None else estimate_tokens(content),
+            model=self.model,
+            latency_ms=latency_ms,
+            rate=rate,
+        )
+
+    def _error(self, response: httpx.Response) -> ProviderError:
+        status = response.status_code
+        message = self._error_text(response)
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        kw: dict[str, Any] = {
+            "provider": self.name,
+            "status": status,
+            "rate": cohere_rate_info(response.headers),
+        }
+        if status in (401, 403):
+            # only Cohere's fixed, key-free 401 strings are shown; any other text stays out
+            lowered = message.lower()
+            detail = next((v for k, v in _AUTH_DETAILS.items() if k in lowered), "no detail")
+            hint = f": set {self._key_env} to a valid key" if self._key_env else ""
+            return AuthError(f"authentication failed{hint} ({detail})", **kw)
+        if status == 402:
+            return AuthError(f"billing limit reached ({message})", raw=message, **kw)
+        if status == 429 and ("/ month" in message or "per month" in message):
+            return AuthError(f"monthly call limit reached ({message})", raw=message, **kw)
+        if status == 429:
+            return RateLimitError(
+                f"rate limited ({message})", retry_after=retry_after, raw=message, **kw
+            )
+        if status == 404:
+            return NotFoundError(
+                f"not found: check --base-url {self.base_url} and --model {self.model} ({message})",
+                raw=message,
+                **kw,
+            )
+        if status in (408, 504):
+            return ProviderTimeoutError(f"request timeout ({message})", raw=message, **kw)
+        if status == 499 or (status >= 500 and status != 501):
+            return UpstreamError(
+                f"server error ({message})", retry_after=retry_after, raw=message, **kw
+            )
+        if status == 498:
+            return RequestError(f"request blocked by Cohere ({message})", raw=message, **kw)
+        return RequestError(f"request rejected ({message})", raw=message, **kw)
+
+    def _error_text(self, response: httpx.Response) -> str:
+        """Cohere's ``message`` (or the raw body), short, single-line and with the key scrubbed."""
+        text = response.text
+        try:
+            data = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("message"), str):
+            text = data["message"]
+        return scrub(text, self._key) or response.reason_phrase or f"HTTP {response.status_code}"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

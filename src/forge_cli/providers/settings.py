@@ -1,0 +1,240 @@
+"""Resolving a chain (``groq,gemini:gemini-2.5-pro,offline``) into one settled config per provider,
+remembering where every setting came from.
+
+Layers, lowest first: forge's defaults, the provider's preset, ``[providers.NAME]`` in the user's
+forge.toml, the same table in the working tree's forge.toml, ``FORGE_<NAME>_<SETTING>`` variables,
+then the command line (``--model`` and friends apply to the first provider of the chain, and
+``name:model`` in the chain itself names a model). ``forge providers list`` prints the result with
+each setting's source, which is how a user finds out why a run used the model it did.
+
+Keys are never settings: only the *name* of the variable holding one is. ``api_key_env`` may name
+several variables; each key then becomes its own member of the chain (``groq#1``, ``groq#2``) with
+its own limits, which ``balanced`` routing spreads the load across.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from forge_cli.errors import UsageError
+from forge_cli.providers.presets import PRESETS, get_preset
+
+OFFLINE = "offline"
+
+__all__ = ["OFFLINE", "ProviderConfig", "ProviderTable", "parse_chain", "resolve_chain"]
+
+
+class ProviderTable(BaseModel):
+    """One ``[providers.NAME]`` table of forge.toml (or its FORGE_NAME_* variables)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: the preset (wire, base URL, key variable) a custom name builds on
+    type: str | None = None
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str | list[str] | None = None
+    timeout: float | None = Field(None, gt=0)
+    concurrency: int | None = Field(None, ge=1, le=1024)
+    rpm: float | None = Field(None, gt=0)
+    tpm: float | None = Field(None, gt=0)
+    weight: float | None = Field(None, gt=0)
+    price_in: float | None = Field(None, ge=0)
+    price_out: float | None = Field(None, ge=0)
+    json_mode: bool | None = None
+
+
+@dataclass
+class ProviderConfig:
+    """Everything needed to build one member of a chain."""
+
+    name: str
+    preset: str
+    wire: str = "openai"
+    base_url: str = ""
+    model: str = ""
+    api_key_env: str | None = None
+    auth_header: str = "bearer"
+    json_mode: bool = True
+    timeout: float = 60.0
+    concurrency: int = 8
+    rpm: float | None = None
+    tpm: float | None = None
+    weight: float = 1.0
+    price_in: float | None = None
+    price_out: float | None = None
+    #: setting name -> where its value came from ("default", "preset groq", "forge.toml", ...)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def offline(self) -> bool:
+        return self.wire == OFFLINE
+
+    def key_present(self) -> bool:
+        return bool(self.api_key_env and os.environ.get(self.api_key_env))
+
+    def shown(self) -> dict[str, Any]:
+        """The settings as ``providers list`` shows them (never a key, only its variable)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name in ("name", "sources"):
+                continue
+            out[f.name] = getattr(self, f.name)
+        return out
+
+
+_SETTINGS = tuple(ProviderTable.model_fields)
+_LAYERED = tuple(n for n in _SETTINGS if n != "type")
+
+
+def parse_chain(value: str | list[str] | None) -> list[tuple[str, str | None]]:
+    """``"groq, gemini:gemini-2.5-pro"`` -> [("groq", None), ("gemini", "gemini-2.5-pro")]."""
+    if value is None:
+        return [(OFFLINE, None)]
+    parts = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    chain: list[tuple[str, str | None]] = []
+    for part in parts:
+        part = part.strip()
+        if not part:
+            continue
+        name, _, model = part.partition(":")
+        name = name.strip().lower()
+        if not name:
+            raise UsageError(f"--provider: {part!r} names no provider")
+        if any(name == seen for seen, _ in chain):
+            raise UsageError(f"--provider: {name} appears twice in the chain")
+        chain.append((name, model.strip() or None))
+    if not chain:
+        raise UsageError("--provider: the chain is empty")
+    return chain
+
+
+def env_name(provider: str, setting: str) -> str:
+    slug = "".join(c if c.isalnum() else "_" for c in provider.upper())
+    return f"FORGE_{slug}_{setting.upper()}"
+
+
+def _table(name: str, raw: Any, origin: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise UsageError(f"{origin}: [providers.{name}] must be a table of settings")
+    if "api_key" in raw or "key" in raw:
+        raise UsageError(f"{origin}: keys are read from the environment only; use api_key_env")
+    try:
+        table = ProviderTable.model_validate(dict(raw))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
+        raise UsageError(f"{origin}: [providers.{name}] {where}: {msg}") from None
+    return table.model_dump(exclude_none=True)
+
+
+def _env_table(name: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    raw: dict[str, Any] = {}
+    for setting in _LAYERED:
+        value = environ.get(env_name(name, setting))
+        if value not in (None, ""):
+            raw[setting] = value.split(",") if setting == "api_key_env" and "," in value else value
+    return _table(name, raw, f"environment ({env_name(name, '*')})") if raw else {}
+
+
+def resolve_chain(
+    chain: str | list[str] | None,
+    *,
+    tables: Mapping[str, tuple[Mapping[str, Any], str]] | None = None,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    flag_sources: Mapping[str, str] | None = None,
+) -> list[ProviderConfig]:
+    """One ProviderConfig per member of the chain, every setting with its source.
+
+    ``tables`` maps a provider name to its forge.toml table and the file it came from (already
+    merged user < project). ``flags`` are the command line's settings for the first provider;
+    ``defaults`` the command's own (timeout, concurrency); ``flag_sources`` says where each of
+    ``flags`` really came from (a flag, FORGE_MODEL, the command's table in forge.toml).
+    """
+    flag_sources = flag_sources or {}
+    tables = tables or {}
+    environ = os.environ if environ is None else environ
+    configs: list[ProviderConfig] = []
+    for index, (name, chain_model) in enumerate(parse_chain(chain)):
+        table, origin = tables.get(name, ({}, ""))
+        file_table = _table(name, table, origin or "forge.toml")
+        kind = str(file_table.get("type") or name)
+        if name == OFFLINE or kind == OFFLINE:
+            config = ProviderConfig(name=name, preset=OFFLINE, wire=OFFLINE, model="keywords-v1")
+            config.sources = {"wire": "built in", "model": "built in"}
+            configs.append(config)
+            continue
+        preset = get_preset(kind)
+        if preset is None:
+            known = ", ".join([OFFLINE, *PRESETS])
+            raise UsageError(
+                f"unknown provider {name!r}: not a preset ({known}) and no [providers.{name}] "
+                "table with a type in forge.toml"
+            )
+        config = ProviderConfig(
+            name=name,
+            preset=preset.name,
+            wire=preset.wire,
+            base_url=preset.base_url,
+            model=preset.model,
+            api_key_env=preset.key_env,
+            auth_header=preset.auth_header,
+            json_mode=preset.json_mode,
+            rpm=preset.rpm,
+            tpm=preset.tpm,
+        )
+        src = f"preset {preset.name}"
+        config.sources = {n: src for n in ("wire", "base_url", "model", "api_key_env", "json_mode")}
+        if preset.rpm:
+            config.sources["rpm"] = src
+        if preset.tpm:
+            config.sources["tpm"] = src
+        for setting, value in (defaults or {}).items():
+            if value is not None and hasattr(config, setting):
+                setattr(config, setting, value)
+                config.sources[setting] = "default"
+        if preset.concurrency and not (defaults or {}).get("concurrency_set"):
+            config.concurrency = min(config.concurrency, preset.concurrency)
+            config.sources["concurrency"] = src
+        layers: list[tuple[dict[str, Any], str]] = [
+            (file_table, origin or "forge.toml"),
+            (_env_table(name, environ), f"env {env_name(name, '{setting}')}"),
+        ]
+        if index == 0 and flags:
+            layers.append(
+                (_table(name, {k: v for k, v in flags.items() if v is not None}, "flags"), "flag")
+            )
+        if chain_model:
+            layers.append(({"model": chain_model}, "--provider"))
+        for values, source in layers:
+            for setting, value in values.items():
+                if setting == "type":
+                    continue
+                setattr(config, setting, value)
+                label = flag_sources.get(setting, "flag") if source == "flag" else source
+                config.sources[setting] = label.replace("{setting}", setting.upper())
+        configs.extend(_expand_keys(config))
+    return configs
+
+
+def _expand_keys(config: ProviderConfig) -> list[ProviderConfig]:
+    """Several key variables: one member per key, named ``name#1``, ``name#2``, ..."""
+    keys = config.api_key_env
+    if not isinstance(keys, list):
+        return [config]
+    if len(keys) == 1:
+        return [replace(config, api_key_env=keys[0])]
+    return [
+        replace(config, name=f"{config.name}#{n}", api_key_env=key, sources=dict(config.sources))
+        for n, key in enumerate(keys, start=1)
+    ]
