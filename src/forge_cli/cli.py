@@ -37,7 +37,10 @@ from forge_cli.options import (
     PriceOutOpt,
     ProviderOpt,
     RetriesOpt,
+    RoutingOpt,
+    RpmOpt,
     TimeoutOpt,
+    TpmOpt,
     opt,
 )
 
@@ -157,6 +160,9 @@ def classify(
     ] = "none",
     price_in: PriceInOpt = None,
     price_out: PriceOutOpt = None,
+    routing: RoutingOpt = "ordered",
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
 ) -> None:
     """Classify support tickets into categories, with a priority and a one-line summary.
 
@@ -223,6 +229,9 @@ def commit_msg(
     json_summary: JsonSummaryOpt = False,
     price_in: PriceInOpt = None,
     price_out: PriceOutOpt = None,
+    routing: RoutingOpt = "ordered",
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
 ) -> None:
     """Write a Conventional Commits message for the staged changes (or a diff, or a range).
 

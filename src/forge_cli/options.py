@@ -19,16 +19,39 @@ def opt(flag: str, help: str, **kw: Any) -> Any:
 
 ProviderOpt = Annotated[
     str | None,
-    opt("--provider", "offline, openai, groq, together, openrouter, mistral, ollama, vllm."),
+    opt(
+        "--provider",
+        "A provider, or a fallback chain such as groq,gemini,offline (NAME:MODEL picks a model). "
+        "`forge providers list` shows them all.",
+    ),
+]
+RoutingOpt = Annotated[
+    str,
+    opt(
+        "--routing",
+        "How packs pick a provider of the chain: ordered, cheapest, fastest or balanced.",
+    ),
 ]
 BaseUrlOpt = Annotated[
-    str | None, opt("--base-url", "Any OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.")
+    str | None,
+    opt("--base-url", "Endpoint of the first provider, e.g. http://127.0.0.1:8000/v1."),
 ]
-ModelOpt = Annotated[str | None, opt("--model", "Model name (default: the provider's preset).")]
+ModelOpt = Annotated[
+    str | None, opt("--model", "Model of the first provider (default: its preset's).")
+]
 ApiKeyEnvOpt = Annotated[
-    str | None, opt("--api-key-env", "Environment variable holding the API key.")
+    str | None,
+    opt("--api-key-env", "Environment variable holding the first provider's API key."),
 ]
-ConcurrencyOpt = Annotated[int, opt("--concurrency", "Requests in flight at once.")]
+RpmOpt = Annotated[
+    float | None,
+    opt("--rpm", "Requests per minute the first provider allows (default: learned from headers)."),
+]
+TpmOpt = Annotated[
+    float | None,
+    opt("--tpm", "Tokens per minute the first provider allows (default: learned from headers)."),
+]
+ConcurrencyOpt = Annotated[int, opt("--concurrency", "Requests in flight at once, per provider.")]
 TimeoutOpt = Annotated[float, opt("--timeout", "Seconds per request.")]
 RetriesOpt = Annotated[int, opt("--retries", "Retries per request after the first attempt.")]
 BackoffOpt = Annotated[

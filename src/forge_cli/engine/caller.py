@@ -81,6 +81,7 @@ class Caller:
         self.usage.breaker_state = new.value
         if new is BreakerState.OPEN and old is BreakerState.CLOSED:
             self.stats.breaker_opened += 1
+            self.usage.breaker_opened += 1
         elif new is BreakerState.CLOSED and old is not BreakerState.CLOSED:
             self.stats.breaker_closed += 1
 

@@ -42,6 +42,7 @@ class ProviderStats:
     tokens_out: int = 0
     cost: float = 0.0
     breaker_state: str = "closed"
+    breaker_opened: int = 0
     concurrency: int = 0
     #: requests per minute in force (configured or learned from headers), None when unpaced
     rpm: float | None = None
@@ -79,6 +80,7 @@ class ProviderStats:
             "p50_ms": None if p50 is None else round(p50, 1),
             "p95_ms": None if p95 is None else round(p95, 1),
             "rpm": self.rpm,
+            "breaker_opened": self.breaker_opened,
             "dropped": self.dropped,
         }
 

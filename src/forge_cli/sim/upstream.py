@@ -496,6 +496,7 @@ class FakeUpstream:
         models: Sequence[str] = DEFAULT_MODELS,
         max_records: int | None = 100_000,
         wire: Wire | None = None,
+        rate_window: float = RATE_WINDOW,
     ) -> None:
         if host not in (LOOPBACK, "localhost"):
             raise ValueError(f"FakeUpstream binds only to {LOOPBACK}, not {host!r}")
@@ -521,8 +522,14 @@ class FakeUpstream:
         self.latency = latency
         self.per_token_latency = per_token_latency
         self.jitter = jitter
+        if rate_window <= 0:
+            raise ValueError("rate_window must be > 0 seconds")
         self.rpm_limit = rpm_limit
         self.tpm_limit = tpm_limit
+        #: seconds of the sliding window; limits are still quoted per minute, and enforced as
+        #: limit x window / 60 within it, so a test can run "at 600 RPM" for a few seconds
+        self.rate_window = rate_window
+        self._scale = rate_window / RATE_WINDOW
         self.failure_rate = failure_rate
         self.failure_status = failure_status
         self.labels: tuple[str, ...] = tuple(labels)
@@ -667,7 +674,7 @@ class FakeUpstream:
     def _admit(self, tokens: int) -> tuple[_Limited | None, dict[str, str]]:
         """Apply the sliding RPM/TPM windows; returns (refusal or None, x-ratelimit headers)."""
         now = time.monotonic()
-        horizon = now - RATE_WINDOW
+        horizon = now - self.rate_window
         with self._lock:
             while self._req_window and self._req_window[0] <= horizon:
                 self._req_window.popleft()
@@ -675,12 +682,13 @@ class FakeUpstream:
                 self._tok_window.popleft()
             used_tokens = sum(n for _, n in self._tok_window)
             limited: _Limited | None = None
-            if self.rpm_limit is not None and len(self._req_window) >= self.rpm_limit:
-                wait = self._req_window[0] + RATE_WINDOW - now
-                limited = _Limited("requests", self.rpm_limit, len(self._req_window), 1, wait)
-            elif self.tpm_limit is not None and used_tokens + tokens > self.tpm_limit:
+            rpm_cap, tpm_cap = self._window_caps()
+            if rpm_cap is not None and len(self._req_window) >= rpm_cap:
+                wait = self._req_window[0] + self.rate_window - now
+                limited = _Limited("requests", self.rpm_limit or 0, len(self._req_window), 1, wait)
+            elif tpm_cap is not None and used_tokens + tokens > tpm_cap:
                 wait = self._tokens_free_in(tokens, now)
-                limited = _Limited("tokens", self.tpm_limit, used_tokens, tokens, wait)
+                limited = _Limited("tokens", self.tpm_limit or 0, used_tokens, tokens, wait)
             else:
                 self._req_window.append(now)
                 self._tok_window.append((now, tokens))
@@ -688,17 +696,24 @@ class FakeUpstream:
             headers = self._ratelimit_headers(now, used_tokens)
         return limited, headers
 
+    def _window_caps(self) -> tuple[int | None, int | None]:
+        """The RPM / TPM limits as counts within the (possibly shortened) window."""
+        rpm = None if self.rpm_limit is None else max(1, round(self.rpm_limit * self._scale))
+        tpm = None if self.tpm_limit is None else max(1, round(self.tpm_limit * self._scale))
+        return rpm, tpm
+
     def _tokens_free_in(self, tokens: int, now: float) -> float:
         """Seconds until enough tokens leave the window for this request (caller holds the lock)."""
-        assert self.tpm_limit is not None
-        if tokens > self.tpm_limit:
-            return RATE_WINDOW
-        excess = sum(n for _, n in self._tok_window) + tokens - self.tpm_limit
+        cap = self._window_caps()[1]
+        assert cap is not None
+        if tokens > cap:
+            return self.rate_window
+        excess = sum(n for _, n in self._tok_window) + tokens - cap
         for stamp, n in self._tok_window:
             excess -= n
             if excess <= 0:
-                return stamp + RATE_WINDOW - now
-        return RATE_WINDOW
+                return stamp + self.rate_window - now
+        return self.rate_window
 
     def _ratelimit_headers(self, now: float, used_tokens: int) -> dict[str, str]:
         """OpenAI's x-ratelimit-* headers for the configured limits (caller holds the lock).
@@ -710,13 +725,16 @@ class FakeUpstream:
         window = WindowState()
         if self.rpm_limit is not None:
             window.rpm_limit = self.rpm_limit
-            window.rpm_remaining = max(0, self.rpm_limit - len(self._req_window))
-            window.rpm_reset = self._req_window[-1] + RATE_WINDOW - now if self._req_window else 0.0
+            used = len(self._req_window) / self._scale
+            window.rpm_remaining = max(0, int(self.rpm_limit - used))
+            window.rpm_reset = (
+                self._req_window[-1] + self.rate_window - now if self._req_window else 0.0
+            )
         if self.tpm_limit is not None:
             window.tpm_limit = self.tpm_limit
-            window.tpm_remaining = max(0, self.tpm_limit - used_tokens)
+            window.tpm_remaining = max(0, int(self.tpm_limit - used_tokens / self._scale))
             window.tpm_reset = (
-                self._tok_window[-1][0] + RATE_WINDOW - now if self._tok_window else 0.0
+                self._tok_window[-1][0] + self.rate_window - now if self._tok_window else 0.0
             )
         return self.wire.ratelimit_headers(window)
 
