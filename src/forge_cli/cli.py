@@ -6,12 +6,12 @@ stopped the run), 130 interrupted.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 
@@ -56,6 +56,12 @@ cache_app = typer.Typer(help="Inspect or empty the dedup cache.", no_args_is_hel
 app.add_typer(cache_app, name="cache")
 hook_app = typer.Typer(help="Manage forge's prepare-commit-msg git hook.", no_args_is_help=True)
 app.add_typer(hook_app, name="hook")
+providers_app = typer.Typer(
+    help="Show the providers forge knows, what a chain resolves to, and whether it answers.",
+    no_args_is_help=True,
+)
+app.add_typer(providers_app, name="providers")
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -403,10 +409,23 @@ def _hook_call(action: Callable[[], Any], verb: str) -> None:
     typer.echo(line)
 
 
+def _current_context() -> Any:
+    """The running command's Click context (Typer >= 0.2x vendors Click as ``typer._click``)."""
+    for name in ("typer._click.globals", "click.globals"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        ctx = module.get_current_context(silent=True)
+        if ctx is not None:
+            return ctx
+    return None
+
+
 def _config_context() -> dict[str, Any]:
     """What the running command's settings take from forge.toml beyond its own table, and where
     each of its options came from (flag, environment variable, forge.toml or default)."""
-    ctx = click.get_current_context(silent=True)
+    ctx = _current_context()
     if ctx is None:
         return {}
     loaded = ctx.find_root().obj
@@ -414,12 +433,12 @@ def _config_context() -> dict[str, Any]:
     for param in ctx.command.params:
         if param.name is None:
             continue
-        source = ctx.get_parameter_source(param.name)
-        if source is click.core.ParameterSource.COMMANDLINE:
+        source = getattr(ctx.get_parameter_source(param.name), "name", "")
+        if source == "COMMANDLINE":
             sources[param.name] = "flag --" + param.name.replace("_", "-")
-        elif source is click.core.ParameterSource.ENVIRONMENT:
+        elif source == "ENVIRONMENT":
             sources[param.name] = f"env {getattr(param, 'envvar', '') or 'FORGE_*'}"
-        elif source is click.core.ParameterSource.DEFAULT_MAP:
+        elif source == "DEFAULT_MAP":
             sources[param.name] = "forge.toml"
     return {
         "provider_tables": getattr(loaded, "providers", {}),
@@ -435,6 +454,68 @@ def _run_command(run: Callable[..., int], settings_name: str, values: dict[str, 
         values.update(_config_context())
         settings = config.validate(getattr(config, settings_name), values)
         code = run(settings, _err)
+    except ForgeError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
+@providers_app.callback()
+def providers_root(ctx: typer.Context) -> None:
+    from forge_cli.providers_command import default_map
+
+    ctx.default_map = default_map(getattr(ctx.find_root().obj, "files", []))
+
+
+@providers_app.command("list")
+def providers_list(
+    provider: ProviderOpt = None,
+    routing: RoutingOpt = "ordered",
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    price_in: PriceInOpt = None,
+    price_out: PriceOutOpt = None,
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
+    concurrency: ConcurrencyOpt = 8,
+    timeout: TimeoutOpt = 60.0,
+    json_output: JsonOpt = False,
+) -> None:
+    """Known providers, or a chain with sources.
+
+    With a chain (--provider, FORGE_PROVIDER or forge.toml), shows every member's settings and where
+    each came from: flag, environment, forge.toml, preset or default. Keys are never shown.
+    """
+    from forge_cli.providers_command import run_list
+
+    _providers_call(run_list, dict(locals()))
+
+
+@providers_app.command("check")
+def providers_check(
+    provider: ProviderOpt = None,
+    routing: RoutingOpt = "ordered",
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    timeout: TimeoutOpt = 10.0,
+    json_output: JsonOpt = False,
+) -> None:
+    """One tiny real call per chain member.
+
+    Reports reachable, auth, model and latency of each, all checked at once. Exit codes: 0 every
+    provider answered, 1 some did not, 2 usage error.
+    """
+    from forge_cli.providers_command import run_check
+
+    _providers_call(run_check, dict(locals()))
+
+
+def _providers_call(run: Callable[[dict[str, Any], Console], int], values: dict[str, Any]) -> None:
+    try:
+        files = getattr(_current_context().find_root().obj, "files", [])
+        values.update(_config_context(), config_files=[str(path) for path in files])
+        code = run(values, _err)
     except ForgeError as exc:
         raise _fail(exc) from None
     raise typer.Exit(code)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from typing import TextIO
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn
 from rich.table import Table
@@ -20,6 +20,12 @@ from rich.text import Text
 
 from forge_cli.engine.stats import RunStats
 from forge_cli.models import Complexity
+from forge_cli.ui_providers import (
+    live_providers,
+    notice_lines,
+    providers_fragment,
+    summary_providers,
+)
 
 PLAIN_INTERVAL = 5.0
 
@@ -34,18 +40,20 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 def status_line(stats: RunStats) -> str:
-    """One line for logs and pipes."""
+    """One line for logs and pipes; with a chain of several providers, a fragment for each."""
     total = f"/{stats.total_hint}" if stats.total_hint else ""
-    return (
+    line = (
         f"forge: {stats.finished_records}{total} records, {stats.done} done, {stats.failed} failed, "
         f"{stats.cached} cached | {stats.rate:.1f}/s | ETA {fmt_duration(stats.eta())} | "
         f"retries {stats.retries}, 429s {stats.rate_limited} | breaker {stats.breaker_state} | "
         f"tokens {stats.tokens_in + stats.tokens_out:,} ${stats.cost:.4f}"
     )
+    fragment = providers_fragment(stats)
+    return f"{line} | {fragment}" if fragment else line
 
 
 class LiveView:
-    """The Rich view: progress bar, per-class counts and the health of the provider."""
+    """The Rich view: progress bar, per-class counts, the run's health and one row per provider."""
 
     def __init__(self, stats: RunStats, console: Console) -> None:
         self.stats = stats
@@ -71,31 +79,45 @@ class LiveView:
             rate=f"{stats.rate:,.0f}",
             eta=fmt_duration(stats.eta()),
         )
-        table = Table(box=None, padding=(0, 2), show_edge=False)
-        table.add_column("class")
-        for name in ("queued", "done", "failed", "cached"):
-            table.add_column(name, justify="right")
-        for cls in (Complexity.COMPLEX, Complexity.MEDIUM, Complexity.SIMPLE):
-            table.add_row(
-                cls.value,
-                f"{max(0, stats.queued_by_class[cls]):,}",
-                f"{stats.done_by_class[cls]:,}",
-                f"{stats.failed_by_class[cls]:,}",
-                f"{stats.cached_by_class[cls]:,}",
-            )
-        colour = {"closed": "green", "open": "red", "half_open": "yellow"}.get(
-            stats.breaker_state, "white"
+        parts: list[RenderableType] = [self.progress.get_renderable(), _class_table(stats)]
+        parts += _health_lines(stats)
+        providers = live_providers(stats)
+        if providers is not None:
+            parts += [Text(), providers]
+        return Group(*parts)
+
+
+def _class_table(stats: RunStats) -> Table:
+    table = Table(box=None, padding=(0, 2), show_edge=False)
+    table.add_column("class")
+    for name in ("queued", "done", "failed", "cached"):
+        table.add_column(name, justify="right")
+    for cls in (Complexity.COMPLEX, Complexity.MEDIUM, Complexity.SIMPLE):
+        table.add_row(
+            cls.value,
+            f"{max(0, stats.queued_by_class[cls]):,}",
+            f"{stats.done_by_class[cls]:,}",
+            f"{stats.failed_by_class[cls]:,}",
+            f"{stats.cached_by_class[cls]:,}",
         )
-        calls = Text(
-            f"{stats.provider}/{stats.model}  calls {stats.calls:,}  retries {stats.retries}  "
-            f"429s {stats.rate_limited}  timeouts {stats.timeouts}  5xx {stats.upstream_errors}"
-        )
-        health = Text.assemble(
-            "breaker ",
-            (stats.breaker_state, colour),
-            f"  tokens {stats.tokens_in + stats.tokens_out:,}  est. ${stats.cost:.4f}",
-        )
-        return Group(self.progress.get_renderable(), table, calls, health)
+    return table
+
+
+def _health_lines(stats: RunStats) -> list[Text]:
+    """The run's calls and errors, and its breaker and spend."""
+    colour = {"closed": "green", "open": "red", "half_open": "yellow"}.get(
+        stats.breaker_state, "white"
+    )
+    calls = Text(
+        f"{stats.provider}/{stats.model}  calls {stats.calls:,}  retries {stats.retries}  "
+        f"429s {stats.rate_limited}  timeouts {stats.timeouts}  5xx {stats.upstream_errors}"
+    )
+    health = Text.assemble(
+        "breaker ",
+        (stats.breaker_state, colour),
+        f"  tokens {stats.tokens_in + stats.tokens_out:,}  est. ${stats.cost:.4f}",
+    )
+    return [calls, health]
 
 
 @contextlib.asynccontextmanager
@@ -130,8 +152,18 @@ async def _tick(action: Callable[[], object], interval: float) -> None:
         action()
 
 
-def summary_table(stats: RunStats, results: str, failures: str) -> Table:
-    """The end-of-run table."""
+def summary_table(stats: RunStats, results: str, failures: str) -> Group:
+    """The end-of-run summary: the run's notices, its totals, then one row per provider."""
+    providers = summary_providers(stats)
+    return Group(
+        *notice_lines(stats),
+        _totals_table(stats, results, failures),
+        *([Text(), *providers] if providers else []),
+    )
+
+
+def _totals_table(stats: RunStats, results: str, failures: str) -> Table:
+    """The run as a whole: records, calls, breaker, tokens, time and the output files."""
     table = Table(title="forge classify", show_header=False, box=None, padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()

@@ -85,22 +85,30 @@ class Caller:
         elif new is BreakerState.CLOSED and old is not BreakerState.CLOSED:
             self.stats.breaker_closed += 1
 
-    async def call(self, request: PackRequest, tokens: int = 0) -> tuple[Completion, int]:
+    async def call(
+        self, request: PackRequest, tokens: int = 0, *, hold: bool = True
+    ) -> tuple[Completion, int]:
         """The completion and the number of attempts it took, or ``CallFailed``.
 
         ``tokens`` is the request's estimated size (input plus expected output), what the
-        tokens-per-minute bucket is charged until the answer tells the real cost.
+        tokens-per-minute bucket is charged until the answer tells the real cost. ``hold=False``
+        (another provider could take the pack) gives up instead of waiting out an open breaker.
         """
         started = time.monotonic()
         attempt = 0
+        last: ProviderError | None = None
         while True:
             attempt += 1
+            if not hold and self.breaker.blocking():
+                error = last or UpstreamError("circuit breaker open", provider=self.provider.name)
+                raise CallFailed(error, attempt - 1)
             try:
                 # the guard holds us while the breaker is open and records how the call went
                 async with self.breaker.guard():
                     await self.gate.wait()
                     completion = await self._attempt(request, tokens)
             except ProviderError as error:
+                last = error
                 self._count(error)
                 if error.retry_after is not None:
                     self.gate.defer(min(error.retry_after, self.retry.max_retry_after))

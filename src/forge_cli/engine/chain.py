@@ -85,10 +85,11 @@ class Chain:
             if member.dropped is not None:  # dropped by another pack while this one waited
                 continue
             later = candidates[index + 1 :]
-            if member.breaker_open() and any(m.usable() for m in later):
+            fallback = any(m.usable() for m in later)
+            if (member.breaker_open() or member.paused()) and fallback:
                 continue
             try:
-                completion, used = await member.caller.call(request, sum(tokens))
+                completion, used = await member.caller.call(request, sum(tokens), hold=not fallback)
             except CallFailed as failed:
                 attempts += failed.attempts
                 last = failed

@@ -14,6 +14,10 @@ from forge_cli.engine.stats import ProviderStats
 from forge_cli.providers.base import Provider
 
 
+#: seconds of a provider-wide pause after which packs go to the next provider instead of waiting
+PAUSE_WORTH_SKIPPING = 2.0
+
+
 class Ewma:
     """Exponentially weighted moving average; None until the first sample."""
 
@@ -56,8 +60,12 @@ class Member:
         breaker = self.caller.breaker
         return breaker.state is BreakerState.OPEN and breaker.retry_in() > 0
 
+    def paused(self) -> bool:
+        """Told to wait (429 + Retry-After) longer than a fallback is worth skipping for."""
+        return self.caller.gate.remaining() > PAUSE_WORTH_SKIPPING
+
     def usable(self) -> bool:
-        return self.dropped is None and not self.breaker_open()
+        return self.dropped is None and not self.breaker_open() and not self.paused()
 
     def drop(self, reason: str) -> None:
         self.dropped = reason

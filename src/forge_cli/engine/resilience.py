@@ -368,6 +368,10 @@ class CircuitBreaker:
             return 0.0
         return max(self._opened_at + self.cooldown - self._clock(), 0.0)
 
+    def blocking(self) -> bool:
+        """A caller arriving now would be held: cooling down, or a probe is out."""
+        return self._state is BreakerState.HALF_OPEN or self.retry_in() > 0
+
     def is_probe(self) -> bool:
         """True when the current task holds the half-open probe slot.
 

@@ -190,15 +190,11 @@ def resolve_chain(
             api_key_env=preset.key_env,
             auth_header=preset.auth_header,
             json_mode=preset.json_mode,
-            rpm=preset.rpm,
-            tpm=preset.tpm,
         )
         src = f"preset {preset.name}"
         config.sources = {n: src for n in ("wire", "base_url", "model", "api_key_env", "json_mode")}
-        if preset.rpm:
-            config.sources["rpm"] = src
-        if preset.tpm:
-            config.sources["tpm"] = src
+        # a preset's rpm/tpm are free-tier figures: applied to a paid key they would throttle it
+        # for nothing, so limits come from the user or from the provider's own headers
         for setting, value in (defaults or {}).items():
             if value is not None and hasattr(config, setting):
                 setattr(config, setting, value)
@@ -222,7 +218,7 @@ def resolve_chain(
                     continue
                 setattr(config, setting, value)
                 label = flag_sources.get(setting, "flag") if source == "flag" else source
-                config.sources[setting] = label.replace("{setting}", setting.upper())
+                config.sources[setting] = label.replace("{SETTING}", setting.upper())
         configs.extend(_expand_keys(config))
     return configs
 

@@ -16,34 +16,34 @@ import orjson
 from pydantic import BaseModel, ValidationError, field_validator
 
 from forge_cli.gitdiff import parse_diff, render_for_model
-from forge_cli.providers.base import PackItem, PackRequest, estimate_tokens
+from forge_cli.providers.base import PackItem, PackRequest, PromptSections, estimate_tokens
 from forge_cli.tasks.answers import entries_by_id, load_json, snippet
 from forge_cli.tasks.base import ParsedPack
 from forge_cli.tasks.commit_rules import COMMIT_TYPES, make_title, offline_report
 
-PROMPT_VERSION = "commits-v1"
+PROMPT_VERSION = "commits-v2"
 #: heads the diff of a merge or revert commit with its subject, which the diff alone cannot tell
 MERGE_PREFIX = "# merge commit: "
 ANSWER_TOKENS = 220
 
-SYSTEM_PROMPT = f"""You write git commit messages in the Conventional Commits style.
-Each item of the JSON array you receive holds a diff in "text": describe each change as a senior
-engineer would.
+ROLE = "You write git commit messages in the Conventional Commits style."
+INSTRUCTIONS = f"""Each item of the JSON array you receive holds a diff in "text": describe each change as a
+senior engineer would.
 
 - type: one of {", ".join(COMMIT_TYPES)}
 - scope: the area changed, one short lowercase word (or null)
 - breaking: true only if the change breaks a public interface
 - subject: imperative mood, lowercase first word, no trailing period, at most 60 characters
 - summary: one sentence on what changed and why
-- changes: 1 to 6 short bullet strings, most important first
-
-Lines such as "[forge: ... cut ...]" mark parts of a diff left out to fit a budget; files listed
+- changes: 1 to 6 short bullet strings, most important first"""
+CONSTRAINTS = """Lines such as "[forge: ... cut ...]" mark parts of a diff left out to fit a budget; files listed
 under "Left out" are lock, generated, vendored or binary files shown by name only. Secrets appear as
-[REDACTED:type]. Describe only what the diff shows.
-
-Answer with JSON only: {{"results": [{{"id": "<diff id>", "type": "...", "scope": "...",
-"breaking": false, "subject": "...", "summary": "...", "changes": ["..."]}}]}}
+[REDACTED:type]. Describe only what the diff shows."""
+OUTPUT_FORMAT = """Answer with JSON only: {"results": [{"id": "<diff id>", "type": "...", "scope": "...",
+"breaking": false, "subject": "...", "summary": "...", "changes": ["..."]}]}
 with exactly one object per diff id."""
+TASK = "Write one commit report for each diff in the context, in the output format."
+SYSTEM_PROMPT = "\n\n".join((ROLE, INSTRUCTIONS, CONSTRAINTS, OUTPUT_FORMAT))
 
 
 class CommitAnswer(BaseModel):
@@ -128,11 +128,16 @@ class CommitTask:
     def build_request(self, items: Sequence[PackItem]) -> PackRequest:
         budget = max(400, (self.max_tokens - self._system_tokens) // max(1, len(items)))
         pack = [{"id": it.id, "text": self.render(it.text, budget)} for it in items]
-        return PackRequest(
-            messages=[
-                {"role": "system", "content": SYSTEM_PROMPT},
-                {"role": "user", "content": orjson.dumps(pack).decode()},
-            ],
+        sections = PromptSections(
+            role=ROLE,
+            instructions=INSTRUCTIONS,
+            constraints=CONSTRAINTS,
+            context=orjson.dumps(pack).decode(),
+            task=TASK,
+            output_format=OUTPUT_FORMAT,
+        )
+        return PackRequest.from_sections(
+            sections,
             items=items,
             offline=self.offline_answer,
             json_mode=True,

@@ -9,12 +9,12 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ValidationError, field_validator
 
-from forge_cli.providers.base import PackItem, PackRequest, estimate_tokens
+from forge_cli.providers.base import PackItem, PackRequest, PromptSections, estimate_tokens
 from forge_cli.tasks import ticket_rules
 from forge_cli.tasks.answers import entries_by_id, load_json, snippet
 from forge_cli.tasks.base import ParsedPack
 
-PROMPT_VERSION = "tickets-v1"
+PROMPT_VERSION = "tickets-v2"
 #: a ticket longer than this is cut (the model is told) so one paste of logs cannot blow a budget
 MAX_ITEM_CHARS = 8_000
 SUMMARY_CHARS = 160
@@ -69,7 +69,8 @@ class TicketTask:
         self.priorities = tuple(priorities)
         self._label_set = frozenset(self.labels)
         self._priority_set = frozenset(self.priorities)
-        self.system_prompt = self._system_prompt()
+        self._parts = self._sections()
+        self.system_prompt = PromptSections(context="", **self._parts).system_text()
         self._system_tokens = estimate_tokens(self.system_prompt)
         self._fingerprint = hashlib.sha256(
             orjson.dumps([self.name, self.prompt_version, self.labels, self.priorities])
@@ -78,35 +79,33 @@ class TicketTask:
     def fingerprint(self) -> str:
         return self._fingerprint
 
-    def _system_prompt(self) -> str:
-        lines = [
-            "You triage customer support tickets.",
-            "For every ticket in the JSON array you receive, choose exactly one category and one",
-            "priority, and write a one-line summary of at most 120 characters.",
-            "",
-            "Categories:",
-        ]
+    def _sections(self) -> dict[str, str]:
+        """The prompt's parts except the pack (``context``), written once per task."""
+        categories = ["Categories:"]
         for label in self.labels:
             meaning = _DESCRIPTIONS.get(label)
-            lines.append(f"- {label}: {meaning}" if meaning else f"- {label}")
-        lines += [
-            "",
+            categories.append(f"- {label}: {meaning}" if meaning else f"- {label}")
+        priorities = (
             f"Priorities: {', '.join(self.priorities)} "
-            "(urgent = outage, data loss or security; low = questions and requests).",
-            "",
-            'Answer with JSON only, no prose: {"results": [{"id": "<ticket id>", "category": "...",',
-            '"priority": "...", "summary": "..."}]} with exactly one object per ticket id.',
-            "Use only the category and priority names listed above.",
-        ]
-        return "\n".join(lines)
+            "(urgent = outage, data loss or security; low = questions and requests)."
+        )
+        return {
+            "role": "You triage customer support tickets.",
+            "instructions": "For every ticket in the JSON array you receive, choose exactly one "
+            "category and one\npriority, and write a one-line summary of at most 120 characters."
+            "\n\n" + "\n".join(categories) + "\n\n" + priorities,
+            "constraints": "Use only the category and priority names listed above.",
+            "task": "Classify every ticket of the context: one answer object per ticket id.",
+            "output_format": 'Answer with JSON only, no prose: {"results": [{"id": "<ticket id>", '
+            '"category": "...",\n"priority": "...", "summary": "..."}]} with exactly one object '
+            "per ticket id.",
+        }
 
     def build_request(self, items: Sequence[PackItem]) -> PackRequest:
         pack = [{"id": it.id, "text": _clip(it.text)} for it in items]
-        return PackRequest(
-            messages=[
-                {"role": "system", "content": self.system_prompt},
-                {"role": "user", "content": orjson.dumps(pack).decode()},
-            ],
+        sections = PromptSections(context=orjson.dumps(pack).decode(), **self._parts)
+        return PackRequest.from_sections(
+            sections,
             items=items,
             offline=self.offline_answer,
             json_mode=True,
