@@ -36,8 +36,6 @@ from forge_cli.tasks.base import Task
 from forge_cli.ui import progress_view, summary_table
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: calls a provider starts with before its AIMD limit has grown to its cap
-SLOW_START = 4
 
 
 #: settings the command line applies to the first provider of the chain
@@ -92,7 +90,8 @@ def build_chain(
             retry=default_retry_policy(settings.retries + 1, settings.backoff),
             breaker_threshold=settings.breaker_threshold,
             breaker_cooldown=settings.breaker_cooldown,
-            limiter=AimdLimiter(config.concurrency, initial=min(config.concurrency, SLOW_START)),
+            # starts at the cap the user chose; the first 429 is what teaches it less
+            limiter=AimdLimiter(config.concurrency),
             rate=RateLimiter(config.rpm, config.tpm),
             usage=ProviderStats(config.name, config.model, concurrency=config.concurrency),
         )

@@ -22,7 +22,6 @@ from forge_cli.engine.stats import RunStats
 from forge_cli.models import Complexity
 from forge_cli.ui_providers import (
     live_providers,
-    notice_lines,
     providers_fragment,
     summary_providers,
 )
@@ -156,7 +155,6 @@ def summary_table(stats: RunStats, results: str, failures: str) -> Group:
     """The end-of-run summary: the run's notices, its totals, then one row per provider."""
     providers = summary_providers(stats)
     return Group(
-        *notice_lines(stats),
         _totals_table(stats, results, failures),
         *([Text(), *providers] if providers else []),
     )

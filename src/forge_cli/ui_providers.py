@@ -178,7 +178,7 @@ def summary_providers(stats: RunStats) -> list[RenderableType]:
     if not stats.providers:
         return []
     dropped = [
-        Text(f"  {p.name} dropped: {p.dropped}", style="red")
+        Text(f"  {p.name} dropped: {p.dropped.removeprefix(f'{p.name}: ')}", style="red")
         for p in stats.providers.values()
         if p.dropped is not None
     ]
@@ -227,14 +227,12 @@ def _summary_narrow(stats: RunStats) -> Table:
 
 def _summary_sentence(p: ProviderStats) -> str:
     model = f"{p.model}: " if p.model else ""
+    other = f", {p.other_errors:,} other" if p.other_errors else ""
+    p50, p95 = p.percentile(0.5), p.percentile(0.95)
+    latency = "no answers" if p50 is None else f"p50 {fmt_ms(p50)} ms, p95 {fmt_ms(p95)} ms"
     return (
         f"{model}{p.calls:,} calls, {p.items:,} items, {p.errors:,} errors ({p.rate_limited:,} "
-        f"429, {p.timeouts:,} timeout, {p.upstream_errors:,} 5xx), {p.fallbacks:,} fallbacks; "
-        f"p50 {fmt_ms(p.percentile(0.5))} ms, p95 {fmt_ms(p.percentile(0.95))} ms; "
+        f"429, {p.timeouts:,} timeout, {p.upstream_errors:,} 5xx{other}), "
+        f"{p.fallbacks:,} fallbacks; {latency}; "
         f"tokens {p.tokens_in:,} in, {p.tokens_out:,} out, {fmt_cost(p.cost)}"
     )
-
-
-def notice_lines(stats: RunStats) -> list[Text]:
-    """The run's notices (providers left out or dropped), one line each."""
-    return [Text(f"forge: {line}", style="yellow") for line in stats.notices]

@@ -133,6 +133,7 @@ class Caller:
                 self.rate.observe(error.rate)
                 if isinstance(error, RateLimitError):
                     self.limiter.on_overload(seq)
+                    self.rate.rejected()
                 raise
             finally:
                 usage.concurrency = self.limiter.current

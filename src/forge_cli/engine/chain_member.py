@@ -13,7 +13,6 @@ from forge_cli.engine.resilience import BreakerState
 from forge_cli.engine.stats import ProviderStats
 from forge_cli.providers.base import Provider
 
-
 #: seconds of a provider-wide pause after which packs go to the next provider instead of waiting
 PAUSE_WORTH_SKIPPING = 2.0
 

@@ -28,7 +28,7 @@ __all__ = ["AimdLimiter", "RateLimiter", "TokenBucket"]
 #: already in flight when the limit was learned, and clocks on both sides drift
 SAFETY = 0.9
 #: seconds of refill a bucket may hold: a short burst, never a minute's worth at once
-BURST_SECONDS = 0.25
+BURST_SECONDS = 0.1
 
 
 class TokenBucket:
@@ -54,6 +54,9 @@ class TokenBucket:
         self._level = 0.0
         self._stamp = clock()
         self.set_rate(rate)
+        # a configured bucket starts full: the first call goes at once (a rate learned later via
+        # set_rate starts empty, as the calls that taught it were already spent)
+        self._level = self.capacity if self.rate is not None else 0.0
 
     def set_rate(self, rate: float | None) -> None:
         """Change the refill rate; the level is kept (a lower rate also lowers the cap)."""
@@ -97,7 +100,9 @@ class TokenBucket:
             self._refill()
             # a request bigger than the bucket goes when the bucket is full
             needed = min(tokens, self.capacity)
-            if self._level >= needed:
+            # (a tolerance: after sleeping the exact delay, rounding may leave the level an ulp
+            # short, and a sleep too small to move the clock would then loop for ever)
+            if self._level >= needed - 1e-9:
                 self._level -= tokens
                 break
             delay = (needed - self._level) / self.rate
@@ -157,6 +162,11 @@ class RateLimiter:
             self.requests.drain()
         if info.tpm_remaining == 0:
             self.tokens.drain()
+
+    def rejected(self) -> None:
+        """A 429: whatever the buckets saved up is spent, so the pause does not end in a burst."""
+        self.requests.drain()
+        self.tokens.drain()
 
 
 def _per_second(per_minute: float | None) -> float | None:
