@@ -46,9 +46,10 @@ def measure(mode: str, rpm: int, window: float, calls: int, concurrency: int) ->
             f'[providers.sim]\ntype = "{kind}"\nbase_url = "{server.base_url}"\n'
             f'api_key_env = "BENCH_KEY"\n{limit}'
         )
+        args = ["classify", str(src), "--provider", "sim", "--pack", "1", "--no-cache"]
+        args += ["--concurrency", str(concurrency), "--retries", "6"]
         result = run_forge(
-            ["classify", str(src), "--provider", "sim", "--pack", "1"]
-            + ["--concurrency", str(concurrency), "--no-cache", "--retries", "6"],
+            args,
             cwd=work,
             env={"BENCH_KEY": KEY},
         )
@@ -80,9 +81,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--modes", nargs="+", default=["headers", "configured", "unknown"])
     args = parser.parse_args()
-    print(f"{args.rpm:,} RPM over a {args.window:g} s window, pack 1, concurrency {args.concurrency}")
-    print(f"{'limit known from':>17} {'done':>5} {'calls':>6} {'429s':>5} {'429 %':>6} "
-          f"{'achieved/s':>10} {'ideal/s':>8} {'ratio':>6} {'steady':>6}")
+    print(
+        f"{args.rpm:,} RPM over a {args.window:g} s window, pack 1, concurrency {args.concurrency}"
+    )
+    print(
+        f"{'limit known from':>17} {'done':>5} {'calls':>6} {'429s':>5} {'429 %':>6} "
+        f"{'achieved/s':>10} {'ideal/s':>8} {'ratio':>6} {'steady':>6}"
+    )
     for mode in args.modes:
         m = measure(mode, args.rpm, args.window, args.calls, args.concurrency)
         print(

@@ -446,3 +446,34 @@ def test_no_key_reaches_any_output_or_the_cache(
     for value in keys.values():
         assert all(value not in blob for blob in blobs), value
     assert {r["provider"] for r in results_of(src)} <= {"oai", "gem", "ant", "co"}
+
+
+def test_prompt_settings_from_forge_toml_reach_gemini_as_xml_sections(
+    tmp_path: Path, servers: list
+) -> None:
+    wire = GeminiWire()
+    server = serve(
+        servers,
+        wire=wire,
+        responder=lambda items: [
+            {"id": it["id"], "category": "refund", "priority": "low", "summary": "s"}
+            for it in items
+        ],
+    )
+    write_config(tmp_path / "forge.toml", {"g": table(server, "gemini", model="gemini-3-pro")})
+    with (tmp_path / "forge.toml").open("a") as f:
+        f.write(
+            '\n[classify]\nlabels = ["refund", "other"]\n'
+            'instructions = "Tickets come from a bank: fraud is always urgent."\n'
+            '\n[classify.label_descriptions]\nrefund = "the customer wants money back"\n'
+        )
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(4))
+    run = classify(src, "--provider", "g")
+    assert run.exit_code == 0, run.stderr
+    system = str(wire.last_system_instruction)
+    assert "<role>" in system and "<output_format>" in system
+    assert "fraud is always urgent" in system
+    assert "- refund: the customer wants money back" in system
+    assert "<context>" in str(wire.last_user_text) and "<task>" in str(wire.last_user_text)
+    assert wire.last_generation_config["temperature"] == 1.0  # Gemini 3 keeps its default
+    assert {r["category"] for r in results_of(src)} == {"refund"}

@@ -39,7 +39,11 @@ def run_classify(settings: ClassifySettings, err: Console | None = None) -> int:
         id_field=settings.id_field,
         max_record_bytes=settings.max_record_bytes,
     )
-    task = TicketTask(labels=settings.labels)
+    task = TicketTask(
+        labels=settings.labels,
+        instructions=settings.instructions,
+        descriptions=settings.label_descriptions,
+    )
     chain = build_chain(settings, RunStats(), notify=lambda line: err.print(f"forge: {line}"))
     if settings.provider is None:
         err.print(OFFLINE_NOTICE)

@@ -169,6 +169,13 @@ def classify(
     routing: RoutingOpt = "ordered",
     rpm: RpmOpt = None,
     tpm: TpmOpt = None,
+    instructions: Annotated[
+        str,
+        opt(
+            "--instructions",
+            "Extra guidance for the model, added to forge's prompt (e.g. what counts as urgent for you).",
+        ),
+    ] = "",
 ) -> None:
     """Classify support tickets into categories, with a priority and a one-line summary.
 
@@ -440,7 +447,10 @@ def _config_context() -> dict[str, Any]:
             sources[param.name] = f"env {getattr(param, 'envvar', '') or 'FORGE_*'}"
         elif source == "DEFAULT_MAP":
             sources[param.name] = "forge.toml"
+    # tables inside a command's table (``[classify.label_descriptions]``) are settings too
+    nested = {k: v for k, v in (ctx.default_map or {}).items() if isinstance(v, dict)}
     return {
+        **nested,
         "provider_tables": getattr(loaded, "providers", {}),
         "prices": getattr(loaded, "prices", {}),
         "setting_sources": sources,

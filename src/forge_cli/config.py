@@ -83,6 +83,10 @@ class ClassifySettings(RunSettings):
     dry_run: bool = False
     max_record_bytes: int = Field(1_000_000, ge=1_000)
     redact: Literal["none", "secrets", "pii"] = "none"
+    #: extra guidance for the model, added to the prompt (and to the cache key)
+    instructions: str = ""
+    #: label -> what it means, shown to the model next to the label
+    label_descriptions: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("labels", mode="before")
     @classmethod

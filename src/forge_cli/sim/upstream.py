@@ -1104,8 +1104,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _invalid_url(self) -> None:
         path = self.path.split("?", 1)[0]
-        status, body = self.server.upstream.wire.not_found(self.command, path)
-        self._send_json(status, body, {"x-request-id": _request_id()})
+        wire = self.server.upstream.wire
+        status, body = wire.not_found(self.command, path)
+        self._send_json(status, body, wire.response_headers(_request_id(), 0))
 
     def _query(self) -> dict[str, str]:
         _, _, query = self.path.partition("?")

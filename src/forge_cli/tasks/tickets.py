@@ -64,7 +64,13 @@ class TicketTask:
         self,
         labels: Sequence[str] = ticket_rules.DEFAULT_CATEGORIES,
         priorities: Sequence[str] = ticket_rules.PRIORITIES,
+        instructions: str = "",
+        descriptions: dict[str, str] | None = None,
     ) -> None:
+        #: the user's own guidance (forge.toml ``instructions``), added to forge's
+        self.instructions = instructions.strip()
+        #: label -> what it means, for labels forge has no description of (or to replace one)
+        self.descriptions = {**_DESCRIPTIONS, **(descriptions or {})}
         self.labels = tuple(labels)
         self.priorities = tuple(priorities)
         self._label_set = frozenset(self.labels)
@@ -73,7 +79,16 @@ class TicketTask:
         self.system_prompt = PromptSections(context="", **self._parts).system_text()
         self._system_tokens = estimate_tokens(self.system_prompt)
         self._fingerprint = hashlib.sha256(
-            orjson.dumps([self.name, self.prompt_version, self.labels, self.priorities])
+            orjson.dumps(
+                [
+                    self.name,
+                    self.prompt_version,
+                    self.labels,
+                    self.priorities,
+                    self.instructions,
+                    sorted((k, v) for k, v in self.descriptions.items() if k in self.labels),
+                ]
+            )
         ).hexdigest()[:16]
 
     def fingerprint(self) -> str:
@@ -83,7 +98,7 @@ class TicketTask:
         """The prompt's parts except the pack (``context``), written once per task."""
         categories = ["Categories:"]
         for label in self.labels:
-            meaning = _DESCRIPTIONS.get(label)
+            meaning = self.descriptions.get(label)
             categories.append(f"- {label}: {meaning}" if meaning else f"- {label}")
         priorities = (
             f"Priorities: {', '.join(self.priorities)} "
@@ -94,7 +109,8 @@ class TicketTask:
             "instructions": "For every ticket in the JSON array you receive, choose exactly one "
             "category and one\npriority, and write a one-line summary of at most 120 characters."
             "\n\n" + "\n".join(categories) + "\n\n" + priorities,
-            "constraints": "Use only the category and priority names listed above.",
+            "constraints": "Use only the category and priority names listed above."
+            + (f"\n\n{self.instructions}" if self.instructions else ""),
             "task": "Classify every ticket of the context: one answer object per ticket id.",
             "output_format": 'Answer with JSON only, no prose: {"results": [{"id": "<ticket id>", '
             '"category": "...",\n"priority": "...", "summary": "..."}]} with exactly one object '
