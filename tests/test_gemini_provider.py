@@ -239,12 +239,37 @@ def test_model_table() -> None:
     assert model_spec("gemini-2.0-flash").thinking is None
 
 
-def test_schema_is_passed_as_response_schema() -> None:
+def test_schema_is_passed_as_gemini_response_schema() -> None:
     _, request = pack_request()
-    request.schema = {"type": "object", "properties": {"results": {"type": "array"}}}
+    request.schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "results": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["a", "b"], "$comment": "dropped"},
+            }
+        },
+        "required": ["results"],
+    }
     config = provider(DEFAULT_BASE_URL).body(request)["generationConfig"]
-    assert config["responseSchema"] == request.schema
+    # Gemini's Schema is an OpenAPI subset: enum type names, no keywords it does not know
+    assert config["responseSchema"] == {
+        "type": "OBJECT",
+        "properties": {
+            "results": {"type": "ARRAY", "items": {"type": "STRING", "enum": ["a", "b"]}}
+        },
+        "required": ["results"],
+    }
     assert config["responseMimeType"] == "application/json"
+
+
+def test_the_ticket_task_sends_its_labels_as_an_enum() -> None:
+    task = TicketTask(labels=("refund", "other"))
+    request = task.build_request([PackItem("1", "money back please")])
+    schema = provider(DEFAULT_BASE_URL).body(request)["generationConfig"]["responseSchema"]
+    entry = schema["properties"]["results"]["items"]
+    assert entry["properties"]["category"] == {"type": "STRING", "enum": ["refund", "other"]}
 
 
 def test_thought_parts_are_not_the_answer(gemini: FakeUpstream) -> None:

@@ -185,7 +185,7 @@ class GeminiProvider:
         if request.json_mode:
             config["responseMimeType"] = "application/json"
             if request.schema is not None:
-                config["responseSchema"] = request.schema
+                config["responseSchema"] = openapi_schema(request.schema)
         body: dict[str, Any] = {"contents": contents, "generationConfig": config}
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
@@ -366,3 +366,29 @@ def _daily_quota_only(details: Sequence[dict[str, Any]]) -> bool:
     """True when every violated quota is a per-day one: retrying before tomorrow is futile."""
     ids = _quota_ids(details)
     return bool(ids) and all("PerDay" in quota for quota in ids)
+
+
+#: the JSON Schema keywords Gemini's responseSchema (an OpenAPI 3.0 subset) understands
+_SCHEMA_KEYS = frozenset(
+    ("type", "format", "description", "nullable", "enum", "properties", "required", "items")
+)
+
+
+def openapi_schema(schema: Any) -> Any:
+    """A JSON Schema as Gemini's ``responseSchema`` takes it: enum type names (``OBJECT``,
+    ``STRING``, ...) and only the keywords it knows, so a task can write one plain JSON Schema."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key not in _SCHEMA_KEYS:
+            continue
+        if key == "type" and isinstance(value, str):
+            out[key] = value.upper()
+        elif key == "properties" and isinstance(value, dict):
+            out[key] = {name: openapi_schema(sub) for name, sub in value.items()}
+        elif key == "items":
+            out[key] = openapi_schema(value)
+        else:
+            out[key] = value
+    return out

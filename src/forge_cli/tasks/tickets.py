@@ -76,6 +76,7 @@ class TicketTask:
         self._label_set = frozenset(self.labels)
         self._priority_set = frozenset(self.priorities)
         self._parts = self._sections()
+        self._schema = self._answer_schema()
         self.system_prompt = PromptSections(context="", **self._parts).system_text()
         self._system_tokens = estimate_tokens(self.system_prompt)
         self._fingerprint = hashlib.sha256(
@@ -117,6 +118,24 @@ class TicketTask:
             "per ticket id.",
         }
 
+    def _answer_schema(self) -> dict[str, object]:
+        """The answer as a JSON Schema, for providers that constrain output to one (Gemini)."""
+        entry = {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "category": {"type": "string", "enum": list(self.labels)},
+                "priority": {"type": "string", "enum": list(self.priorities)},
+                "summary": {"type": "string"},
+            },
+            "required": ["id", "category", "priority", "summary"],
+        }
+        return {
+            "type": "object",
+            "properties": {"results": {"type": "array", "items": entry}},
+            "required": ["results"],
+        }
+
     def build_request(self, items: Sequence[PackItem]) -> PackRequest:
         pack = [{"id": it.id, "text": _clip(it.text)} for it in items]
         sections = PromptSections(context=orjson.dumps(pack).decode(), **self._parts)
@@ -126,6 +145,7 @@ class TicketTask:
             offline=self.offline_answer,
             json_mode=True,
             max_tokens=64 + ANSWER_TOKENS_PER_ITEM * 2 * len(items),
+            schema=self._schema,
         )
 
     def estimate_request_tokens(self, texts: Sequence[str]) -> tuple[int, int]:
