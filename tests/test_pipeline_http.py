@@ -229,6 +229,11 @@ def test_auth_error_stops_with_one_clear_line_and_no_key(tmp_path, monkeypatch):
         + "".join(p.read_text(errors="replace") for p in tmp_path.glob("t.*.jsonl"))
     )
     assert wrong not in everything and wrong[:12] not in everything
+    # nothing is lost: every ticket is in the failures file, saying why it was not answered
+    _, failures = assert_each_once(src, [f"T{n}" for n in range(1, 51)])
+    assert {f["error"] for f in failures} == {"AuthError"}
+    assert all("authentication failed" in f["message"] for f in failures)
+    assert any(f["message"].startswith("not sent:") for f in failures)
 
 
 def test_api_key_never_reaches_outputs_cache_or_logs(tmp_path, upstream):

@@ -168,7 +168,13 @@ def run_to_files(
             return EXIT_INTERRUPTED
     _report(settings, stats, results_path, failures_path, err)
     if runner.error is not None:
-        err.print(f"[red]forge: error: {runner.error}[/red]")
+        err.print(f"forge: error: {runner.error}", style="red", markup=False, highlight=False)
+        err.print(
+            f"forge: the {stats.failed:,} records not answered are in {failures_path}; run again "
+            "once the provider works: answers already received come from the cache.",
+            markup=False,
+            highlight=False,
+        )
         return EXIT_USAGE
     return EXIT_FAILURES if stats.failed else EXIT_OK
 

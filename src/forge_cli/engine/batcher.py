@@ -107,6 +107,13 @@ class Scheduler:
                     return pack
         return pack or None
 
+    def drain(self) -> list[Item]:
+        """Every waiting item, removed from the queues (the run is ending without them)."""
+        items: list[Item] = []
+        while (pack := self.take()) is not None:
+            items.extend(pack)
+        return items
+
     def report(self, complexity: Complexity, *, clean: bool) -> None:
         """Adapt a class's pack size: halve after an incomplete answer, grow after a clean one."""
         scale = self._scale[complexity]

@@ -100,6 +100,8 @@ class Chain:
                 continue
             member.latency.observe(completion.latency_ms)
             return completion, attempts + used, member
+        if last is not None and len(self.members) == 1:
+            raise CallFailed(last.error, attempts)  # one provider: its own error says it best
         if last is None or all(m.dropped is not None for m in self.members):
             # (last is None only when every candidate was dropped while this pack waited)
             reasons = "; ".join(f"{m.dropped}" for m in self.members if m.dropped)

@@ -102,6 +102,12 @@ class Runner:
         producer = asyncio.create_task(self._produce(iter(records)))
         try:
             await self._dispatch()
+            if self.error is not None:
+                # no provider can answer: what waits, and what is still unread, becomes a
+                # failure naming why, so every record still ends in exactly one file
+                for item in self._sched.drain():
+                    self._fail_unattempted(item)
+                self._space.set()
             await producer
         finally:
             if not producer.done():
@@ -113,7 +119,7 @@ class Runner:
 
     async def _produce(self, records: Iterator[Item | Failure]) -> None:
         try:
-            while self.error is None:
+            while True:
                 chunk = await asyncio.to_thread(_take, records, READ_CHUNK)
                 if not chunk:
                     break
@@ -176,6 +182,10 @@ class Runner:
     def _admit(self, item: Item) -> None:
         stats = self.stats
         stats.read += 1
+        if self.error is not None:
+            item.complexity = estimate(item.text)
+            self._fail_unattempted(item)
+            return
         item.key = key = cache_key(item.text, self.fingerprint)
         group = self._inflight.get(key)
         if group is not None:  # the same text is already on its way: ride along
@@ -217,6 +227,8 @@ class Runner:
                 item.attempts += failed.attempts
             if isinstance(failed.error, FatalProviderError):
                 self._abort(failed.error)
+                for item in pack:
+                    self._emit_failure(item, failed.error.kind, str(failed.error), failed.error.raw)
                 return
             self._retry_or_fail(pack, failed.error.kind, str(failed.error), failed.error.raw)
             return
@@ -292,6 +304,10 @@ class Runner:
             size = max(1, min(len(again), (pack_size or len(items)) // 2))
             self._sched.requeue(again, size)
             self._wakeup.set()
+
+    def _fail_unattempted(self, item: Item) -> None:
+        assert self.error is not None
+        self._emit_failure(item, self.error.kind, f"not sent: {self.error}")
 
     def _abort(self, error: ProviderError) -> None:
         if self.error is None:
