@@ -127,13 +127,15 @@ class ProviderSpec:
             "price_in": self.price_in,
             "price_out": self.price_out,
         }
-        (config,) = resolve_chain(
+        configs = resolve_chain(
             self.name or OFFLINE,
             environ={},
             flags=flags,
             defaults={"timeout": self.timeout, "concurrency": self.concurrency},
         )
-        return config
+        if len(configs) != 1:
+            raise UsageError(f"{self.name}: give one provider here, not a chain")
+        return configs[0]
 
 
 def build_from_spec(spec: ProviderSpec) -> Provider:
