@@ -40,7 +40,7 @@ from forge_cli.errors import (
     UpstreamError,
 )
 from forge_cli.providers.base import Completion, PackRequest, RateInfo, estimate_tokens
-from forge_cli.providers.http import anthropic_rate_info, post_json, scrub
+from forge_cli.providers.http import HttpAdapter, anthropic_rate_info, post_json, scrub
 from forge_cli.tasks.answers import snippet
 
 __all__ = ["ANTHROPIC_VERSION", "DEFAULT_BASE_URL", "AnthropicProvider"]
@@ -55,7 +55,7 @@ _OVERLOADED = frozenset({503, 529})
 _SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
 
 
-class AnthropicProvider:
+class AnthropicProvider(HttpAdapter):
     """Claude models through ``/v1/messages``.
 
     JSON answers without a JSON mode: the Messages API has no ``response_format``. The classic
@@ -71,32 +71,10 @@ class AnthropicProvider:
 
     cacheable = True
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        base_url: str,
-        model: str,
-        api_key: str | None,
-        key_env: str | None,
-        client: httpx.AsyncClient,
-        price_in: float = 0.0,
-        price_out: float = 0.0,
-    ) -> None:
-        self.name = name
-        self.model = model
-        self.base_url = base_url.rstrip("/")
-        self.price_in = price_in
-        self.price_out = price_out
-        self._key = api_key
-        self._key_env = key_env
-        self._client = client
-        self._headers = {
-            "content-type": "application/json",
-            "anthropic-version": ANTHROPIC_VERSION,
-        }
-        if api_key:
-            self._headers["x-api-key"] = api_key
+    def _setup(self) -> None:
+        self._headers["anthropic-version"] = ANTHROPIC_VERSION
+        if self._key:
+            self._headers["x-api-key"] = self._key
 
     # -- the call ----------------------------------------------------------------------------
 
@@ -242,9 +220,6 @@ class AnthropicProvider:
             request_id = request_id or _str_or_none(data.get("request_id"))
         message = scrub(text, self._key) or response.reason_phrase or f"HTTP {response.status_code}"
         return message, err_type, code, request_id
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
 
 def _text(content: Any) -> str:

@@ -42,7 +42,7 @@ from forge_cli.errors import (
     UpstreamError,
 )
 from forge_cli.providers.base import Completion, PackRequest, RateInfo, estimate_tokens
-from forge_cli.providers.http import post_json, scrub
+from forge_cli.providers.http import HttpAdapter, post_json, scrub
 
 __all__ = ["DEFAULT_BASE_URL", "CohereProvider", "cohere_rate_info"]
 
@@ -86,32 +86,11 @@ def _first_count(*values: Any) -> int | None:
     return None
 
 
-class CohereProvider:
-    cacheable = True
-
-    def __init__(
-        self,
-        *,
-        name: str,
-        base_url: str,
-        model: str,
-        api_key: str | None,
-        key_env: str | None,
-        client: httpx.AsyncClient,
-        price_in: float = 0.0,
-        price_out: float = 0.0,
-    ) -> None:
-        self.name = name
-        self.model = model
-        self.base_url = base_url.rstrip("/")
-        self.price_in = price_in
-        self.price_out = price_out
-        self._key = api_key
-        self._key_env = key_env
-        self._client = client
-        self._headers = {"content-type": "application/json", "accept": "application/json"}
-        if api_key:
-            self._headers["authorization"] = f"Bearer {api_key}"
+class CohereProvider(HttpAdapter):
+    def _setup(self) -> None:
+        self._headers["accept"] = "application/json"
+        if self._key:
+            self._headers["authorization"] = f"Bearer {self._key}"
 
     async def complete(self, request: PackRequest) -> Completion:
         body: dict[str, Any] = {
@@ -236,6 +215,3 @@ class CohereProvider:
         if isinstance(data, dict) and isinstance(data.get("message"), str):
             text = data["message"]
         return scrub(text, self._key) or response.reason_phrase or f"HTTP {response.status_code}"
-
-    async def aclose(self) -> None:
-        await self._client.aclose()

@@ -43,7 +43,7 @@ from forge_cli.errors import (
     UpstreamError,
 )
 from forge_cli.providers.base import Completion, PackRequest, PromptSections, estimate_tokens
-from forge_cli.providers.http import json_body, parse_duration, post_json, scrub
+from forge_cli.providers.http import HttpAdapter, json_body, parse_duration, post_json, scrub
 
 __all__ = ["DEFAULT_BASE_URL", "MODEL_SPECS", "GeminiProvider", "ModelSpec", "model_spec"]
 
@@ -126,34 +126,14 @@ def xml_prompt(sections: PromptSections) -> tuple[str, str]:
     return system, user
 
 
-class GeminiProvider:
-    cacheable = True
-
-    def __init__(
-        self,
-        *,
-        name: str,
-        base_url: str,
-        model: str,
-        api_key: str | None,
-        key_env: str | None,
-        client: httpx.AsyncClient,
-        price_in: float = 0.0,
-        price_out: float = 0.0,
-    ) -> None:
-        self.name = name
-        self.model = model
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.price_in = price_in
-        self.price_out = price_out
+class GeminiProvider(HttpAdapter):
+    def _setup(self) -> None:
+        self.base_url = self.base_url or DEFAULT_BASE_URL
         self.spec = model_spec(self.model)
-        self._key = api_key
-        self._key_env = key_env
-        self._client = client
-        self._url = f"{self.base_url}/models/{model.removeprefix('models/')}:generateContent"
-        self._headers = {"content-type": "application/json"}
-        if api_key:
-            self._headers["x-goog-api-key"] = api_key
+        model = self.model.removeprefix("models/")
+        self._url = f"{self.base_url}/models/{model}:generateContent"
+        if self._key:
+            self._headers["x-goog-api-key"] = self._key
 
     async def complete(self, request: PackRequest) -> Completion:
         started = time.perf_counter()
@@ -301,9 +281,6 @@ class GeminiProvider:
             wait = header_wait if header_wait is not None else _retry_delay(details)
             return UpstreamError(f"server error ({text})", retry_after=wait, **kw)
         return RequestError(f"request rejected ({text})", **kw)
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
 
 
 def _from_messages(messages: Sequence[dict[str, str]]) -> tuple[str, list[dict[str, Any]]]:

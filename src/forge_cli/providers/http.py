@@ -22,6 +22,7 @@ from forge_cli.providers.transport import ShardedTransport
 from forge_cli.tasks.answers import snippet
 
 __all__ = [
+    "HttpAdapter",
     "anthropic_rate_info",
     "make_client",
     "openai_rate_info",
@@ -29,6 +30,45 @@ __all__ = [
     "post_json",
     "scrub",
 ]
+
+
+class HttpAdapter:
+    """What every HTTP adapter holds: its name, model, base URL, prices, key and client.
+
+    Subclasses add their own URL and headers (the key goes into a header, never a URL) and the
+    ``complete`` that speaks their wire format.
+    """
+
+    cacheable = True
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        base_url: str,
+        model: str,
+        api_key: str | None,
+        key_env: str | None,
+        client: httpx.AsyncClient,
+        price_in: float = 0.0,
+        price_out: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.base_url = base_url.rstrip("/")
+        self.price_in = price_in
+        self.price_out = price_out
+        self._key = api_key
+        self._key_env = key_env
+        self._client = client
+        self._headers: dict[str, str] = {"content-type": "application/json"}
+        self._setup()
+
+    def _setup(self) -> None:
+        """Add the adapter's own URL and headers (the base has set everything else)."""
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
 
 def make_client(timeout: float, concurrency: int) -> httpx.AsyncClient:

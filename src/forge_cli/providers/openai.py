@@ -26,41 +26,20 @@ from forge_cli.errors import (
     UpstreamError,
 )
 from forge_cli.providers.base import Completion, PackRequest, estimate_tokens
-from forge_cli.providers.http import openai_rate_info, post_json, scrub
+from forge_cli.providers.http import HttpAdapter, openai_rate_info, post_json, scrub
 from forge_cli.tasks.answers import snippet
 
 
-class OpenAICompatibleProvider:
-    cacheable = True
-
+class OpenAICompatibleProvider(HttpAdapter):
     def __init__(
-        self,
-        *,
-        name: str,
-        base_url: str,
-        model: str,
-        api_key: str | None,
-        key_env: str | None,
-        client: httpx.AsyncClient,
-        json_mode: bool = True,
-        price_in: float = 0.0,
-        price_out: float = 0.0,
-        auth_header: str = "bearer",
+        self, *, json_mode: bool = True, auth_header: str = "bearer", **kwargs: Any
     ) -> None:
-        self.name = name
-        self.model = model
-        self.base_url = base_url.rstrip("/")
-        self.price_in = price_in
-        self.price_out = price_out
+        super().__init__(**kwargs)
         self.json_mode = json_mode
-        self._key = api_key
-        self._key_env = key_env
-        self._client = client
-        self._headers = {"content-type": "application/json"}
-        if api_key and auth_header.lower() in ("bearer", "authorization"):
-            self._headers["authorization"] = f"Bearer {api_key}"
-        elif api_key:  # e.g. Sarvam's api-subscription-key
-            self._headers[auth_header.lower()] = api_key
+        if self._key and auth_header.lower() in ("bearer", "authorization"):
+            self._headers["authorization"] = f"Bearer {self._key}"
+        elif self._key:  # e.g. Sarvam's api-subscription-key
+            self._headers[auth_header.lower()] = self._key
 
     async def complete(self, request: PackRequest) -> Completion:
         json_mode = request.json_mode and self.json_mode
@@ -161,6 +140,3 @@ class OpenAICompatibleProvider:
         except (orjson.JSONDecodeError, AttributeError):
             pass
         return scrub(text, self._key) or response.reason_phrase, code
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
