@@ -1319,7 +1319,7 @@ class _Handler(BaseHTTPRequestHandler):
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m forge_cli.sim.upstream",
-        description="Serve a simulated OpenAI-compatible chat-completions API on 127.0.0.1.",
+        description="Serve a simulated provider API (OpenAI-compatible by default) on 127.0.0.1.",
     )
     parser.add_argument("--host", default=LOOPBACK, help="only 127.0.0.1 is accepted")
     parser.add_argument("--port", type=int, default=8011)
@@ -1338,7 +1338,35 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--labels", default=",".join(DEFAULT_LABELS), help="comma-separated")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--wire",
+        choices=("openai", "gemini", "anthropic", "cohere"),
+        default="openai",
+        help="which provider's API to speak (paths, bodies, errors, headers)",
+    )
+    parser.add_argument(
+        "--rate-window",
+        type=float,
+        default=RATE_WINDOW,
+        help="seconds of the sliding RPM/TPM window (limits stay per minute, scaled to it)",
+    )
     return parser.parse_args(argv)
+
+
+def _wire(name: str) -> Wire | None:
+    if name == "gemini":
+        from forge_cli.sim.gemini_wire import GeminiWire
+
+        return GeminiWire()
+    if name == "anthropic":
+        from forge_cli.sim.anthropic_wire import AnthropicWire
+
+        return AnthropicWire()
+    if name == "cohere":
+        from forge_cli.sim.cohere_wire import CohereWire
+
+        return CohereWire()
+    return None
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -1369,6 +1397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             port=args.port,
             host=args.host,
+            wire=_wire(args.wire),
+            rate_window=args.rate_window,
         )
         upstream.start()
     except (ValueError, OSError) as exc:
