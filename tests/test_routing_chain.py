@@ -246,6 +246,22 @@ def test_balanced_with_nothing_usable_keeps_the_chain_order(time: FakeTime) -> N
     assert names(Balanced().order([a, b], (0, 0))) == ["a", "b"]
 
 
+def test_strategies_keep_the_offline_baseline_last(time: FakeTime) -> None:
+    # free and instant, the baseline would win every contest; it stays the last resort
+    offline = member("offline", time=time, cacheable=False)
+    pricey = member("pricey", time=time, price=(5.0, 20.0))
+    slow = member("slow", time=time)
+    offline.latency.observe(0.1)
+    pricey.latency.observe(300.0)
+    slow.latency.observe(900.0)
+    chain = [offline, pricey, slow]
+    assert names(Cheapest().order(chain, (1000, 100)))[-1] == "offline"
+    assert names(Fastest().order(chain, (0, 0))) == ["pricey", "slow", "offline"]
+    router = Balanced()
+    assert all(names(router.order(chain, (0, 0)))[-1] == "offline" for _ in range(6))
+    assert names(Ordered().order(chain, (0, 0)))[0] == "offline"  # as written, if so written
+
+
 def test_make_router_knows_every_strategy_by_name() -> None:
     assert set(ROUTERS) == {"ordered", "cheapest", "fastest", "balanced"}
     for name in ROUTERS:

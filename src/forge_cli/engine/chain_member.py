@@ -51,6 +51,12 @@ class Member:
     def usage(self) -> ProviderStats:
         return self.caller.usage
 
+    @property
+    def baseline(self) -> bool:
+        """A stand-in such as the offline classifier: free and instant, but not a model, so routing
+        strategies keep it as the last resort instead of picking it for its price or speed."""
+        return not self.provider.cacheable
+
     def cost_of(self, tokens_in: int, tokens_out: int) -> float:
         return (tokens_in * self.provider.price_in + tokens_out * self.provider.price_out) / 1e6
 

@@ -37,19 +37,28 @@ class Ordered:
         return list(members)
 
 
+def _baselines_last(members: Sequence[Member]) -> list[Member]:
+    """The offline baseline costs nothing and answers at once: it would win every price and speed
+    contest, so the strategies rank real providers and keep it as the last resort."""
+    return [m for m in members if not m.baseline] + [m for m in members if m.baseline]
+
+
 class Cheapest:
     name = "cheapest"
 
     def order(self, members: Sequence[Member], tokens: tuple[int, int]) -> list[Member]:
         # stable: equal prices keep the chain's order
-        return sorted(members, key=lambda m: m.cost_of(*tokens))
+        return _baselines_last(sorted(members, key=lambda m: m.cost_of(*tokens)))
 
 
 class Fastest:
     name = "fastest"
 
     def order(self, members: Sequence[Member], tokens: tuple[int, int]) -> list[Member]:
-        return sorted(members, key=lambda m: m.latency.value if m.latency.value is not None else -1)
+        ranked = sorted(
+            members, key=lambda m: m.latency.value if m.latency.value is not None else -1
+        )
+        return _baselines_last(ranked)
 
 
 class Balanced:
@@ -61,9 +70,9 @@ class Balanced:
         self._current: dict[str, float] = {}
 
     def order(self, members: Sequence[Member], tokens: tuple[int, int]) -> list[Member]:
-        usable = [m for m in members if m.usable()]
+        usable = [m for m in members if m.usable() and not m.baseline]
         if not usable:
-            return list(members)
+            return _baselines_last(members)
         total = sum(m.weight for m in usable)
         best: Member | None = None
         for member in usable:
@@ -73,7 +82,7 @@ class Balanced:
                 best = member
         assert best is not None
         self._current[best.name] -= total
-        return [best, *(m for m in members if m is not best)]
+        return [best, *_baselines_last([m for m in members if m is not best])]
 
 
 ROUTERS: dict[str, type[Router]] = {r.name: r for r in (Ordered, Cheapest, Fastest, Balanced)}
