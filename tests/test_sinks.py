@@ -275,3 +275,22 @@ def test_a_forgotten_close_still_writes_the_buffer(tmp_path: Path) -> None:
     del sink
     gc.collect()
     assert json_lines(path) == [{"n": 1}]
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_defused(tmp_path):
+    path = tmp_path / "out.csv"
+    with open_sink(path, "csv", ("id", "text", "n")) as sink:
+        sink.write({"id": "1", "text": '=HYPERLINK("http://evil","click")', "n": -5})
+        sink.write({"id": "2", "text": "+1 555 0100", "n": 3})
+        sink.write({"id": "3", "text": "@SUM(A1)", "n": 0})
+        sink.write({"id": "4", "text": "- bullet", "n": 1})
+        sink.write({"id": "5", "text": "plain text", "n": 2.5})
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert [r["text"] for r in rows] == [
+        "'=HYPERLINK(\"http://evil\",\"click\")",
+        "'+1 555 0100",
+        "'@SUM(A1)",
+        "'- bullet",
+        "plain text",
+    ]
+    assert [r["n"] for r in rows] == ["-5", "3", "0", "1", "2.5"]  # numbers stay numbers

@@ -181,10 +181,21 @@ class _Lines:
         return len(text)
 
 
+#: a text cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
-    """Spreadsheet-friendly cell: booleans as true/false, None as empty, nesting as JSON."""
+    """Spreadsheet-friendly cell: booleans as true/false, None as empty, nesting as JSON.
+
+    Text that a spreadsheet would run as a formula (a ticket saying ``=HYPERLINK(...)``, or a
+    model's summary starting with ``-``) gets a leading ``'``, as OWASP advises against CSV
+    injection: the sheet shows the text instead of evaluating it. Numbers are left alone.
+    """
     kind = type(value)
-    if kind is str or kind is int or kind is float:
+    if kind is str:
+        return "'" + value if value.startswith(_FORMULA_START) else value
+    if kind is int or kind is float:
         return value
     if value is None:
         return ""
@@ -193,7 +204,7 @@ def _cell(value: Any) -> Any:
     if isinstance(value, dict | list | tuple | set | frozenset):
         return _dumps(value).decode()
     if isinstance(value, str):  # enums and other str subclasses
-        return str(value)
+        return _cell(str(value))
     return value
 
 
