@@ -606,3 +606,36 @@ def test_csv_text_field_missing_from_header_is_an_input_error(tmp_path: Path) ->
     with pytest.raises(InputError, match=r"no column 'text' for --text-field .*columns: id, body"):
         open_source(str(path), text_field="text")
     assert next(iter(open_source(str(path), text_field="body"))).text == "hello"
+
+
+def test_a_json_array_file_is_read_element_by_element(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text(
+        '\n  [\n  {"id": "A", "text": "printer on fire"},\n  "just a string ticket",\n'
+        '  42,\n  {"id": "B", "body": "cannot log in"},\n  {"id": "C", "text": ""}\n]\n',
+        encoding="utf-8",
+    )
+    records = list(open_source(str(path)))
+    items = [r for r in records if isinstance(r, Item)]
+    failures = [r for r in records if isinstance(r, Failure)]
+    assert [(i.id, i.line, i.text) for i in items] == [
+        ("A", 1, "printer on fire"),
+        ("2", 2, "just a string ticket"),
+        ("B", 4, "cannot log in"),
+    ]
+    assert [(f.line, f.error) for f in failures] == [(3, "MalformedRecord"), (5, "MissingText")]
+    assert "export.json element 3" in failures[0].message
+
+
+def test_a_broken_json_array_is_one_clear_failure(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text('[{"id": "A", "text": "x"},\n {"id": "B", "text": ', encoding="utf-8")
+    (failure,) = list(open_source(str(path)))
+    assert isinstance(failure, Failure) and failure.error == "MalformedRecord"
+    assert "malformed JSON array" in failure.message and "line 2" in failure.message
+
+
+def test_a_json_array_on_stdin_is_recognised():
+    stream = io.BytesIO(b'[{"text": "one"}, {"text": "two"}]')
+    texts = [r.text for r in open_source("-", stdin=stream) if isinstance(r, Item)]
+    assert texts == ["one", "two"]

@@ -373,8 +373,61 @@ class Source:
 
 class _JsonlSource(Source):
     format: Format = "jsonl"
+    #: the input was one JSON array (``[{...}, {...}]``): "line" numbers are element numbers
+    _array = False
+
+    def _where(self, line: int) -> str:
+        return f"{self._label} element {line}" if self._array else f"{self._label}:{line}"
+
+    def _starts_array(self) -> bool:
+        head = self._stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES].lstrip()
+        return head.startswith(b"[")
 
     def __iter__(self) -> Iterator[Item | Failure]:
+        if self._starts_array():
+            self._array = True
+            try:
+                yield from self._array_records()
+            finally:
+                self.close()
+            return
+        yield from self._lines()
+
+    def _array_records(self) -> Iterator[Item | Failure]:
+        """A whole-file JSON array (what many exports write): read at once, so it is held in memory;
+        JSONL is the format for inputs too large for that."""
+        raw = self._stream.read()
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            yield Failure(
+                id=None,
+                line=1,
+                error="MalformedRecord",
+                message=f"{self._label}: malformed JSON array: {exc.msg} at line {exc.lineno}, "
+                f"column {exc.colno} (no record of it could be read)",
+            )
+            return
+        for n, rec in enumerate(data if isinstance(data, list) else [data], start=1):
+            yield self._element(rec, n)
+
+    def _element(self, rec: Any, n: int) -> Item | Failure:
+        if type(rec) is dict:
+            encoded = orjson.dumps(rec)
+            if len(encoded) > self._max:
+                return self._too_large(n, len(encoded), encoded[:_SNIFF_BYTES])
+            return self._record(rec, n, False)
+        if type(rec) is str and rec.strip():
+            return Item(id=str(n), line=n, text=rec.strip())
+        return Failure(
+            id=None,
+            line=n,
+            error="MalformedRecord",
+            message=f"{self._where(n)}: malformed record: expected a JSON object or string, "
+            f"got {_describe(rec)}",
+        )
+
+    def _lines(self) -> Iterator[Item | Failure]:
         stream = self._stream
         readline = stream.readline
         loads = orjson.loads
