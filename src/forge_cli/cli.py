@@ -83,7 +83,9 @@ def root(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", envvar="FORGE_CONFIG", help="Settings file (default: ./forge.toml)."
+            "--config",
+            envvar="FORGE_CONFIG",
+            help="Read only this settings file (default: forge.toml in the user config dir and in this folder or a parent, up to the repository root).",
         ),
     ] = None,
     version: Annotated[
