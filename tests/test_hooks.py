@@ -714,3 +714,29 @@ def test_provider_returns_garbage(repo: Path) -> None:
     lines = forge_lines(run.stderr)
     assert len(lines) == 1 and lines[0].startswith("forge: ") and "offline message" in lines[0]
     assert last_message(repo) == expected and commit_count(repo) == 2
+
+
+def test_hook_follows_a_chain_from_forge_toml(repo: Path) -> None:
+    # the first provider is down; the hook's message comes from the second, a native Anthropic
+    # wire configured as a [providers.NAME] table, just as `forge commit-msg` would use it
+    from forge_cli.sim.anthropic_wire import AnthropicWire
+
+    down = FakeUpstream().start()
+    dead_url = down.base_url
+    down.stop()
+    with FakeUpstream(
+        api_key=os.environ[KEY_ENV], responder=commit_answers, wire=AnthropicWire()
+    ) as claude:
+        (repo / "forge.toml").write_text(
+            '[commit-msg]\nprovider = ["down", "claude"]\n'
+            f'[providers.down]\ntype = "openai"\nbase_url = "{dead_url}"\n'
+            f'api_key_env = "{KEY_ENV}"\n'
+            f'[providers.claude]\ntype = "anthropic"\nbase_url = "{claude.base_url}"\n'
+            f'api_key_env = "{KEY_ENV}"\n'
+        )
+        hooks.install(repo)
+        stage_feature(repo)
+        run = git(repo, "commit", "-q")
+        assert forge_lines(run.stderr) == [], run.stderr
+        assert claude.stats.requests == 1
+    assert last_message(repo).startswith("feat(parser): add a tolerant settings parser")

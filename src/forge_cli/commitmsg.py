@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,18 +124,17 @@ def offline_message(diff_text: str) -> str:
 
 
 def hook_settings(cwd: Path) -> dict[str, Any]:
-    """[commit-msg] of forge.toml (repository root, then FORGE_CONFIG), then FORGE_* variables."""
-    values: dict[str, Any] = {}
-    for candidate in (cwd / "forge.toml", os.environ.get("FORGE_CONFIG")):
-        if candidate and Path(candidate).is_file():
-            try:
-                data = tomllib.loads(Path(candidate).read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise UsageError(f"cannot read {candidate}: {exc}") from None
-            section = data.get(CONFIG_SECTION, {})
-            values = {k.replace("-", "_"): v for k, v in section.items()}
-            break
-    for name in ("provider", "base_url", "model", "api_key_env", "cache_dir", "timeout"):
+    """Settings for the hook, found as the CLI finds them: forge.toml (the user config dir and the
+    repository, or FORGE_CONFIG alone) with its [commit-msg] table, top-level keys, provider
+    tables and prices, then FORGE_* variables."""
+    from forge_cli.config import load_config
+
+    explicit = os.environ.get("FORGE_CONFIG")
+    loaded = load_config(Path(explicit) if explicit else None, start=cwd)
+    values: dict[str, Any] = dict(loaded.default_map.get(CONFIG_SECTION, {}))
+    values["provider_tables"] = loaded.providers
+    values["prices"] = loaded.prices
+    for name in ("provider", "base_url", "model", "api_key_env", "cache_dir", "timeout", "routing"):
         env = os.environ.get(f"FORGE_{name.upper()}")
         if env:
             values[name] = env

@@ -165,23 +165,24 @@ def project_config(start: Path) -> Path | None:
     return None
 
 
-def config_files(explicit: Path | None) -> list[Path]:
-    """The files to read, lowest precedence first."""
+def config_files(explicit: Path | None, start: Path | None = None) -> list[Path]:
+    """The files to read, lowest precedence first (``start``: where the working tree search
+    begins, the current directory by default)."""
     if explicit is not None:
         return [explicit]
     files: list[Path] = []
     user = user_config_dir() / CONFIG_NAME
     if user.is_file():
         files.append(user)
-    project = project_config(Path.cwd())
+    project = project_config(start or Path.cwd())
     if project is not None and (not files or project.resolve() != user.resolve()):
         files.append(project)
     return files
 
 
-def load_config(explicit: Path | None = None) -> LoadedConfig:
+def load_config(explicit: Path | None = None, start: Path | None = None) -> LoadedConfig:
     loaded = LoadedConfig()
-    for path in config_files(explicit):
+    for path in config_files(explicit, start):
         _merge(loaded, path, _read_toml(path))
         loaded.files.append(path)
     return loaded
