@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from forge_cli import __version__
-from forge_cli.config import load_config
+from forge_cli.config_files import load_config
 from forge_cli.errors import ForgeError
 from forge_cli.options import (
     ApiKeyEnvOpt,

@@ -127,7 +127,7 @@ def hook_settings(cwd: Path) -> dict[str, Any]:
     """Settings for the hook, found as the CLI finds them: forge.toml (the user config dir and the
     repository, or FORGE_CONFIG alone) with its [commit-msg] table, top-level keys, provider
     tables and prices, then FORGE_* variables."""
-    from forge_cli.config import load_config
+    from forge_cli.config_files import load_config
 
     explicit = os.environ.get("FORGE_CONFIG")
     loaded = load_config(Path(explicit) if explicit else None, start=cwd)

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from forge_cli import config, errors
+from forge_cli import config, config_files, errors
 from forge_cli.pipeline import FIRST_PROVIDER_FLAGS, chain_configs, price_table
 from forge_cli.providers.base import PackItem, Provider
 from forge_cli.providers.presets import PRESETS
@@ -87,8 +87,8 @@ def _settings(values: dict[str, Any]) -> ProvidersSettings:
 def _files_line(settings: ProvidersSettings) -> str:
     if settings.config_files:
         return "config files read: " + ", ".join(settings.config_files)
-    user = config.user_config_dir() / config.CONFIG_NAME
-    return f"config files read: none (looked for ./{config.CONFIG_NAME} and {user})"
+    user = config_files.user_config_dir() / config_files.CONFIG_NAME
+    return f"config files read: none (looked for ./{config_files.CONFIG_NAME} and {user})"
 
 
 def _stdout() -> Console:
