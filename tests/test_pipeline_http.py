@@ -95,7 +95,8 @@ def test_faults_are_retried_and_nothing_is_lost(tmp_path, upstream):
     assert failures == []
     s = run.summary
     assert s["rate_limited"] == 1
-    assert s["timeouts"] == 1
+    # the scripted hang; on a loaded machine an ordinary call may also pass the 0.5 s timeout
+    assert s["timeouts"] >= 1
     assert s["upstream_errors"] >= 3  # 500, 503, reset
     assert s["retries"] >= 5
     assert s["invalid_answers"] >= 3  # malformed, partial, invalid label (and empty)
