@@ -6,16 +6,17 @@ stopped the run), 130 interrupted.
 
 from __future__ import annotations
 
-import importlib
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from forge_cli import __version__
+from forge_cli.cli_support import err as _err
+from forge_cli.cli_support import fail as _fail
+from forge_cli.cli_support import run_command as _run_command
+from forge_cli.cli_tools import cache_app, hook_app, providers_app
 from forge_cli.config_files import load_config
 from forge_cli.errors import ForgeError
 from forge_cli.options import (
@@ -52,23 +53,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-cache_app = typer.Typer(help="Inspect or empty the dedup cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
-hook_app = typer.Typer(help="Manage forge's prepare-commit-msg git hook.", no_args_is_help=True)
 app.add_typer(hook_app, name="hook")
-providers_app = typer.Typer(
-    help="Show the providers forge knows, what a chain resolves to, and whether it answers.",
-    no_args_is_help=True,
-)
 app.add_typer(providers_app, name="providers")
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
-
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    _err.print(f"forge: error: {exc}", markup=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 def _version(value: bool) -> None:
@@ -362,203 +349,6 @@ def redact_command(
     if show_redactions:
         for line in describe(result.findings) or ["no secrets found"]:
             _err.print(f"forge: redacted {line}", markup=False)
-
-
-@hook_app.command("install")
-def hook_install(
-    chain: Annotated[
-        bool, typer.Option("--chain", help="Keep an existing hook and run it before forge's.")
-    ] = False,
-    budget: Annotated[
-        float | None,
-        typer.Option("--budget", help="Seconds the hook may wait for a model (default 10)."),
-    ] = None,
-) -> None:
-    """Install the prepare-commit-msg hook in this repository (honours core.hooksPath)."""
-    from forge_cli import hooks
-
-    _hook_call(lambda: hooks.install(Path.cwd(), chain=chain, budget=budget), "installed")
-
-
-@hook_app.command("uninstall")
-def hook_uninstall() -> None:
-    """Remove forge's hook (only forge's; a chained original is put back)."""
-    from forge_cli import hooks
-
-    _hook_call(lambda: hooks.uninstall(Path.cwd()), "uninstalled")
-
-
-@hook_app.command("status")
-def hook_status() -> None:
-    """Show whether forge's hook is installed, and where."""
-    from forge_cli import hooks
-
-    _hook_call(lambda: hooks.status(Path.cwd()), "status")
-
-
-def _hook_call(action: Callable[[], Any], verb: str) -> None:
-    from forge_cli.hooks import HookError
-
-    try:
-        state = action()
-    except (HookError, ForgeError) as exc:
-        raise _fail(exc) from None
-    where = f" at {state.path}"
-    if verb == "status":
-        if state.installed:
-            line = "forge hook installed" + where
-        elif state.foreign:
-            line = "a hook forge did not write is installed" + where
-        else:
-            line = "no forge hook" + where
-    else:
-        line = f"forge hook {verb}{where}"
-    if getattr(state, "chained", None):
-        line += f" (runs {state.chained} first)"
-    typer.echo(line)
-
-
-def _current_context() -> Any:
-    """The running command's Click context (Typer >= 0.2x vendors Click as ``typer._click``)."""
-    for name in ("typer._click.globals", "click.globals"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        ctx = module.get_current_context(silent=True)
-        if ctx is not None:
-            return ctx
-    return None
-
-
-def _config_context() -> dict[str, Any]:
-    """What the running command's settings take from forge.toml beyond its own table, and where
-    each of its options came from (flag, environment variable, forge.toml or default)."""
-    ctx = _current_context()
-    if ctx is None:
-        return {}
-    loaded = ctx.find_root().obj
-    sources: dict[str, str] = {}
-    for param in ctx.command.params:
-        if param.name is None:
-            continue
-        source = getattr(ctx.get_parameter_source(param.name), "name", "")
-        if source == "COMMANDLINE":
-            sources[param.name] = "flag --" + param.name.replace("_", "-")
-        elif source == "ENVIRONMENT":
-            sources[param.name] = f"env {getattr(param, 'envvar', '') or 'FORGE_*'}"
-        elif source == "DEFAULT_MAP":
-            sources[param.name] = "forge.toml"
-    # tables inside a command's table (``[classify.label_descriptions]``) are settings too
-    nested = {k: v for k, v in (ctx.default_map or {}).items() if isinstance(v, dict)}
-    return {
-        **nested,
-        "provider_tables": getattr(loaded, "providers", {}),
-        "prices": getattr(loaded, "prices", {}),
-        "setting_sources": sources,
-    }
-
-
-def _run_command(run: Callable[..., int], settings_name: str, values: dict[str, Any]) -> None:
-    from forge_cli import config
-
-    try:
-        values.update(_config_context())
-        settings = config.validate(getattr(config, settings_name), values)
-        code = run(settings, _err)
-    except ForgeError as exc:
-        raise _fail(exc) from None
-    raise typer.Exit(code)
-
-
-@providers_app.callback()
-def providers_root(ctx: typer.Context) -> None:
-    from forge_cli.providers_command import default_map
-
-    ctx.default_map = default_map(getattr(ctx.find_root().obj, "files", []))
-
-
-@providers_app.command("list")
-def providers_list(
-    provider: ProviderOpt = None,
-    routing: RoutingOpt = "ordered",
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
-    price_in: PriceInOpt = None,
-    price_out: PriceOutOpt = None,
-    rpm: RpmOpt = None,
-    tpm: TpmOpt = None,
-    concurrency: ConcurrencyOpt = 8,
-    timeout: TimeoutOpt = 60.0,
-    json_output: JsonOpt = False,
-) -> None:
-    """Known providers, or a chain with sources.
-
-    With a chain (--provider, FORGE_PROVIDER or forge.toml), shows every member's settings and where
-    each came from: flag, environment, forge.toml, preset or default. Keys are never shown.
-    """
-    from forge_cli.providers_command import run_list
-
-    _providers_call(run_list, dict(locals()))
-
-
-@providers_app.command("check")
-def providers_check(
-    provider: ProviderOpt = None,
-    routing: RoutingOpt = "ordered",
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
-    timeout: TimeoutOpt = 10.0,
-    json_output: JsonOpt = False,
-) -> None:
-    """One tiny real call per chain member.
-
-    Reports reachable, auth, model and latency of each, all checked at once. Exit codes: 0 every
-    provider answered, 1 some did not, 2 usage error.
-    """
-    from forge_cli.providers_command import run_check
-
-    _providers_call(run_check, dict(locals()))
-
-
-def _providers_call(run: Callable[[dict[str, Any], Console], int], values: dict[str, Any]) -> None:
-    try:
-        files = getattr(_current_context().find_root().obj, "files", [])
-        values.update(_config_context(), config_files=[str(path) for path in files])
-        code = run(values, _err)
-    except ForgeError as exc:
-        raise _fail(exc) from None
-    raise typer.Exit(code)
-
-
-@cache_app.command("stats")
-def cache_stats(
-    cache_dir: CacheDirOpt = None,
-) -> None:
-    """Show where the cache is, how many answers it holds and its size."""
-    from forge_cli.engine.cache import ResultCache, default_cache_dir
-
-    directory = cache_dir or default_cache_dir()
-    with ResultCache(directory) as cache:
-        stats = cache.stats()
-    typer.echo(f"cache dir: {stats.directory}")
-    typer.echo(f"entries:   {stats.entries:,}")
-    typer.echo(f"size:      {stats.size_bytes / 1e6:,.2f} MB")
-
-
-@cache_app.command("clear")
-def cache_clear(
-    cache_dir: CacheDirOpt = None,
-) -> None:
-    """Remove every cached answer."""
-    from forge_cli.engine.cache import ResultCache, default_cache_dir
-
-    directory = cache_dir or default_cache_dir()
-    with ResultCache(directory) as cache:
-        removed = cache.clear()
-    typer.echo(f"removed {removed:,} cached answers from {directory}")
 
 
 REDACT_MODES = ("none", "secrets", "pii")
