@@ -1,7 +1,7 @@
 """The ``forge`` command line: parse flags, build settings, call the command, set the exit code.
 
-Exit codes: 0 all done, 1 finished with some failures, 2 usage or input error (also an auth error that
-stopped the run), 130 interrupted.
+Exit codes: 0 all done, 1 finished with some failures, 2 usage or input error (also a run stopped
+because no provider of its chain could answer), 130 interrupted.
 """
 
 from __future__ import annotations
