@@ -1,4 +1,4 @@
-"""A simulated OpenAI-compatible chat-completions server on 127.0.0.1.
+"""A simulated LLM provider API on 127.0.0.1, speaking any ``Wire`` (OpenAI's by default).
 
 forge's integration tests, its benchmarks and ``forge bench`` need an upstream that behaves like
 the real thing on the wire (status codes, error bodies, rate-limit headers, keep-alive, true
@@ -6,19 +6,11 @@ concurrency) but is deterministic, free and scriptable. Mocking the HTTP client 
 the bugs that matter (connection reuse, Retry-After parsing, partial answers), so this is a real
 HTTP/1.1 server in a background thread.
 
-Wire format follows OpenAI's public API as observed in the wild:
-
-* success: a ``chat.completion`` object (``chatcmpl-`` id, ``created``, ``model``, ``choices`` with
-  ``message{role, content, refusal, annotations}``, ``logprobs: null``, ``finish_reason``,
-  ``usage`` with the ``*_tokens_details`` blocks, ``service_tier``, ``system_fingerprint``);
-* errors: ``{"error": {"message", "type", "param", "code"}}`` with OpenAI's own messages for 401
-  (missing key: code null; wrong key: ``invalid_api_key`` with a masked key), 429 (``type``
-  "requests" or "tokens", ``code`` "rate_limit_exceeded", "Rate limit reached for M in
-  organization O on requests per min (RPM): Limit L, Used U, Requested 1. Please try again in
-  20s. ..."), 500 and 503 (``type`` "server_error", ``code`` null), 404 "Invalid URL (POST /v1/x)";
-* headers: ``x-request-id``, ``openai-processing-ms``, ``openai-version`` and, when a limit is
-  configured, ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}`` with resets in OpenAI's
-  Go-duration style ("6m0s", "1.5s", "12ms"); ``retry-after`` on 429 (and on scripted 503s).
+This module holds what every provider shares: latency, the sliding RPM/TPM windows, scripted
+faults, stats, keep-alive and the command line. What a provider looks like on the wire (routes,
+where the key travels, the exact bodies and headers of answers and errors) is a ``Wire`` (see
+``sim/wire.py``): ``sim/openai_wire.py`` (the default, re-exported here as ``OpenAIWire``),
+``sim/gemini_wire.py``, ``sim/anthropic_wire.py`` and ``sim/cohere_wire.py``.
 
 Only loopback is ever bound: forge's standards forbid targeting anything else, and a fake upstream
 reachable from the network would be an open relay for whatever a test feeds it.
@@ -33,13 +25,11 @@ import email.utils
 import hashlib
 import hmac
 import json
-import math
 import os
 import random
 import secrets
 import signal
 import socket
-import string
 import struct
 import sys
 import threading
@@ -53,6 +43,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, get_args
 
+from forge_cli.sim.openai_wire import ORGANIZATION as ORGANIZATION
+from forge_cli.sim.openai_wire import OpenAIWire, _content_text, go_duration, mask_key, model_list
+
+# the Wire protocol has no body for the handler's transport-level refusals (bad Content-Length,
+# 413), so those keep OpenAI's error shape whatever the wire
+from forge_cli.sim.openai_wire import _error as _openai_error
 from forge_cli.sim.wire import Limited, WindowState, Wire, WireRequest
 
 __all__ = [
@@ -90,8 +86,6 @@ DEFAULT_MODELS: tuple[str, ...] = ("gpt-4o-mini", "gpt-4o", "gpt-4.1-mini")
 RATE_WINDOW = 60.0
 #: a request body larger than this is refused with 413 rather than buffered
 MAX_BODY_BYTES = 32 * 1024 * 1024
-#: shown in rate-limit messages, as OpenAI names the organisation there
-ORGANIZATION = "org-forgesim"
 #: RPM quoted in a scripted 429's message when no rpm_limit is configured
 _NOMINAL_RPM = 500
 
@@ -116,9 +110,6 @@ _ERROR_FAULTS: frozenset[str] = frozenset({"429", "500", "503", "401", "reset", 
 
 Responder = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 FaultRule = Callable[[list[dict[str, Any]]], "Fault | None"]
-
-_KEYS_URL = "https://platform.openai.com/account/api-keys"
-_LIMITS_URL = "https://platform.openai.com/account/rate-limits"
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,19 +305,6 @@ def default_classification(
     }
 
 
-def _content_text(content: Any) -> str:
-    """Text of a message content, which OpenAI allows as a string or a list of typed parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            part.get("text", "")
-            for part in content
-            if isinstance(part, dict) and part.get("type") == "text"
-        )
-    return ""
-
-
 def extract_pack(messages: Any) -> list[dict[str, Any]] | None:
     """The pack carried by the last user message, or None when it is not forge's pack shape."""
     if not isinstance(messages, list):
@@ -356,42 +334,8 @@ def extract_pack(messages: Any) -> list[dict[str, Any]] | None:
     return items
 
 
-def go_duration(seconds: float) -> str:
-    """Format a delay the way OpenAI's x-ratelimit-reset-* headers do ("6m0s", "1.5s", "12ms")."""
-    if seconds <= 0:
-        return "0s"
-    if seconds < 1:
-        return f"{max(1, round(seconds * 1000))}ms"
-    total_ms = round(seconds * 1000)
-    hours, rest = divmod(total_ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs = f"{rest / 1000:.3f}".rstrip("0").rstrip(".")
-    out = ""
-    if hours:
-        out += f"{hours}h"
-    if hours or minutes:
-        out += f"{minutes}m"
-    return f"{out}{secs}s"
-
-
-def mask_key(key: str) -> str:
-    """Mask a presented key like OpenAI's 401 message does, showing too little to be reusable."""
-    if len(key) < 12:
-        return "***"
-    return f"{key[:5]}***{key[-2:]}"
-
-
-def _error(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict:
-    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
-
-
 def _request_id() -> str:
     return "req_" + secrets.token_hex(16)
-
-
-def _completion_id() -> str:
-    alphabet = string.ascii_letters + string.digits
-    return "chatcmpl-" + "".join(secrets.choice(alphabet) for _ in range(29))
 
 
 def _retry_after_header(value: float | str) -> str:
@@ -411,33 +355,6 @@ def _retry_after_seconds(value: float | str | None) -> float | None:
     except ValueError:
         parsed = email.utils.parsedate_tz(value)
         return None if parsed is None else max(0.0, email.utils.mktime_tz(parsed) - time.time())
-
-
-def _server_error_body(status: int, request_id: str) -> dict:
-    """OpenAI's body for a 5xx (or any status used as failure_status)."""
-    if status == 503:
-        return _error(
-            "That model is currently overloaded with other requests. You can retry your request, "
-            "or contact us through our help center at help.openai.com if the error persists. "
-            f"(Please include the request ID {request_id} in your message.)",
-            "server_error",
-        )
-    if status == 429:
-        return _error(
-            "The engine is currently overloaded, please try again later.",
-            "requests",
-            code="rate_limit_exceeded",
-        )
-    if status == 502:
-        return _error("Bad gateway.", "server_error", code="bad_gateway")
-    if status >= 500:
-        return _error(
-            "The server had an error while processing your request. Sorry about that! You can "
-            "retry your request, or contact us through our help center at help.openai.com if the "
-            f"error persists. (Please include the request ID {request_id} in your message.)",
-            "server_error",
-        )
-    return _error(f"Simulated failure with status {status}.", "invalid_request_error")
 
 
 def _misleading_label(truth: str, labels: Sequence[str]) -> str:
@@ -462,7 +379,8 @@ _Limited = Limited
 
 
 class FakeUpstream:
-    """A real OpenAI-compatible HTTP server on 127.0.0.1, scriptable for tests and benchmarks.
+    """A real HTTP server on 127.0.0.1 speaking ``wire`` (OpenAI's by default), scriptable for
+    tests and benchmarks.
 
     Behaviour knobs mirror what makes real providers hard: latency that grows with the answer,
     jitter, a sliding-window RPM (and optional TPM) limit, random failures, an API key, and one-shot
@@ -716,7 +634,7 @@ class FakeUpstream:
         return self.rate_window
 
     def _ratelimit_headers(self, now: float, used_tokens: int) -> dict[str, str]:
-        """OpenAI's x-ratelimit-* headers for the configured limits (caller holds the lock).
+        """The wire's rate-limit headers for the configured limits (caller holds the lock).
 
         Reset is "time until the limit is back to its initial state", i.e. until the newest
         request in the window expires. Dimensions without a configured limit are left out rather
@@ -816,177 +734,6 @@ class FakeUpstream:
         return payload, None, answered
 
 
-def _bearer(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
-
-
-def _missing_key_body() -> dict:
-    return _error(
-        "You didn't provide an API key. You need to provide your API key in an Authorization "
-        "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field "
-        "(with blank username) if you're accessing the API from your browser and are prompted for "
-        f"a username and password. You can obtain an API key from {_KEYS_URL}.",
-        "invalid_request_error",
-    )
-
-
-def _wrong_key_body(presented: str | None) -> dict:
-    shown = mask_key(presented) if presented else "***"
-    return _error(
-        f"Incorrect API key provided: {shown}. You can find your API key at {_KEYS_URL}.",
-        "invalid_request_error",
-        code="invalid_api_key",
-    )
-
-
-def _rate_limit_body(model: str, limited: _Limited) -> dict:
-    unit = "requests per min (RPM)" if limited.dimension == "requests" else "tokens per min (TPM)"
-    return _error(
-        f"Rate limit reached for {model} in organization {ORGANIZATION} on {unit}: "
-        f"Limit {limited.limit}, Used {limited.used}, Requested {limited.requested}. "
-        f"Please try again in {go_duration(limited.wait)}. Visit {_LIMITS_URL} to learn more.",
-        limited.dimension,
-        code="rate_limit_exceeded",
-    )
-
-
-class OpenAIWire:
-    """OpenAI's chat-completions dialect (also what Groq, Together, vLLM, ... speak)."""
-
-    name = "openai"
-    base_path = "/v1"
-
-    def __init__(self, fingerprint: str = "fp_forgesim") -> None:
-        self.fingerprint = fingerprint
-
-    def chat_route(self, method: str, path: str) -> str | None:
-        return "" if method == "POST" and path == "/v1/chat/completions" else None
-
-    def presented_key(self, headers: Any, query: Any) -> str | None:
-        return _bearer(headers.get("Authorization"))
-
-    def auth_failure(self, presented: str | None) -> tuple[int, Any]:
-        return 401, (_wrong_key_body(presented) if presented else _missing_key_body())
-
-    def parse(self, body: Any, path_model: str | None, headers: Any) -> WireRequest:
-        model = body.get("model") if isinstance(body.get("model"), str) else None
-        messages = body.get("messages")
-        request = WireRequest(model=model)
-        if isinstance(messages, list):
-            request.messages = [
-                {"role": m.get("role"), "content": _content_text(m.get("content"))}
-                for m in messages
-                if isinstance(m, dict)
-            ]
-        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or 0
-        request.max_tokens = max_tokens if isinstance(max_tokens, int) else 0
-        request.wants_json = (body.get("response_format") or {}).get("type") == "json_object"
-        if model is None:
-            request.error = (
-                400,
-                _error("you must provide a model parameter", "invalid_request_error"),
-            )
-        elif not isinstance(messages, list) or not messages:
-            request.error = (
-                400,
-                _error(
-                    "Missing required parameter: 'messages'.",
-                    "invalid_request_error",
-                    param="messages",
-                    code="missing_required_parameter",
-                ),
-            )
-        return request
-
-    def bad_json(self) -> tuple[int, Any]:
-        return 400, _error(
-            "We could not parse the JSON body of your request. (HINT: This likely means "
-            "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
-            "payload, but what was sent was not valid JSON.)",
-            "invalid_request_error",
-        )
-
-    def not_found(self, method: str, path: str) -> tuple[int, Any]:
-        return 404, _error(f"Invalid URL ({method} {path})", "invalid_request_error")
-
-    def success(
-        self,
-        *,
-        model: str,
-        content: str,
-        reasoning: str | None,
-        prompt_tokens: int,
-        completion_tokens: int,
-        reasoning_tokens: int,
-    ) -> Any:
-        message: dict[str, Any] = {
-            "role": "assistant",
-            "content": content,
-            "refusal": None,
-            "annotations": [],
-        }
-        if reasoning is not None:
-            message["reasoning_content"] = reasoning
-        total_out = completion_tokens + reasoning_tokens
-        return {
-            "id": _completion_id(),
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [
-                {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": total_out,
-                "total_tokens": prompt_tokens + total_out,
-                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                "completion_tokens_details": {
-                    "reasoning_tokens": reasoning_tokens,
-                    "audio_tokens": 0,
-                    "accepted_prediction_tokens": 0,
-                    "rejected_prediction_tokens": 0,
-                },
-            },
-            "service_tier": "default",
-            "system_fingerprint": self.fingerprint,
-        }
-
-    def rate_limited(self, model: str, limited: Limited) -> tuple[int, Any, dict[str, str]]:
-        retry = str(max(1, math.ceil(limited.wait)))
-        return 429, _rate_limit_body(model, limited), {"retry-after": retry}
-
-    def server_error(self, status: int, request_id: str) -> Any:
-        return _server_error_body(status, request_id)
-
-    def overloaded(self, request_id: str) -> tuple[int, Any]:
-        return 503, _server_error_body(503, request_id)
-
-    def response_headers(self, request_id: str, elapsed_ms: int) -> dict[str, str]:
-        return {
-            "x-request-id": request_id,
-            "openai-version": "2020-10-01",
-            "openai-processing-ms": str(elapsed_ms),
-        }
-
-    def ratelimit_headers(self, window: WindowState) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        if window.rpm_limit is not None:
-            headers["x-ratelimit-limit-requests"] = str(window.rpm_limit)
-            headers["x-ratelimit-remaining-requests"] = str(window.rpm_remaining)
-            headers["x-ratelimit-reset-requests"] = go_duration(window.rpm_reset)
-        if window.tpm_limit is not None:
-            headers["x-ratelimit-limit-tokens"] = str(window.tpm_limit)
-            headers["x-ratelimit-remaining-tokens"] = str(window.tpm_remaining)
-            headers["x-ratelimit-reset-tokens"] = go_duration(window.tpm_reset)
-        return headers
-
-
 class _Server(ThreadingHTTPServer):
     """ThreadingHTTPServer that remembers its connections so stop() can close idle keep-alives."""
 
@@ -1081,7 +828,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if length < 0:
-            self._send_json(400, _error("Invalid Content-Length header.", "invalid_request_error"))
+            self._send_json(
+                400, _openai_error("Invalid Content-Length header.", "invalid_request_error")
+            )
             self.close_connection = True
             return None
         if length > MAX_BODY_BYTES:
@@ -1090,7 +839,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _too_large(self) -> None:
-        self._send_json(413, _error("Request body too large.", "invalid_request_error"))
+        self._send_json(413, _openai_error("Request body too large.", "invalid_request_error"))
         self.close_connection = True
 
     def _reset(self) -> None:
@@ -1117,6 +866,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
         up = self.server.upstream
+        # only OpenAI's wire has a models listing the simulator serves
         if path != "/v1/models" or up.wire.name != "openai":
             self._invalid_url()
             return
@@ -1124,12 +874,7 @@ class _Handler(BaseHTTPRequestHandler):
         if denied is not None:
             self._send_json(denied[0], denied[1], {"x-request-id": _request_id()})
             return
-        created = 1_700_000_000
-        data = [
-            {"id": model, "object": "model", "created": created, "owned_by": "system"}
-            for model in up.models
-        ]
-        self._send_json(200, {"object": "list", "data": data}, {"x-request-id": _request_id()})
+        self._send_json(200, model_list(up.models), {"x-request-id": _request_id()})
 
     def do_PUT(self) -> None:
         if self._read_body() is not None:

@@ -3,7 +3,7 @@
 ``FakeUpstream`` owns everything providers share (latency, RPM/TPM windows, scripted faults, stats,
 keep-alive); a ``Wire`` owns one provider's dialect: the route, where the key travels, how a request
 is read, and the exact bodies and headers of answers and errors. One module per wire
-(``upstream.OpenAIWire``, ``sim/gemini_wire.py``, ...), so a test can face forge with Gemini's real
+(``sim/openai_wire.py``, ``sim/gemini_wire.py``, ...), so a test can face forge with Gemini's real
 error bodies without a second server implementation.
 """
 
