@@ -74,11 +74,6 @@ def load_config(explicit: Path | None = None, start: Path | None = None) -> Load
     return loaded
 
 
-def load_config_file(path: Path | None) -> dict[str, Any]:
-    """Click's default map alone (kept for callers that need nothing else)."""
-    return load_config(path).default_map
-
-
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

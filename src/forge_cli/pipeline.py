@@ -27,7 +27,6 @@ from forge_cli.engine.runner import FAILURE_FIELDS, EngineConfig, Runner, result
 from forge_cli.engine.stats import ProviderStats, RunStats
 from forge_cli.errors import UsageError
 from forge_cli.models import Failure, Item
-from forge_cli.providers.base import Provider
 from forge_cli.providers.prices import PriceTable, parse_price_overrides
 from forge_cli.providers.registry import MissingKeyError, build_provider
 from forge_cli.providers.settings import ProviderConfig, resolve_chain
@@ -45,23 +44,17 @@ FIRST_PROVIDER_FLAGS = ("model", "base_url", "api_key_env", "price_in", "price_o
 def chain_configs(settings: RunSettings) -> list[ProviderConfig]:
     """The chain of the settings, each provider's settings resolved and their sources noted."""
     flags = {name: getattr(settings, name) for name in FIRST_PROVIDER_FLAGS}
-    configs = resolve_chain(
+    return resolve_chain(
         settings.provider,
         tables=settings.provider_tables,
         flags={k: v for k, v in flags.items() if v is not None},
         defaults={"timeout": settings.timeout, "concurrency": settings.concurrency},
         flag_sources=settings.setting_sources,
     )
-    return configs
 
 
 def price_table(settings: RunSettings) -> PriceTable:
     return PriceTable(parse_price_overrides(settings.prices)) if settings.prices else PriceTable()
-
-
-def provider_from(settings: RunSettings) -> Provider:
-    """The first provider of the chain alone (commands that need one answer from one place)."""
-    return build_provider(chain_configs(settings)[0], price_table(settings))
 
 
 def build_chain(

@@ -63,10 +63,6 @@ ADAPTERS: dict[str, Callable[[ProviderConfig, str | None, httpx.AsyncClient], Pr
 }
 
 
-def known_providers() -> list[str]:
-    return [OFFLINE, *PRESETS]
-
-
 def user_set(config: ProviderConfig, setting: str) -> bool:
     """The user chose this setting (forge.toml, environment, flag), not a preset or default."""
     source = config.sources.get(setting, "")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -77,15 +77,6 @@ class ProviderConfig:
 
     def key_present(self) -> bool:
         return bool(self.api_key_env and os.environ.get(self.api_key_env))
-
-    def shown(self) -> dict[str, Any]:
-        """The settings as ``providers list`` shows them (never a key, only its variable)."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            if f.name in ("name", "sources"):
-                continue
-            out[f.name] = getattr(self, f.name)
-        return out
 
 
 _SETTINGS = tuple(ProviderTable.model_fields)
