@@ -162,7 +162,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from forge_cli import hooks
+    from forge_cli.app import hook as hooks
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -171,7 +171,7 @@ def main() -> None:
         diff_lines = build_repo(repo, env)
         hooks.install(repo)
         msgfile = repo / ".git" / "COMMIT_EDITMSG"
-        hook_cmd = [sys.executable, "-P", "-m", "forge_cli.hooks", "run", str(msgfile), ""]
+        hook_cmd = [sys.executable, "-P", "-m", "forge_cli.app.hook", "run", str(msgfile), ""]
 
         def reset_message() -> None:
             msgfile.write_text(GIT_TEMPLATE)

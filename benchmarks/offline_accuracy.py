@@ -3,7 +3,7 @@
 Run: ``python benchmarks/offline_accuracy.py`` (add ``--errors`` to list the misclassified tickets,
 ``--sets samples-jsonl`` to limit the sets).
 
-Why a held-out set: the keyword tables in ``forge_cli.tasks.ticket_rules`` were tuned against
+Why a held-out set: the keyword tables in ``forge_cli.tasks.classify.rules`` were tuned against
 ``samples/``; ``tests/data/holdout_tickets.jsonl`` was written before the tables and never used to
 tune them, so the gap between the two numbers shows how much of the sample accuracy is overfitting.
 Unusable sample lines (malformed JSON, no text, invalid UTF-8, not an object) are skipped here: they
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from forge_cli.tasks.ticket_rules import DEFAULT_CATEGORIES, PRIORITIES, classify  # noqa: E402
+from forge_cli.tasks.classify.rules import DEFAULT_CATEGORIES, PRIORITIES, classify  # noqa: E402
 
 TEXT_FIELDS: tuple[str, ...] = ("text", "ticket", "body", "description", "message")
 SETS: dict[str, Path] = {

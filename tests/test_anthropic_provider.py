@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from forge_cli.errors import (
+from forge_cli.core.calls import Completion, PackItem, PackRequest, PromptSections
+from forge_cli.core.errors import (
     AuthError,
     InvalidResponseError,
     NotFoundError,
@@ -33,12 +34,11 @@ from forge_cli.providers.anthropic import (
     DEFAULT_BASE_URL,
     AnthropicProvider,
 )
-from forge_cli.providers.base import Completion, PackItem, PackRequest, PromptSections
 from forge_cli.providers.http import anthropic_rate_info, make_client
-from forge_cli.sim.anthropic_wire import AnthropicWire
-from forge_cli.sim.upstream import FakeUpstream, Fault, default_classification
-from forge_cli.sim.wire import Limited, WindowState
-from forge_cli.tasks.tickets import TicketTask
+from forge_cli.tasks.classify.task import TicketTask
+from forge_cli.testing.sim.anthropic_wire import AnthropicWire
+from forge_cli.testing.sim.upstream import FakeUpstream, Fault, default_classification
+from forge_cli.testing.sim.wire import Limited, WindowState
 
 KEY = "sk-ant-api03-forgetest-Zq8x7W6v5U4t3S2r1Q0p"
 KEY_ENV = "ANTHROPIC_API_KEY"

@@ -1,5 +1,5 @@
+from forge_cli.core.models import Complexity, Item
 from forge_cli.engine.batcher import PackLimits, Scheduler
-from forge_cli.models import Complexity, Item
 
 
 def item(n: int, cls: Complexity = Complexity.SIMPLE, urgency: int = 0, tokens: int = 50) -> Item:
@@ -123,7 +123,7 @@ def test_pending_by_class_counts():
 
 def test_item_tokens_leave_out_the_instructions():
     from forge_cli.engine.batcher import item_tokens
-    from forge_cli.tasks.tickets import TicketTask
+    from forge_cli.tasks.classify.task import TicketTask
 
     task = TicketTask()
     text = "printer on fire " * 20  # 320 characters

@@ -9,8 +9,8 @@ import orjson
 import pytest
 
 from conftest import API_KEY, KEY_ENV, distinct_texts, forge, write_tickets
-from forge_cli.bench import Cell, SimSettings, SweepPlan, ideal_throughput, sweep, write_outputs
-from forge_cli.sim.upstream import FakeUpstream
+from forge_cli.app.bench import Cell, SimSettings, SweepPlan, ideal_throughput, sweep, write_outputs
+from forge_cli.testing.sim.upstream import FakeUpstream
 
 
 def test_small_sweep_produces_files_and_sane_efficiency(tmp_path):
@@ -69,7 +69,7 @@ def test_ctrl_c_keeps_finished_cells(tmp_path):
 
 def test_ideal_accounts_for_rounds_and_rate_limit():
     cell = Cell(pack=5, concurrency=4)
-    from forge_cli.bench import RunMeasure
+    from forge_cli.app.bench import RunMeasure
 
     cell.runs.append(RunMeasure(100, 1.0, 100.0, 50, 60, 20, 100, 0.1, 0, 0, 50.0, 40.0))
     # 20 calls over 4 slots: 5 rounds of 50 ms -> 0.25 s for 100 tickets

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from forge_cli.bench_plot import PlotPoint, fmt_num, nice_axis, render_svg, write_svg
+from forge_cli.ui.plot import PlotPoint, fmt_num, nice_axis, render_svg, write_svg
 
 NS = "{http://www.w3.org/2000/svg}"
 PACKS = (1, 5, 10, 20)

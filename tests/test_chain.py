@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from conftest import API_KEY, KEY_ENV, distinct_texts, forge, read_jsonl, write_tickets
-from forge_cli.sim.anthropic_wire import AnthropicWire
-from forge_cli.sim.cohere_wire import CohereWire
-from forge_cli.sim.gemini_wire import GeminiWire
-from forge_cli.sim.upstream import FakeUpstream, Fault
+from forge_cli.testing.sim.anthropic_wire import AnthropicWire
+from forge_cli.testing.sim.cohere_wire import CohereWire
+from forge_cli.testing.sim.gemini_wire import GeminiWire
+from forge_cli.testing.sim.upstream import FakeUpstream, Fault
 
 COMMON = ("--no-progress", "--json-summary", "--backoff", "0.01")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 
 from conftest import API_KEY, KEY_ENV, distinct_texts, forge, read_jsonl, remote_args, write_tickets
-from forge_cli.sim.upstream import FakeUpstream
+from forge_cli.testing.sim.upstream import FakeUpstream
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -264,7 +264,7 @@ def test_fields_and_forced_input_format(tmp_path):
 
 
 def test_bare_redact_means_secrets():
-    from forge_cli.cli import bare_redact_means_secrets as norm
+    from forge_cli.cli.main import bare_redact_means_secrets as norm
 
     assert norm(["classify", "--redact", "t.jsonl"]) == [
         "classify",

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from forge_cli.errors import (
+from forge_cli.core.calls import Completion, PackItem, PackRequest
+from forge_cli.core.errors import (
     AuthError,
     InvalidResponseError,
     NotFoundError,
@@ -22,13 +23,12 @@ from forge_cli.errors import (
     RequestError,
     UpstreamError,
 )
-from forge_cli.providers.base import Completion, PackItem, PackRequest
 from forge_cli.providers.cohere import DEFAULT_BASE_URL, CohereProvider
 from forge_cli.providers.http import make_client
-from forge_cli.sim.cohere_wire import CohereWire
-from forge_cli.sim.upstream import FakeUpstream, Fault
-from forge_cli.sim.wire import Headers, Wire, WireRequest
-from forge_cli.tasks.tickets import TicketTask
+from forge_cli.tasks.classify.task import TicketTask
+from forge_cli.testing.sim.cohere_wire import CohereWire
+from forge_cli.testing.sim.upstream import FakeUpstream, Fault
+from forge_cli.testing.sim.wire import Headers, Wire, WireRequest
 
 KEY = "co-test-7c1d9e2f4a6b8c0d1e3f5a7b9c2d4e6f"
 WRONG_KEY = "co-wrong-0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d"

@@ -1,4 +1,4 @@
-"""The offline commit rule (forge_cli.tasks.commit_rules) on diffs made by real git."""
+"""The offline commit rule (forge_cli.tasks.commits.rules) on diffs made by real git."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from forge_cli.gitdiff import parse_diff
-from forge_cli.tasks.commit_rules import (
+from forge_cli.git.diff import parse_diff
+from forge_cli.tasks.commits.rules import (
     COMMIT_TYPES,
     TITLE_MAX,
     file_kind,
@@ -362,8 +362,8 @@ def test_pathological_lines_stay_fast(repo: Repo) -> None:
 
 
 def test_offline_message_through_commitmsg(repo: Repo) -> None:
-    """The hook's entry point (forge_cli.commitmsg) gives the same message as the rule."""
-    from forge_cli.commitmsg import offline_message
+    """The hook's entry point (forge_cli.app.commit_msg) gives the same message as the rule."""
+    from forge_cli.app.commit_msg import offline_message
 
     repo.write("src/forge_cli/engine/breaker.py", BREAKER)
     text = repo.staged()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from forge_cli.core.models import Complexity
 from forge_cli.engine.complexity import EwmaEta, estimate
-from forge_cli.models import Complexity
 
 SIMPLE, MEDIUM, COMPLEX = Complexity.SIMPLE, Complexity.MEDIUM, Complexity.COMPLEX
 

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from forge_cli.errors import (
+from forge_cli.core.calls import Completion, PackItem, PackRequest, PromptSections
+from forge_cli.core.errors import (
     AuthError,
     InvalidResponseError,
     NotFoundError,
@@ -29,12 +30,11 @@ from forge_cli.errors import (
     RequestError,
     UpstreamError,
 )
-from forge_cli.providers.base import Completion, PackItem, PackRequest, PromptSections
 from forge_cli.providers.gemini import DEFAULT_BASE_URL, GeminiProvider, model_spec
 from forge_cli.providers.http import make_client
-from forge_cli.sim.gemini_wire import GeminiWire
-from forge_cli.sim.upstream import FakeUpstream, Fault, default_classification
-from forge_cli.tasks.tickets import TicketTask
+from forge_cli.tasks.classify.task import TicketTask
+from forge_cli.testing.sim.gemini_wire import GeminiWire
+from forge_cli.testing.sim.upstream import FakeUpstream, Fault, default_classification
 
 KEY = "AIzaSyForgeTest-0123456789abcdefGHIJ"
 KEY_ENV = "GEMINI_API_KEY"

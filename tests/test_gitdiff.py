@@ -1,4 +1,4 @@
-"""forge_cli.gitdiff against diffs that real git produced in throwaway repositories."""
+"""forge_cli.git.diff against diffs that real git produced in throwaway repositories."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from forge_cli.gitdiff import (
+from forge_cli.git.diff import (
     FileChange,
     ParsedDiff,
     changed_lines,

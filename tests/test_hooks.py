@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from conftest import KEY_ENV, forge
-from forge_cli import hooks
-from forge_cli.hooks import CHAINED_SUFFIX, HOOK_NAME, MARKER, HookError
-from forge_cli.sim.upstream import FakeUpstream, Fault
+from forge_cli.app import hook as hooks
+from forge_cli.app.hook import CHAINED_SUFFIX, HOOK_NAME, MARKER, HookError
+from forge_cli.testing.sim.upstream import FakeUpstream, Fault
 
 GIT_TEMPLATE = (
     "\n"
@@ -60,7 +60,7 @@ def commit_count(repo: Path) -> int:
 
 def expected_offline(repo: Path) -> str:
     """What git keeps of the offline message for what is staged now (comments and blanks cleaned)."""
-    from forge_cli.commitmsg import offline_message
+    from forge_cli.app.commit_msg import offline_message
 
     message = offline_message(git(repo, *DIFF).stdout)
     cleaned = subprocess.run(
@@ -387,7 +387,7 @@ def test_first_commit_and_commit_all(tmp_path: Path) -> None:
 
     (fresh / "README.md").write_text("# rewritten\n")  # not staged: `commit -a` stages it
     git(fresh, "commit", "-q", "-a")
-    from forge_cli.commitmsg import offline_message
+    from forge_cli.app.commit_msg import offline_message
 
     shown = git(fresh, "diff", "-M", "--no-color", "HEAD~1", "HEAD").stdout
     assert "README" in last_message(fresh)
@@ -417,7 +417,7 @@ def test_module_entry_point_without_tty(repo: Path) -> None:
     stage_feature(repo)
     msgfile = repo / ".git" / "COMMIT_EDITMSG"
     msgfile.write_text(GIT_TEMPLATE)
-    cmd = [sys.executable, "-P", "-m", "forge_cli.hooks"]
+    cmd = [sys.executable, "-P", "-m", "forge_cli.app.hook"]
     run = subprocess.run(
         [*cmd, "run", "--budget=3", str(msgfile), ""],
         cwd=repo,
@@ -719,7 +719,7 @@ def test_provider_returns_garbage(repo: Path) -> None:
 def test_hook_follows_a_chain_from_forge_toml(repo: Path) -> None:
     # the first provider is down; the hook's message comes from the second, a native Anthropic
     # wire configured as a [providers.NAME] table, just as `forge commit-msg` would use it
-    from forge_cli.sim.anthropic_wire import AnthropicWire
+    from forge_cli.testing.sim.anthropic_wire import AnthropicWire
 
     down = FakeUpstream().start()
     dead_url = down.base_url

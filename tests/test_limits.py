@@ -14,8 +14,8 @@ from itertools import pairwise
 
 import pytest
 
-from forge_cli.engine.limits import SAFETY, AimdLimiter, RateLimiter, TokenBucket
-from forge_cli.providers.base import RateInfo
+from forge_cli.core.calls import RateInfo
+from forge_cli.engine.resilience.limits import SAFETY, AimdLimiter, RateLimiter, TokenBucket
 
 
 class FakeTime:

@@ -1,10 +1,10 @@
 import orjson
 import pytest
 
-from forge_cli.errors import InvalidResponseError
-from forge_cli.providers.base import PackItem
+from forge_cli.core.calls import PackItem
+from forge_cli.core.errors import InvalidResponseError
 from forge_cli.tasks.answers import load_json, strip_reasoning
-from forge_cli.tasks.tickets import MAX_ITEM_CHARS, TicketTask
+from forge_cli.tasks.classify.task import MAX_ITEM_CHARS, TicketTask
 
 IDS = ["1", "2", "3"]
 

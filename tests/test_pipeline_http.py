@@ -19,7 +19,7 @@ from conftest import (
     remote_args,
     write_tickets,
 )
-from forge_cli.sim.upstream import FakeUpstream, Fault
+from forge_cli.testing.sim.upstream import FakeUpstream, Fault
 
 
 def outputs(src: Path) -> tuple[list[dict], list[dict]]:

@@ -7,8 +7,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from forge_cli.errors import UsageError
-from forge_cli.providers.presets import (
+from forge_cli.core.errors import UsageError
+from forge_cli.providers.catalog.presets import (
     ALIASES,
     MODEL_PRICES,
     PRESETS,
@@ -16,7 +16,7 @@ from forge_cli.providers.presets import (
     canonical_name,
     get_preset,
 )
-from forge_cli.providers.prices import (
+from forge_cli.providers.catalog.prices import (
     DEFAULT_PRICES,
     FREE,
     LOCAL_PROVIDERS,

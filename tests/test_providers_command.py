@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from conftest import API_KEY, KEY_ENV, forge
-from forge_cli.sim.gemini_wire import GeminiWire
-from forge_cli.sim.upstream import FakeUpstream
+from forge_cli.testing.sim.gemini_wire import GeminiWire
+from forge_cli.testing.sim.upstream import FakeUpstream
 
 GROQ_KEY = "gsk-forgetest-SECRET-0123456789abcdef"
 WRONG_KEY = "sk-forgetest-WRONG-fedcba9876543210"

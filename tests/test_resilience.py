@@ -16,26 +16,26 @@ from datetime import UTC, datetime
 
 import pytest
 
-from forge_cli.engine.resilience import (
-    BreakerState,
-    CircuitBreaker,
-    RateGate,
-    RetryPolicy,
-    parse_retry_after,
-    stop_after_attempt,
-    stop_after_delay,
-    stop_all,
-    stop_any,
-    wait_exponential_jitter,
-    wait_fixed,
-)
-from forge_cli.errors import (
+from forge_cli.core.errors import (
     AuthError,
     InvalidResponseError,
     ProviderTimeoutError,
     RateLimitError,
     RequestError,
     UpstreamError,
+)
+from forge_cli.core.text import parse_retry_after
+from forge_cli.engine.resilience.policies import (
+    BreakerState,
+    CircuitBreaker,
+    RateGate,
+    RetryPolicy,
+    stop_after_attempt,
+    stop_after_delay,
+    stop_all,
+    stop_any,
+    wait_exponential_jitter,
+    wait_fixed,
 )
 
 CLOSED, OPEN, HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN

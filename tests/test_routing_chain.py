@@ -14,28 +14,8 @@ import random
 
 import pytest
 
-from forge_cli.engine.caller import Caller, CallFailed
-from forge_cli.engine.chain import Chain
-from forge_cli.engine.chain_member import Member
-from forge_cli.engine.limits import AimdLimiter, RateLimiter
-from forge_cli.engine.resilience import (
-    BreakerState,
-    CircuitBreaker,
-    RateGate,
-    RetryPolicy,
-    stop_after_attempt,
-    wait_fixed,
-)
-from forge_cli.engine.routing import (
-    ROUTERS,
-    Balanced,
-    Cheapest,
-    Fastest,
-    Ordered,
-    make_router,
-)
-from forge_cli.engine.stats import LATENCY_SAMPLES, ProviderStats, RunStats
-from forge_cli.errors import (
+from forge_cli.core.calls import Completion, PackItem, PackRequest, RateInfo
+from forge_cli.core.errors import (
     AuthError,
     FatalProviderError,
     NotFoundError,
@@ -44,8 +24,28 @@ from forge_cli.errors import (
     RequestError,
     UpstreamError,
 )
-from forge_cli.providers.base import Completion, PackItem, PackRequest, RateInfo
-from forge_cli.tasks.tickets import TicketTask
+from forge_cli.engine.calling.caller import Caller, CallFailed
+from forge_cli.engine.calling.chain import Chain
+from forge_cli.engine.calling.member import Member
+from forge_cli.engine.calling.routing import (
+    ROUTERS,
+    Balanced,
+    Cheapest,
+    Fastest,
+    Ordered,
+    make_router,
+)
+from forge_cli.engine.resilience.limits import AimdLimiter, RateLimiter
+from forge_cli.engine.resilience.policies import (
+    BreakerState,
+    CircuitBreaker,
+    RateGate,
+    RetryPolicy,
+    stop_after_attempt,
+    wait_fixed,
+)
+from forge_cli.engine.stats import LATENCY_SAMPLES, ProviderStats, RunStats
+from forge_cli.tasks.classify.task import TicketTask
 
 REQUEST = TicketTask().build_request([PackItem("1", "x")])
 

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from forge_cli.sim.upstream import (
+from forge_cli.testing.sim.upstream import (
     DEFAULT_LABELS,
     DEFAULT_PRIORITIES,
     FakeUpstream,
@@ -528,7 +528,7 @@ def test_standalone_entry_point(stop_signal: signal.Signals) -> None:
     src = Path(__file__).resolve().parents[1] / "src"
     env = {**os.environ, "PYTHONPATH": str(src)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "forge_cli.sim.upstream", "--port", "0", "--rpm", "600"],
+        [sys.executable, "-m", "forge_cli.testing.sim.upstream", "--port", "0", "--rpm", "600"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

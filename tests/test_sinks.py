@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 import pytest
 
-from forge_cli.models import Failure
-from forge_cli.sinks import CsvSink, JsonlSink, Sink, open_sink, output_paths
+from forge_cli.core.models import Failure
+from forge_cli.io.sinks import CsvSink, JsonlSink, Sink, open_sink, output_paths
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -189,7 +189,7 @@ CHILD = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from forge_cli.sinks import open_sink
+    from forge_cli.io.sinks import open_sink
 
     sink = open_sink(Path(sys.argv[1]), sys.argv[2], ["n", "text"])
     n = 0

@@ -12,9 +12,9 @@ from typing import Any
 import orjson
 import pytest
 
-from forge_cli.errors import InputError
-from forge_cli.models import Failure, Item
-from forge_cli.sources import Source, open_source, urgency_of
+from forge_cli.core.errors import InputError
+from forge_cli.core.models import Failure, Item
+from forge_cli.io.sources import Source, open_source, urgency_of
 
 
 def write(tmp_path: Path, name: str, data: str | bytes) -> str:

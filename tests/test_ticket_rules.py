@@ -1,4 +1,4 @@
-"""Tests for the offline ticket classifier (forge_cli.tasks.ticket_rules).
+"""Tests for the offline ticket classifier (forge_cli.tasks.classify.rules).
 
 The accuracy floor guards against a table edit quietly breaking the baseline; it is set a few
 points under the measured value so harmless re-weighting does not trip it. The held-out set is
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from forge_cli.tasks.ticket_rules import DEFAULT_CATEGORIES, PRIORITIES, Verdict, classify
+from forge_cli.tasks.classify.rules import DEFAULT_CATEGORIES, PRIORITIES, Verdict, classify
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "tickets.jsonl"
@@ -95,7 +95,7 @@ def test_multilingual_tickets() -> None:
 
 def test_counter_cues_keep_words_from_voting_for_the_wrong_label() -> None:
     # checked on the raw scores: on whole tickets other cues usually hide the effect
-    from forge_cli.tasks.ticket_rules import _score, _tokens
+    from forge_cli.tasks.classify.rules import _score, _tokens
 
     hardware = DEFAULT_CATEGORIES.index("hardware_issue")
     assert _score(_tokens("the server is hot"))[0][hardware] > 0.0

@@ -7,9 +7,9 @@ import io
 
 from rich.console import Console
 
-from forge_cli import ui
+from forge_cli.core.models import Complexity
 from forge_cli.engine.stats import RunStats
-from forge_cli.models import Complexity
+from forge_cli.ui import live as ui
 
 
 def busy_stats() -> RunStats:

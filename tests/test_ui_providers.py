@@ -8,9 +8,9 @@ import random
 from rich.console import Console
 
 from conftest import distinct_texts, forge, write_tickets
-from forge_cli import ui
 from forge_cli.engine.stats import ProviderStats, RunStats
-from forge_cli.ui_providers import fmt_count, fmt_ms, provider_state
+from forge_cli.ui import live as ui
+from forge_cli.ui.providers import fmt_count, fmt_ms, provider_state
 
 DROP_REASON = "gemini: authentication failed (401) [bad key]"
 #: the reason as shown: the provider's name is on the line already

@@ -1,4 +1,4 @@
-from forge_cli.cli import main
+from forge_cli.cli.main import main
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from forge_cli.models import COMPLEXITY_ORDER, Complexity, Item
+from forge_cli.core.models import COMPLEXITY_ORDER, Complexity, Item
 
 DEFAULT_CAPS: dict[Complexity, int] = {
     Complexity.COMPLEX: 5,

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 
-from forge_cli.models import Complexity
+from forge_cli.core.models import Complexity
 
 __all__ = ["EwmaEta", "estimate"]
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from forge_cli.engine.chain import Chain
+    from forge_cli.engine.calling.chain import Chain
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from forge_cli.core.models import Failure, Item
 from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.complexity import estimate
-from forge_cli.models import Failure, Item
 from forge_cli.tasks.base import Task
 
 

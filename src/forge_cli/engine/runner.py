@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from forge_cli.core.calls import PackItem
+from forge_cli.core.errors import FatalProviderError, InvalidResponseError, ProviderError
+from forge_cli.core.models import Complexity, Failure, Item
 from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
-from forge_cli.engine.caller import CallFailed
-from forge_cli.engine.chain import Chain
+from forge_cli.engine.calling.caller import CallFailed
+from forge_cli.engine.calling.chain import Chain
 from forge_cli.engine.complexity import estimate
 from forge_cli.engine.stats import RunStats
-from forge_cli.errors import FatalProviderError, InvalidResponseError, ProviderError
-from forge_cli.models import Complexity, Failure, Item
-from forge_cli.providers.base import PackItem
-from forge_cli.sinks import Sink
+from forge_cli.io.sinks import Sink
 from forge_cli.tasks.base import Task
 
 READ_CHUNK = 512

@@ -11,8 +11,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from forge_cli.core.models import Complexity
 from forge_cli.engine.complexity import EwmaEta
-from forge_cli.models import Complexity
 
 
 def _per_class() -> dict[Complexity, int]:

@@ -28,8 +28,8 @@ from typing import Any
 import httpx
 import orjson
 
-from forge_cli.engine.resilience import parse_retry_after
-from forge_cli.errors import (
+from forge_cli.core.calls import Completion, PackRequest, RateInfo
+from forge_cli.core.errors import (
     AuthError,
     InvalidResponseError,
     NotFoundError,
@@ -39,9 +39,8 @@ from forge_cli.errors import (
     RequestError,
     UpstreamError,
 )
-from forge_cli.providers.base import Completion, PackRequest, RateInfo, estimate_tokens
+from forge_cli.core.text import estimate_tokens, parse_retry_after, snippet
 from forge_cli.providers.http import HttpAdapter, anthropic_rate_info, post_json, scrub
-from forge_cli.tasks.answers import snippet
 
 __all__ = ["ANTHROPIC_VERSION", "DEFAULT_BASE_URL", "AnthropicProvider"]
 

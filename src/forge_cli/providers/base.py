@@ -1,104 +1,15 @@
 """The one small interface every provider implements.
 
 A provider turns a ``PackRequest`` (chat messages plus the pack's items) into a ``Completion`` (the raw
-text of the answer and the tokens it cost), or raises one of the errors in ``forge_cli.errors``. It knows
-one wire format and nothing about tasks, packs or retries: the engine owns those.
+text of the answer and the tokens it cost), or raises one of the errors in ``forge_cli.core.errors``. It
+knows one wire format and nothing about tasks, packs or retries: the engine owns those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-
-@dataclass(slots=True, frozen=True)
-class PackItem:
-    """One item as a provider sees it: a short id local to the pack and the text to send."""
-
-    id: str
-    text: str
-
-
-@dataclass(slots=True, frozen=True)
-class PromptSections:
-    """A task's prompt split into named parts, so each adapter can lay it out its provider's way.
-
-    Chat APIs get a system message (role, instructions, constraints, output format) and a user
-    message holding ``context`` (the pack as a JSON array); Gemini gets the same parts as XML-tagged
-    sections, which its documentation recommends. Tasks write the parts once.
-    """
-
-    role: str
-    instructions: str
-    constraints: str
-    #: the pack itself: a JSON array of {"id", "text"}
-    context: str
-    task: str
-    output_format: str
-
-    def system_text(self) -> str:
-        parts = (self.role, self.instructions, self.constraints, self.output_format)
-        return "\n\n".join(p for p in parts if p)
-
-    def chat_messages(self) -> list[dict[str, str]]:
-        return [
-            {"role": "system", "content": self.system_text()},
-            {"role": "user", "content": self.context},
-        ]
-
-
-@dataclass(slots=True)
-class PackRequest:
-    """What the engine asks a provider to answer."""
-
-    messages: list[dict[str, str]]
-    items: Sequence[PackItem]
-    #: the task's deterministic rule, used by the offline provider instead of a model
-    offline: Callable[[Sequence[PackItem]], str]
-    json_mode: bool = True
-    max_tokens: int = 1024
-    temperature: float = 0.0
-    #: a JSON schema of the expected answer, for providers that accept one
-    schema: dict[str, object] | None = field(default=None)
-    #: the same prompt as named parts, for adapters that lay prompts out differently (Gemini)
-    sections: PromptSections | None = None
-
-    @classmethod
-    def from_sections(cls, sections: PromptSections, **kwargs: Any) -> PackRequest:
-        return cls(messages=sections.chat_messages(), sections=sections, **kwargs)
-
-
-@dataclass(slots=True, frozen=True)
-class RateInfo:
-    """What a provider's response headers said about its limits; None where it said nothing.
-
-    Limits are per minute, ``*_reset`` are seconds until the window is full again. The engine's
-    token buckets learn from these, so a run paces itself to the account's real limits.
-    """
-
-    rpm_limit: int | None = None
-    rpm_remaining: int | None = None
-    rpm_reset: float | None = None
-    tpm_limit: int | None = None
-    tpm_remaining: int | None = None
-    tpm_reset: float | None = None
-
-    def __bool__(self) -> bool:
-        return any(getattr(self, f) is not None for f in self.__slots__)
-
-
-@dataclass(slots=True)
-class Completion:
-    """A provider's answer: raw text plus accounting."""
-
-    content: str
-    tokens_in: int
-    tokens_out: int
-    model: str
-    latency_ms: float = 0.0
-    #: rate-limit headers of the response, when the provider sends them
-    rate: RateInfo | None = None
+from forge_cli.core.calls import Completion, PackRequest
 
 
 class Provider(Protocol):
@@ -115,8 +26,3 @@ class Provider(Protocol):
     async def complete(self, request: PackRequest) -> Completion: ...
 
     async def aclose(self) -> None: ...
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap token estimate (about 4 characters per token), good enough for budgets and costs."""
-    return len(text) // 4 + 1

@@ -30,8 +30,8 @@ from typing import Any
 import httpx
 import orjson
 
-from forge_cli.engine.resilience import parse_retry_after
-from forge_cli.errors import (
+from forge_cli.core.calls import Completion, PackRequest, RateInfo
+from forge_cli.core.errors import (
     AuthError,
     InvalidResponseError,
     NotFoundError,
@@ -41,7 +41,7 @@ from forge_cli.errors import (
     RequestError,
     UpstreamError,
 )
-from forge_cli.providers.base import Completion, PackRequest, RateInfo, estimate_tokens
+from forge_cli.core.text import estimate_tokens, parse_retry_after
 from forge_cli.providers.http import HttpAdapter, post_json, scrub
 
 __all__ = ["DEFAULT_BASE_URL", "CohereProvider", "cohere_rate_info"]

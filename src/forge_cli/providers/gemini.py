@@ -31,8 +31,8 @@ from typing import Any
 
 import httpx
 
-from forge_cli.engine.resilience import parse_retry_after
-from forge_cli.errors import (
+from forge_cli.core.calls import Completion, PackRequest, PromptSections
+from forge_cli.core.errors import (
     AuthError,
     InvalidResponseError,
     NotFoundError,
@@ -42,8 +42,8 @@ from forge_cli.errors import (
     RequestError,
     UpstreamError,
 )
-from forge_cli.providers.base import Completion, PackRequest, PromptSections, estimate_tokens
-from forge_cli.providers.http import HttpAdapter, json_body, parse_duration, post_json, scrub
+from forge_cli.core.text import estimate_tokens, parse_duration, parse_retry_after
+from forge_cli.providers.http import HttpAdapter, json_body, post_json, scrub
 
 __all__ = ["DEFAULT_BASE_URL", "MODEL_SPECS", "GeminiProvider", "ModelSpec", "model_spec"]
 

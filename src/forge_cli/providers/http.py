@@ -8,7 +8,6 @@ message: keys travel in headers and only in headers.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -16,10 +15,10 @@ from typing import Any
 import httpx
 import orjson
 
-from forge_cli.errors import ProviderTimeoutError, UpstreamError
-from forge_cli.providers.base import RateInfo
+from forge_cli.core.calls import RateInfo
+from forge_cli.core.errors import ProviderTimeoutError, UpstreamError
+from forge_cli.core.text import parse_duration, snippet
 from forge_cli.providers.transport import ShardedTransport
-from forge_cli.tasks.answers import snippet
 
 __all__ = [
     "HttpAdapter",
@@ -111,28 +110,6 @@ def json_body(response: httpx.Response) -> Any:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
         return None
-
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-
-
-def parse_duration(value: str | None) -> float | None:
-    """Seconds in a Go-style duration ("6m0s", "1.5s", "12ms") or plain seconds ("20")."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    total, end = 0.0, 0
-    for match in _DURATION_PART.finditer(value):
-        if match.start() != end:
-            return None
-        number, unit = float(match.group(1)), match.group(2)
-        total += number * {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}[unit]
-        end = match.end()
-    return total if end == len(value) and end else None
 
 
 def _int(value: str | None) -> int | None:

@@ -7,7 +7,8 @@ cost nothing and are faster to recompute than to look up, so they bypass the cac
 
 from __future__ import annotations
 
-from forge_cli.providers.base import Completion, PackRequest, estimate_tokens
+from forge_cli.core.calls import Completion, PackRequest
+from forge_cli.core.text import estimate_tokens
 
 
 class OfflineProvider:

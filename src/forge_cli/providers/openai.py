@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import orjson
 
-from forge_cli.engine.resilience import parse_retry_after
-from forge_cli.errors import (
+from forge_cli.core.calls import Completion, PackRequest
+from forge_cli.core.errors import (
     AuthError,
     InvalidResponseError,
     NotFoundError,
@@ -25,9 +25,8 @@ from forge_cli.errors import (
     RequestError,
     UpstreamError,
 )
-from forge_cli.providers.base import Completion, PackRequest, estimate_tokens
+from forge_cli.core.text import estimate_tokens, parse_retry_after, snippet
 from forge_cli.providers.http import HttpAdapter, openai_rate_info, post_json, scrub
-from forge_cli.tasks.answers import snippet
 
 
 class OpenAICompatibleProvider(HttpAdapter):

@@ -13,16 +13,16 @@ from urllib.parse import urlparse
 
 import httpx
 
-from forge_cli.errors import UsageError
+from forge_cli.core.errors import UsageError
 from forge_cli.providers.anthropic import AnthropicProvider
 from forge_cli.providers.base import Provider
+from forge_cli.providers.catalog.presets import PRESETS
+from forge_cli.providers.catalog.prices import PriceTable
 from forge_cli.providers.cohere import CohereProvider
 from forge_cli.providers.gemini import GeminiProvider
 from forge_cli.providers.http import make_client
 from forge_cli.providers.offline import OfflineProvider
 from forge_cli.providers.openai import OpenAICompatibleProvider
-from forge_cli.providers.presets import PRESETS
-from forge_cli.providers.prices import PriceTable
 from forge_cli.providers.settings import OFFLINE, ProviderConfig, resolve_chain
 
 

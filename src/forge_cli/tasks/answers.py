@@ -13,19 +13,12 @@ from typing import Any
 
 import orjson
 
-from forge_cli.errors import InvalidResponseError
+from forge_cli.core.errors import InvalidResponseError
+from forge_cli.core.text import snippet
 
 _THINK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.DOTALL | re.IGNORECASE)
 _UNCLOSED_THINK = re.compile(r"^\s*<think(?:ing)?>.*", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
-
-SNIPPET_CHARS = 300
-
-
-def snippet(text: str) -> str:
-    """A short, single-line piece of a raw answer for the failures file."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1] + "…"
 
 
 def strip_reasoning(text: str) -> str:

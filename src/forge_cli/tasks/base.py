@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from forge_cli.providers.base import PackItem, PackRequest
+from forge_cli.core.calls import PackItem, PackRequest
 
 
 @dataclass(slots=True)

@@ -1,0 +1,368 @@
+"""The ``forge`` command line: parse flags, build settings, call the command, set the exit code.
+
+Exit codes: 0 all done, 1 finished with some failures, 2 usage or input error (also a run stopped
+because no provider of its chain could answer), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forge_cli import __version__
+from forge_cli.app.config_files import load_config
+from forge_cli.cli.options import (
+    ApiKeyEnvOpt,
+    BackoffOpt,
+    BaseUrlOpt,
+    BreakerCooldownOpt,
+    BreakerThresholdOpt,
+    CacheDirOpt,
+    CacheTtlOpt,
+    ConcurrencyOpt,
+    FormatOpt,
+    JsonSummaryOpt,
+    ModelOpt,
+    NoCacheOpt,
+    NoProgressOpt,
+    OutDirOpt,
+    PriceInOpt,
+    PriceOutOpt,
+    ProviderOpt,
+    RetriesOpt,
+    RoutingOpt,
+    RpmOpt,
+    TimeoutOpt,
+    TpmOpt,
+    opt,
+)
+from forge_cli.cli.support import err as _err
+from forge_cli.cli.support import fail as _fail
+from forge_cli.cli.support import run_command as _run_command
+from forge_cli.cli.tools import cache_app, hook_app, providers_app
+from forge_cli.core.errors import ForgeError
+
+app = typer.Typer(
+    name="forge",
+    help="Push large batches of text through LLM providers fast, cheaply and without losing anything.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(cache_app, name="cache")
+app.add_typer(hook_app, name="hook")
+app.add_typer(providers_app, name="providers")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"forge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="FORGE_CONFIG",
+            help="Read only this settings file (default: forge.toml in the user config dir and in this folder or a parent, up to the repository root).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Settings come from defaults < forge.toml < FORGE_* variables < flags."""
+    try:
+        loaded = load_config(config)
+    except ForgeError as exc:
+        raise _fail(exc) from None
+    ctx.default_map = loaded.default_map
+    ctx.obj = loaded
+
+
+@app.command()
+def classify(
+    input: Annotated[str, typer.Argument(help="Tickets file (.jsonl or .csv), or - for stdin.")],
+    provider: ProviderOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    concurrency: ConcurrencyOpt = 8,
+    pack: Annotated[
+        int | None,
+        opt(
+            "--pack",
+            "Tickets per request (default adapts: complex 5, medium 10, simple 20; 1 disables packing).",
+        ),
+    ] = None,
+    timeout: TimeoutOpt = 60.0,
+    retries: RetriesOpt = 2,
+    backoff: BackoffOpt = 0.5,
+    breaker_threshold: BreakerThresholdOpt = 5,
+    breaker_cooldown: BreakerCooldownOpt = 10.0,
+    labels: Annotated[
+        str | None,
+        opt(
+            "--labels",
+            "Comma-separated categories (default: hardware_issue,software_issue,model_quality,billing,other).",
+        ),
+    ] = None,
+    out_dir: OutDirOpt = None,
+    format: FormatOpt = "jsonl",
+    input_format: Annotated[
+        str | None,
+        opt("--input-format", "Input format when the extension does not tell: jsonl or csv."),
+    ] = None,
+    text_field: Annotated[
+        str | None,
+        opt(
+            "--text-field",
+            "Field holding the text (default: text, ticket, body, description or message).",
+        ),
+    ] = None,
+    id_field: Annotated[
+        str | None, opt("--id-field", "Field holding the id (default: id, else the line number).")
+    ] = None,
+    cache_dir: CacheDirOpt = None,
+    cache_ttl: CacheTtlOpt = 24 * 3600,
+    no_cache: NoCacheOpt = False,
+    no_progress: NoProgressOpt = False,
+    json_summary: JsonSummaryOpt = False,
+    dry_run: Annotated[
+        bool,
+        opt(
+            "--dry-run",
+            "Count records, unique texts, cache hits, calls, tokens and cost; call nothing.",
+        ),
+    ] = False,
+    max_record_bytes: Annotated[
+        int, opt("--max-record-bytes", "Longer input records are rejected to the failures file.")
+    ] = 1_000_000,
+    redact: Annotated[
+        str,
+        opt(
+            "--redact",
+            "Mask before sending: secrets (keys, tokens, passwords; the value when --redact is given alone) or pii (secrets plus e-mails, phones, card numbers).",
+        ),
+    ] = "none",
+    price_in: PriceInOpt = None,
+    price_out: PriceOutOpt = None,
+    routing: RoutingOpt = "ordered",
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
+    instructions: Annotated[
+        str,
+        opt(
+            "--instructions",
+            "Extra guidance for the model, added to forge's prompt (e.g. what counts as urgent for you).",
+        ),
+    ] = "",
+) -> None:
+    """Classify support tickets into categories, with a priority and a one-line summary.
+
+    Writes <input>.results.jsonl and <input>.failures.jsonl; every record ends in exactly one of them.
+    Exit codes: 0 all done, 1 some records failed, 2 usage or input error.
+    """
+    from forge_cli.app.classify import run_classify
+
+    _run_command(run_classify, "ClassifySettings", dict(locals()))
+
+
+@app.command("commit-msg")
+def commit_msg(
+    diff: Annotated[
+        str | None,
+        typer.Option(
+            "--diff", help="Read the diff from FILE, or - for stdin (default: the staged changes)."
+        ),
+    ] = None,
+    range_: Annotated[
+        str | None,
+        typer.Option(
+            "--range",
+            help="Report every commit of A..B through the batch pipeline into commits.results.jsonl.",
+        ),
+    ] = None,
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print a JSON report {title, type, scope, breaking, summary, changes}."
+        ),
+    ] = False,
+    show_prompt: Annotated[
+        bool,
+        typer.Option(
+            "--show-prompt", help="Print the prompt (redacted) instead of calling a provider."
+        ),
+    ] = False,
+    show_redactions: Annotated[
+        bool,
+        typer.Option(
+            "--show-redactions", help="List what was redacted (type and place, never the value)."
+        ),
+    ] = False,
+    max_tokens: Annotated[
+        int, opt("--max-tokens", "Token budget for the diffs in one request.")
+    ] = 6000,
+    provider: ProviderOpt = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    concurrency: ConcurrencyOpt = 8,
+    timeout: TimeoutOpt = 60.0,
+    retries: RetriesOpt = 2,
+    backoff: BackoffOpt = 0.5,
+    breaker_threshold: BreakerThresholdOpt = 5,
+    breaker_cooldown: BreakerCooldownOpt = 10.0,
+    out_dir: OutDirOpt = None,
+    format: FormatOpt = "jsonl",
+    cache_dir: CacheDirOpt = None,
+    cache_ttl: CacheTtlOpt = 24 * 3600,
+    no_cache: NoCacheOpt = False,
+    no_progress: NoProgressOpt = False,
+    json_summary: JsonSummaryOpt = False,
+    price_in: PriceInOpt = None,
+    price_out: PriceOutOpt = None,
+    routing: RoutingOpt = "ordered",
+    rpm: RpmOpt = None,
+    tpm: TpmOpt = None,
+) -> None:
+    """Write a Conventional Commits message for the staged changes (or a diff, or a range).
+
+    Secrets are redacted before anything is sent. Exit codes: 0 done, 1 some commits of a range
+    failed, 2 usage error (not a git repository, nothing staged, ...).
+    """
+    from forge_cli.app.commit_msg import run_commit_msg
+
+    values = dict(locals())
+    values["range"] = values.pop("range_")
+    _run_command(run_commit_msg, "CommitSettings", values)
+
+
+@app.command("bench")
+def bench(
+    input: Annotated[
+        str, typer.Argument(help="Dataset (anything classify reads).")
+    ] = "samples/tickets.jsonl",
+    packs: Annotated[str, typer.Option("--packs", help="Pack sizes to sweep.")] = "1,5,10,20",
+    concurrency: Annotated[
+        str, typer.Option("--concurrency", help="Concurrency levels to sweep.")
+    ] = "1,4,16,64",
+    repeat: Annotated[int, typer.Option("--repeat", min=1, help="Runs per cell (median).")] = 3,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Use only the first N tickets.")
+    ] = None,
+    latency: Annotated[
+        float, typer.Option("--latency", min=0, help="Simulator: base seconds per call.")
+    ] = 0.05,
+    per_token_latency: Annotated[
+        float,
+        typer.Option("--per-token-latency", min=0, help="Simulator: seconds per answer token."),
+    ] = 0.0,
+    jitter: Annotated[
+        float, typer.Option("--jitter", min=0, max=1, help="Simulator: +- fraction of latency.")
+    ] = 0.1,
+    rpm: Annotated[
+        int | None, typer.Option("--rpm", min=1, help="Simulator: requests per minute before 429.")
+    ] = None,
+    failure_rate: Annotated[
+        float,
+        typer.Option(
+            "--failure-rate", min=0, max=1, help="Simulator: share of calls answered 503."
+        ),
+    ] = 0.0,
+    provider: Annotated[
+        str | None, typer.Option("--provider", help="Sweep a real provider instead (asks first).")
+    ] = None,
+    base_url: BaseUrlOpt = None,
+    model: ModelOpt = None,
+    api_key_env: ApiKeyEnvOpt = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 30.0,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask before calling a paid provider.")
+    ] = False,
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", help="Where bench.json, bench.csv and bench.svg go.")
+    ] = Path("."),
+) -> None:
+    """Sweep pack size x concurrency and show which settings give the best throughput and cost.
+
+    By default against a simulated OpenAI-compatible upstream started on 127.0.0.1 (latency model,
+    RPM limit with 429 + Retry-After, failure rate), so the whole HTTP path is measured. The cache is
+    bypassed. Ctrl-C stops and keeps the finished cells.
+    """
+    from forge_cli.app.bench import SimSettings
+    from forge_cli.app.bench_command import BenchOptions, parse_ints, run_bench
+
+    try:
+        options = BenchOptions(
+            input=input,
+            packs=parse_ints(packs, "--packs"),
+            concurrencies=parse_ints(concurrency, "--concurrency"),
+            repeat=repeat,
+            limit=limit,
+            out_dir=out_dir,
+            sim=SimSettings(latency, per_token_latency, jitter, rpm, failure_rate),
+            provider=provider,
+            base_url=base_url,
+            model=model,
+            api_key_env=api_key_env,
+            timeout=timeout,
+            yes=yes,
+        )
+        code = run_bench(options, _err)
+    except ForgeError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
+
+
+@app.command("redact")
+def redact_command(
+    file: Annotated[str, typer.Argument(help="A file, or - for stdin.")] = "-",
+    pii: Annotated[
+        bool, typer.Option("--pii", help="Also mask e-mails, phone numbers and card numbers.")
+    ] = False,
+    show_redactions: Annotated[
+        bool,
+        typer.Option(
+            "--show-redactions", help="List what was redacted on stderr (never the value)."
+        ),
+    ] = False,
+) -> None:
+    """Print a text with its secrets redacted: exactly what forge would send."""
+    from forge_cli.app.commit_msg import read_diff_file
+    from forge_cli.redact import describe, redact
+
+    try:
+        result = redact(read_diff_file(file), pii=pii)
+    except ForgeError as exc:
+        raise _fail(exc) from None
+    sys.stdout.write(result.text)
+    if show_redactions:
+        for line in describe(result.findings) or ["no secrets found"]:
+            _err.print(f"forge: redacted {line}", markup=False)
+
+
+REDACT_MODES = ("none", "secrets", "pii")
+
+
+def bare_redact_means_secrets(argv: list[str]) -> list[str]:
+    """``--redact`` alone means ``--redact secrets``: Click has no reliable optional-value option."""
+    out: list[str] = []
+    for n, arg in enumerate(argv):
+        out.append(arg)
+        if arg == "--redact" and (n + 1 == len(argv) or argv[n + 1] not in REDACT_MODES):
+            out.append("secrets")
+    return out
+
+
+def main() -> None:
+    app(args=bare_redact_means_secrets(sys.argv[1:]), prog_name="forge")

@@ -1,0 +1,80 @@
+"""Small text helpers every layer needs: snippets for failures, token estimates, header durations.
+
+They live at the bottom so that providers, tasks and the engine can share them without importing one
+another.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import re
+import time
+from datetime import UTC
+
+SNIPPET_CHARS = 300
+
+
+def snippet(text: str) -> str:
+    """A short, single-line piece of a raw answer for the failures file."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1] + "…"
+
+
+def estimate_tokens(text: str) -> int:
+    """A cheap token estimate (about 4 characters per token), good enough for budgets and costs."""
+    return len(text) // 4 + 1
+
+
+_SECONDS = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header value, or None when it says nothing usable.
+
+    Accepts delay-seconds (``"3"``, and ``"1.5"`` which some providers send although RFC 9110 asks
+    for an integer) and an HTTP-date, compared with ``now`` (epoch seconds; the wall clock by
+    default, since HTTP-dates are wall-clock times). A date in the past or a negative number means
+    "now" (0.0). Anything else, including NaN and infinity, is None so the caller falls back to its
+    own back-off instead of trusting a broken header.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if _SECONDS.fullmatch(text):
+        seconds = float(text)
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when is None:  # older Pythons returned None rather than raising
+        return None
+    if when.tzinfo is None:  # "-0000" dates come back naive; HTTP-dates are always GMT
+        when = when.replace(tzinfo=UTC)
+    reference = time.time() if now is None else now
+    return max(when.timestamp() - reference, 0.0)
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+
+
+def parse_duration(value: str | None) -> float | None:
+    """Seconds in a Go-style duration ("6m0s", "1.5s", "12ms") or plain seconds ("20")."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    total, end = 0.0, 0
+    for match in _DURATION_PART.finditer(value):
+        if match.start() != end:
+            return None
+        number, unit = float(match.group(1)), match.group(2)
+        total += number * {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}[unit]
+        end = match.end()
+    return total if end == len(value) and end else None

@@ -1,0 +1,162 @@
+"""One provider call with everything around it: breaker, pauses, pacing, retries with backoff.
+
+The breaker holds callers while it is open (they wait for its half-open probe; none is failed by the
+breaker itself), the rate gate pauses every caller of a provider after it answered 429 with a
+Retry-After, the AIMD limiter caps calls in flight at what the provider has shown it can take, and
+the RPM/TPM buckets pace calls to its announced limits. Only real calls count as attempts: time
+spent held does not use up a pack's retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from forge_cli.core.calls import Completion, PackRequest
+from forge_cli.core.errors import ProviderError, ProviderTimeoutError, RateLimitError, UpstreamError
+from forge_cli.engine.resilience.limits import AimdLimiter, RateLimiter
+from forge_cli.engine.resilience.policies import (
+    BreakerState,
+    CircuitBreaker,
+    RateGate,
+    RetryPolicy,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from forge_cli.engine.stats import ProviderStats, RunStats
+from forge_cli.providers.base import Provider
+
+
+class CallFailed(Exception):
+    """A call that failed for good: the last error and how many attempts were made."""
+
+    def __init__(self, error: ProviderError, attempts: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.attempts = attempts
+
+
+def default_retry_policy(attempts: int = 3, initial: float = 0.5) -> RetryPolicy:
+    """Up to ``attempts`` calls, waiting ``initial`` x 2^n seconds (+-20%) between them."""
+    return RetryPolicy(
+        stop=stop_after_attempt(max(1, attempts)),
+        wait=wait_exponential_jitter(initial=initial, multiplier=2.0, maximum=30.0, jitter=0.2),
+    )
+
+
+class Caller:
+    """Calls one provider under its breaker, rate gate and retry policy."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        stats: RunStats,
+        *,
+        retry: RetryPolicy | None = None,
+        breaker_threshold: int = 5,
+        breaker_cooldown: float = 10.0,
+        gate: RateGate | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        limiter: AimdLimiter | None = None,
+        rate: RateLimiter | None = None,
+        usage: ProviderStats | None = None,
+    ) -> None:
+        self.provider = provider
+        self.stats = stats
+        self.usage = usage or ProviderStats(provider.name, provider.model)
+        self.limiter = limiter or AimdLimiter(1024)
+        self.rate = rate or RateLimiter()
+        self.retry = retry or default_retry_policy()
+        self.breaker = CircuitBreaker(
+            provider.name,
+            failure_threshold=breaker_threshold,
+            cooldown=breaker_cooldown,
+            on_change=self._on_breaker,
+        )
+        self.gate = gate or RateGate()
+        self._sleep = sleep
+
+    def _on_breaker(self, old: BreakerState, new: BreakerState) -> None:
+        self.stats.breaker_state = new.value
+        self.usage.breaker_state = new.value
+        if new is BreakerState.OPEN and old is BreakerState.CLOSED:
+            self.stats.breaker_opened += 1
+            self.usage.breaker_opened += 1
+        elif new is BreakerState.CLOSED and old is not BreakerState.CLOSED:
+            self.stats.breaker_closed += 1
+
+    async def call(
+        self, request: PackRequest, tokens: int = 0, *, hold: bool = True
+    ) -> tuple[Completion, int]:
+        """The completion and the number of attempts it took, or ``CallFailed``.
+
+        ``tokens`` is the request's estimated size (input plus expected output), what the
+        tokens-per-minute bucket is charged until the answer tells the real cost. ``hold=False``
+        (another provider could take the pack) gives up instead of waiting out an open breaker.
+        """
+        started = time.monotonic()
+        attempt = 0
+        last: ProviderError | None = None
+        while True:
+            attempt += 1
+            if not hold and self.breaker.blocking():
+                error = last or UpstreamError("circuit breaker open", provider=self.provider.name)
+                raise CallFailed(error, attempt - 1)
+            try:
+                # the guard holds us while the breaker is open and records how the call went
+                async with self.breaker.guard():
+                    await self.gate.wait()
+                    completion = await self._attempt(request, tokens)
+            except ProviderError as error:
+                last = error
+                self._count(error)
+                if error.retry_after is not None:
+                    self.gate.defer(min(error.retry_after, self.retry.max_retry_after))
+                elapsed = time.monotonic() - started
+                if not self.retry.should_retry(error) or self.retry.stop(attempt, elapsed):
+                    raise CallFailed(error, attempt) from None
+                self.stats.retries += 1
+                await self._sleep(self.retry.delay_for(attempt, error))
+            else:
+                return completion, attempt
+
+    async def _attempt(self, request: PackRequest, tokens: int) -> Completion:
+        usage = self.usage
+        async with self.limiter.slot() as seq:
+            await self.rate.acquire(tokens)
+            self.stats.calls += 1
+            usage.calls += 1
+            sent = time.monotonic()
+            try:
+                completion = await self.provider.complete(request)
+            except ProviderError as error:
+                self.rate.observe(error.rate)
+                if isinstance(error, RateLimitError):
+                    self.limiter.on_overload(seq)
+                    self.rate.rejected()
+                raise
+            finally:
+                usage.concurrency = self.limiter.current
+        usage.latencies.append((time.monotonic() - sent) * 1000)
+        usage.ok += 1
+        self.limiter.on_success()
+        self.rate.observe(completion.rate)
+        self.rate.settle(tokens, completion.tokens_in + completion.tokens_out)
+        usage.rpm = self.rate.rpm
+        usage.concurrency = self.limiter.current
+        return completion
+
+    def _count(self, error: ProviderError) -> None:
+        usage = self.usage
+        if isinstance(error, RateLimitError):
+            self.stats.rate_limited += 1
+            usage.rate_limited += 1
+        elif isinstance(error, ProviderTimeoutError):
+            self.stats.timeouts += 1
+            usage.timeouts += 1
+        elif isinstance(error, UpstreamError):
+            self.stats.upstream_errors += 1
+            usage.upstream_errors += 1
+        else:
+            usage.other_errors += 1

@@ -1,0 +1,246 @@
+"""Pacing a provider to its limits: token buckets for RPM/TPM and an AIMD concurrency limit.
+
+Two different things run out at a provider. Its *rate* (requests and tokens per minute) is paced
+by token buckets, configured or learned from the ``x-ratelimit-*`` headers of its answers. Its
+*capacity* (how many calls it serves at once before it answers 429 or slows down) is found by an
+AIMD limit, as TCP finds a path's capacity: start small and grow while calls succeed, halve on a
+429, grow back one slot per window of successes. Together they let a run sit at a provider's limit
+and collect almost no 429s, instead of bouncing off it.
+
+Like ``resilience.py``, everything takes its clock and sleep as arguments and runs on one event
+loop without locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from forge_cli.core.calls import RateInfo
+from forge_cli.engine.resilience.policies import Clock, Sleep
+
+__all__ = ["AimdLimiter", "RateLimiter", "TokenBucket"]
+
+#: pace at this fraction of a learned or configured limit: a sliding window counts the calls
+#: already in flight when the limit was learned, and clocks on both sides drift
+SAFETY = 0.9
+#: seconds of refill a bucket may hold: a short burst, never a minute's worth at once
+BURST_SECONDS = 0.1
+
+
+class TokenBucket:
+    """``rate`` tokens per second, holding at most ``capacity``; ``take`` waits for its tokens.
+
+    A take larger than the capacity is allowed (it drives the level negative, a debt later takes
+    wait out), so one huge request is slowed, never refused. ``rate`` None means unlimited.
+    """
+
+    def __init__(
+        self,
+        rate: float | None,
+        *,
+        burst_seconds: float = BURST_SECONDS,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._burst_seconds = burst_seconds
+        self.rate: float | None = None
+        self.capacity = 0.0
+        self._level = 0.0
+        self._stamp = clock()
+        self.set_rate(rate)
+        # a configured bucket starts full: the first call goes at once (a rate learned later via
+        # set_rate starts empty, as the calls that taught it were already spent)
+        self._level = self.capacity if self.rate is not None else 0.0
+
+    def set_rate(self, rate: float | None) -> None:
+        """Change the refill rate; the level is kept (a lower rate also lowers the cap)."""
+        self._refill()
+        if rate is not None and (not math.isfinite(rate) or rate <= 0):
+            rate = None
+        self.rate = rate
+        if rate is None:
+            self.capacity = math.inf
+            return
+        self.capacity = max(1.0, rate * self._burst_seconds)
+        self._level = min(self._level, self.capacity)
+
+    def _refill(self) -> None:
+        now = self._clock()
+        if self.rate is not None:
+            self._level = min(self.capacity, self._level + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    @property
+    def level(self) -> float:
+        self._refill()
+        return self._level
+
+    def drain(self) -> None:
+        """Empty the bucket (the provider said nothing is left in its window)."""
+        self._refill()
+        self._level = min(self._level, 0.0)
+
+    def adjust(self, tokens: float) -> None:
+        """Give back (positive) or charge more (negative) after the real cost was known."""
+        if self.rate is None:
+            return
+        self._refill()
+        self._level = min(self.capacity, self._level + tokens)
+
+    async def take(self, tokens: float = 1.0) -> float:
+        """Wait until ``tokens`` may be spent and spend them; returns the seconds waited."""
+        waited = 0.0
+        while self.rate is not None:
+            self._refill()
+            # a request bigger than the bucket goes when the bucket is full
+            needed = min(tokens, self.capacity)
+            # (a tolerance: after sleeping the exact delay, rounding may leave the level an ulp
+            # short, and a sleep too small to move the clock would then loop for ever)
+            if self._level >= needed - 1e-9:
+                self._level -= tokens
+                break
+            delay = (needed - self._level) / self.rate
+            waited += delay
+            await self._sleep(delay)
+        return waited
+
+
+class RateLimiter:
+    """One provider's requests-per-minute and tokens-per-minute buckets.
+
+    Configured limits win; otherwise the buckets learn the limits the provider announces in its
+    headers (at ``SAFETY`` of them) the first time it does, and a response saying nothing is left
+    drains the bucket so the next call waits for the refill instead of collecting a 429.
+    """
+
+    def __init__(
+        self,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.configured_rpm = rpm
+        self.configured_tpm = tpm
+        self.requests = TokenBucket(_per_second(rpm), clock=clock, sleep=sleep)
+        self.tokens = TokenBucket(_per_second(tpm), burst_seconds=1.0, clock=clock, sleep=sleep)
+        #: the limits in force (per minute) and where they came from, for the live view
+        self.rpm: float | None = rpm
+        self.tpm: float | None = tpm
+        self.learned = False
+
+    async def acquire(self, tokens: int) -> float:
+        """Wait for one request and ``tokens`` tokens; returns the seconds waited."""
+        waited = await self.requests.take(1.0)
+        waited += await self.tokens.take(float(tokens))
+        return waited
+
+    def settle(self, estimated: int, actual: int) -> None:
+        """Correct the token bucket once the answer says what the call really cost."""
+        self.tokens.adjust(float(estimated - actual))
+
+    def observe(self, info: RateInfo | None) -> None:
+        """Learn from a response's rate-limit headers."""
+        if info is None:
+            return
+        if self.configured_rpm is None and info.rpm_limit and info.rpm_limit != self.rpm:
+            self.rpm = float(info.rpm_limit)
+            self.requests.set_rate(_per_second(self.rpm))
+            self.learned = True
+        if self.configured_tpm is None and info.tpm_limit and info.tpm_limit != self.tpm:
+            self.tpm = float(info.tpm_limit)
+            self.tokens.set_rate(_per_second(self.tpm))
+            self.learned = True
+        if info.rpm_remaining == 0:
+            self.requests.drain()
+        if info.tpm_remaining == 0:
+            self.tokens.drain()
+
+    def rejected(self) -> None:
+        """A 429: whatever the buckets saved up is spent, so the pause does not end in a burst."""
+        self.requests.drain()
+        self.tokens.drain()
+
+
+def _per_second(per_minute: float | None) -> float | None:
+    return None if not per_minute else per_minute * SAFETY / 60.0
+
+
+class AimdLimiter:
+    """A concurrency limit that finds the provider's capacity: additive increase, multiplicative
+    decrease.
+
+    Slow start: the limit begins at ``initial`` and grows by one per success (doubling every round
+    trip) until the first overload; after that it grows by ``1/limit`` per success (one slot per
+    round trip). An overload halves it, at most once per round trip: the calls that were already in
+    flight when it halved report the same congestion and must not halve it again.
+    """
+
+    def __init__(
+        self,
+        maximum: int,
+        *,
+        initial: int | None = None,
+        minimum: int = 1,
+        decrease: float = 0.5,
+    ) -> None:
+        if maximum < 1 or minimum < 1 or minimum > maximum:
+            raise ValueError("need 1 <= minimum <= maximum")
+        self.maximum = maximum
+        self.minimum = minimum
+        self.decrease = decrease
+        self.limit = float(min(maximum, max(minimum, initial if initial is not None else maximum)))
+        self.in_flight = 0
+        self.decreases = 0
+        self._slow_start = self.limit < maximum
+        self._started = 0
+        #: calls started before this sequence number predate the last decrease
+        self._last_decrease_seq = -1
+        self._freed: asyncio.Event | None = None
+
+    @property
+    def current(self) -> int:
+        return max(self.minimum, int(self.limit))
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[int]:
+        """Hold one slot for a call; yields the call's sequence number for ``on_overload``."""
+        while self.in_flight >= self.current:
+            if self._freed is None:
+                self._freed = asyncio.Event()
+            self._freed.clear()
+            await self._freed.wait()
+        self.in_flight += 1
+        self._started += 1
+        seq = self._started
+        try:
+            yield seq
+        finally:
+            self.in_flight -= 1
+            if self._freed is not None:
+                self._freed.set()
+
+    def on_success(self) -> None:
+        if self._slow_start:
+            self.limit = min(float(self.maximum), self.limit + 1.0)
+            self._slow_start = self.limit < self.maximum
+        else:
+            self.limit = min(float(self.maximum), self.limit + 1.0 / max(1.0, self.limit))
+        if self._freed is not None:
+            self._freed.set()
+
+    def on_overload(self, seq: int) -> None:
+        """A call that started as number ``seq`` was told the provider is overloaded (429)."""
+        self._slow_start = False
+        if seq <= self._last_decrease_seq:
+            return
+        self.limit = max(float(self.minimum), self.limit * self.decrease)
+        self.decreases += 1
+        self._last_decrease_seq = self._started
