@@ -162,7 +162,7 @@ def test_request_body_uses_top_level_system_and_required_max_tokens() -> None:
         task="",
         output_format="JSON only.",
     )
-    from_sections = PackRequest.from_sections(sections, items=ITEMS[:1], offline=lambda _: "")
+    from_sections = PackRequest.from_sections(sections, items=ITEMS[:1])
     body = prov._body(from_sections)
     assert body["system"] == "You sort things.\n\nSort them.\n\nJSON only."
     assert body["messages"] == [{"role": "user", "content": sections.context}]

@@ -106,7 +106,6 @@ def chat(text: str, *, json_mode: bool) -> PackRequest:
     return PackRequest(
         messages=[{"role": "user", "content": text}],
         items=[],
-        offline=lambda items: "",
         json_mode=json_mode,
     )
 

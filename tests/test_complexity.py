@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from forge_cli.core.models import Complexity
-from forge_cli.engine.complexity import EwmaEta, estimate
+from forge_cli.engine.eta import EwmaEta
+from forge_cli.tasks.classify.complexity import estimate
 
 SIMPLE, MEDIUM, COMPLEX = Complexity.SIMPLE, Complexity.MEDIUM, Complexity.COMPLEX
 

@@ -92,9 +92,7 @@ def sections_request(task: TicketTask) -> PackRequest:
         task="Classify every ticket in the context.",
         output_format='{"results": [{"id", "category", "priority", "summary"}]}',
     )
-    return PackRequest.from_sections(
-        sections, items=items, offline=task.offline_answer, max_tokens=400
-    )
+    return PackRequest.from_sections(sections, items=items, max_tokens=400)
 
 
 def complete(prov: GeminiProvider, request: PackRequest) -> Completion:
@@ -202,7 +200,6 @@ def test_chat_messages_map_onto_system_instruction_and_roles() -> None:
             {"role": "user", "content": "[]"},
         ],
         items=[],
-        offline=lambda items: "",
         json_mode=False,
         temperature=0.3,
     )

@@ -4,7 +4,9 @@ import pytest
 from forge_cli.core.calls import PackItem
 from forge_cli.core.errors import InvalidResponseError
 from forge_cli.tasks.answers import load_json, strip_reasoning
-from forge_cli.tasks.classify.task import MAX_ITEM_CHARS, TicketTask
+from forge_cli.tasks.classify.task import TicketTask
+
+MAX_ITEM_CHARS = TicketTask.max_item_chars
 
 IDS = ["1", "2", "3"]
 

@@ -9,7 +9,6 @@ median of its repeats.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import csv
 import math
@@ -17,21 +16,16 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forge_cli.app.assemble import run_task
+from forge_cli.app.settings import RunSettings
 from forge_cli.core.errors import UsageError
 from forge_cli.core.models import Item
-from forge_cli.engine.batcher import PackLimits
-from forge_cli.engine.calling.caller import Caller, default_retry_policy
-from forge_cli.engine.calling.chain import Chain
-from forge_cli.engine.runner import EngineConfig, Runner
-from forge_cli.engine.stats import RunStats
 from forge_cli.io.sinks import MemorySink
-from forge_cli.providers.base import Provider
 from forge_cli.tasks.classify.task import TicketTask
 
 SIM_KEY_ENV = "FORGE_BENCH_SIM_KEY"
@@ -147,51 +141,43 @@ def simulator(sim: SimSettings) -> Iterator[str]:
             proc.kill()
 
 
-def sim_provider(base_url: str, concurrency: int, timeout: float) -> Provider:
+def sim_settings(base_url: str, timeout: float) -> RunSettings:
     """The simulator behind the OpenAI adapter, priced like gpt-4o-mini so cost columns mean something."""
-    from forge_cli.providers.registry import ProviderSpec, build_from_spec
-
     os.environ.setdefault(SIM_KEY_ENV, SIM_KEY)
-    return build_from_spec(
-        ProviderSpec(
-            name="openai",
-            base_url=base_url,
-            model="gpt-4o-mini",
-            api_key_env=SIM_KEY_ENV,
-            timeout=timeout,
-            concurrency=concurrency,
-        )
+    return RunSettings(
+        provider="openai",
+        base_url=base_url,
+        model="gpt-4o-mini",
+        api_key_env=SIM_KEY_ENV,
+        timeout=timeout,
     )
 
 
 # ------------------------------------------------------------------------------------ one run
 
 
-async def run_once(
-    texts: Sequence[str], provider: Provider, *, pack: int, concurrency: int, retries: int = 2
+def run_once(
+    texts: Sequence[str], settings: RunSettings, *, pack: int, concurrency: int, retries: int = 2
 ) -> RunMeasure:
-    stats = RunStats()
+    """One run of the sweep through the same assembly as ``forge classify``, cache bypassed."""
+    run_settings = settings.model_copy(
+        update={
+            "concurrency": concurrency,
+            "retries": retries,
+            "backoff": 0.2,
+            "breaker_cooldown": 2.0,
+            "no_cache": True,
+        }
+    )
     results, failures = MemorySink(), MemorySink()
     items = [Item(id=str(n), line=n, text=t) for n, t in enumerate(texts, 1)]
-    runner = Runner(
-        task=TicketTask(),
-        chain=Chain.single(
-            Caller(
-                provider, stats, retry=default_retry_policy(retries + 1, 0.2), breaker_cooldown=2.0
-            ),
-            stats,
-        ),
-        results=results,
-        failures=failures,
-        stats=stats,
-        cache=None,
-        config=EngineConfig(concurrency=concurrency, limits=PackLimits(forced=pack)),
-    )
-    started = time.perf_counter()
-    await runner.run(items)
-    seconds = time.perf_counter() - started
-    if runner.error is not None:
-        raise UsageError(str(runner.error))
+    outcome = run_task(TicketTask(), items, run_settings, results, failures, pack=pack)
+    seconds = outcome.elapsed
+    if outcome.interrupted:
+        raise KeyboardInterrupt
+    if outcome.error is not None:
+        raise UsageError(str(outcome.error))
+    stats = outcome.stats
     latencies = sorted(r["latency_ms"] for r in results.rows if not r["cache_hit"]) or [0.0]
     done = max(1, len(results.rows))
     total = len(items)
@@ -323,14 +309,11 @@ class SweepPlan:
     repeat: int
     sim: SimSettings | None
     timeout: float = 30.0
+    #: the real provider to sweep when there is no simulator
+    target: RunSettings | None = None
 
 
-def sweep(
-    plan: SweepPlan,
-    *,
-    provider_factory: Any = None,
-    on_run: Any = None,
-) -> tuple[list[Cell], bool]:
+def sweep(plan: SweepPlan, *, on_run: Any = None) -> tuple[list[Cell], bool]:
     """Run every cell ``repeat`` times; return the cells and whether it was interrupted.
 
     Ctrl-C stops at once: the run in progress is dropped, finished runs and cells are kept.
@@ -339,7 +322,7 @@ def sweep(
     try:
         for cell in cells:
             for _ in range(plan.repeat):
-                measure = _one(plan, cell, provider_factory)
+                measure = _one(plan, cell)
                 cell.runs.append(measure)
                 if on_run is not None:
                     on_run(cell, measure)
@@ -352,22 +335,16 @@ def sweep(
     return cells, False
 
 
-def _one(plan: SweepPlan, cell: Cell, provider_factory: Any) -> RunMeasure:
-    async def go(provider: Provider) -> RunMeasure:
-        try:
-            return await run_once(
-                plan.texts, provider, pack=cell.pack, concurrency=cell.concurrency
-            )
-        finally:
-            await provider.aclose()
-
+def _one(plan: SweepPlan, cell: Cell) -> RunMeasure:
     if plan.sim is None:
-        return asyncio.run(go(provider_factory(cell.concurrency)))
+        assert plan.target is not None, "a sweep without the simulator needs a provider"
+        return run_once(plan.texts, plan.target, pack=cell.pack, concurrency=cell.concurrency)
     with simulator(plan.sim) as url:
-        return asyncio.run(go(sim_provider(url, cell.concurrency, plan.timeout)))
+        settings = sim_settings(url, plan.timeout)
+        return run_once(plan.texts, settings, pack=cell.pack, concurrency=cell.concurrency)
 
 
-def estimate_spend(plan: SweepPlan, provider: Provider) -> tuple[int, float]:
+def estimate_spend(plan: SweepPlan, price_in: float, price_out: float) -> tuple[int, float]:
     """Calls and USD a sweep against a paid provider would cost, before asking to go on."""
     task = TicketTask()
     calls, cost = 0, 0.0
@@ -379,5 +356,5 @@ def estimate_spend(plan: SweepPlan, provider: Provider) -> tuple[int, float]:
             tokens_in, tokens_out = tokens_in + tin, tokens_out + tout
         runs = len(plan.concurrencies) * plan.repeat
         calls += math.ceil(len(plan.texts) / pack) * runs
-        cost += runs * (tokens_in * provider.price_in + tokens_out * provider.price_out) / 1e6
+        cost += runs * (tokens_in * price_in + tokens_out * price_out) / 1e6
     return calls, cost

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from rich import box
@@ -24,27 +22,10 @@ from forge_cli.app.bench import (
     sweep,
     write_outputs,
 )
+from forge_cli.app.settings import BenchSettings, RunSettings
 from forge_cli.core.errors import UsageError
 from forge_cli.core.models import Item
 from forge_cli.io.sources import open_source
-from forge_cli.providers.base import Provider
-
-
-@dataclass(slots=True)
-class BenchOptions:
-    input: str
-    packs: list[int]
-    concurrencies: list[int]
-    repeat: int
-    limit: int | None
-    out_dir: Path
-    sim: SimSettings
-    provider: str | None = None
-    base_url: str | None = None
-    model: str | None = None
-    api_key_env: str | None = None
-    timeout: float = 30.0
-    yes: bool = False
 
 
 def parse_ints(value: str, name: str) -> list[int]:
@@ -75,39 +56,46 @@ def load_texts(path: str, limit: int | None) -> list[str]:
     return texts
 
 
-def run_bench(options: BenchOptions, err: Console) -> int:
-    texts = load_texts(options.input, options.limit)
-    plan = SweepPlan(
-        texts, options.packs, options.concurrencies, options.repeat, options.sim, options.timeout
+def run_bench(settings: BenchSettings, err: Console) -> int:
+    texts = load_texts(settings.input, settings.limit)
+    sim = SimSettings(
+        settings.latency,
+        settings.per_token_latency,
+        settings.jitter,
+        settings.rpm,
+        settings.failure_rate,
     )
-    factory = None
-    if options.provider and options.provider != "sim":
+    plan = SweepPlan(
+        texts,
+        parse_ints(settings.packs, "--packs"),
+        parse_ints(settings.concurrency, "--concurrency"),
+        settings.repeat,
+        sim,
+        settings.timeout,
+    )
+    if settings.provider and settings.provider != "sim":
         plan.sim = None
-        factory = _real_provider_factory(options)
-        probe = factory(1)  # fails early on a missing key or an unknown provider
-        try:
-            calls, cost = estimate_spend(plan, probe)
-        finally:
-            asyncio.run(probe.aclose())
+        plan.target = _target(settings)
+        calls, cost = estimate_spend(plan, *_prices(plan.target))
         err.print(
-            f"forge bench against {options.provider}: about {calls:,} calls, "
+            f"forge bench against {settings.provider}: about {calls:,} calls, "
             f"estimated ${cost:.4f} ({len(texts):,} tickets x {len(plan.packs)} packs x "
             f"{len(plan.concurrencies)} concurrencies x {plan.repeat} repeats)",
             soft_wrap=True,
         )
-        if not options.yes:
+        if not settings.yes:
             if not sys.stdin.isatty():
                 raise UsageError("a sweep against a paid provider needs --yes when not interactive")
             if input("go on? [y/N] ").strip().lower() not in ("y", "yes"):
                 err.print("forge: nothing called")
                 return 0
     total = len(plan.packs) * len(plan.concurrencies) * plan.repeat
-    cells, interrupted = _sweep_with_progress(plan, factory, total, err)
+    cells, interrupted = _sweep_with_progress(plan, total, err)
     meta = {
-        "title": f"forge bench: {Path(options.input).name}, {len(texts)} tickets",
-        "input": options.input,
+        "title": f"forge bench: {Path(settings.input).name}, {len(texts)} tickets",
+        "input": settings.input,
         "tickets": len(texts),
-        "provider": options.provider or "simulated upstream",
+        "provider": settings.provider or "simulated upstream",
         "simulator": None
         if plan.sim is None
         else {
@@ -120,7 +108,7 @@ def run_bench(options: BenchOptions, err: Console) -> int:
         "repeat": plan.repeat,
         "interrupted": interrupted,
     }
-    paths = write_outputs(cells, options.out_dir, meta)
+    paths = write_outputs(cells, settings.out_dir, meta)
     Console(width=None if sys.stdout.isatty() else 120).print(results_table(cells))
     err.print(f"forge bench: {recommendation(cells)}", soft_wrap=True)
     err.print("wrote " + ", ".join(str(p) for p in paths), soft_wrap=True)
@@ -130,27 +118,31 @@ def run_bench(options: BenchOptions, err: Console) -> int:
     return 0
 
 
-def _real_provider_factory(options: BenchOptions) -> Callable[[int], Provider]:
-    from forge_cli.providers.registry import ProviderSpec, build_from_spec
-
-    def make(concurrency: int) -> Provider:
-        return build_from_spec(
-            ProviderSpec(
-                name=options.provider,
-                base_url=options.base_url,
-                model=options.model,
-                api_key_env=options.api_key_env,
-                timeout=options.timeout,
-                concurrency=concurrency,
-            )
-        )
-
-    return make
+def _target(settings: BenchSettings) -> RunSettings:
+    if settings.provider and "," in settings.provider:
+        raise UsageError("bench sweeps one provider: give one name to --provider, not a chain")
+    return RunSettings(
+        provider=settings.provider,
+        base_url=settings.base_url,
+        model=settings.model,
+        api_key_env=settings.api_key_env,
+        timeout=settings.timeout,
+    )
 
 
-def _sweep_with_progress(
-    plan: SweepPlan, factory: Callable[[int], Provider] | None, total: int, err: Console
-) -> tuple[list[Cell], bool]:
+def _prices(target: RunSettings) -> tuple[float, float]:
+    """The provider's prices, building it once: a missing key or unknown name fails here, early."""
+    from forge_cli.app.assemble import chain_configs, price_table
+    from forge_cli.providers.registry import build_provider
+
+    probe = build_provider(chain_configs(target)[0], price_table(target))
+    try:
+        return probe.price_in, probe.price_out
+    finally:
+        asyncio.run(probe.aclose())
+
+
+def _sweep_with_progress(plan: SweepPlan, total: int, err: Console) -> tuple[list[Cell], bool]:
     if err.is_terminal:
         progress = Progress(
             TextColumn("[bold]bench"),
@@ -172,7 +164,7 @@ def _sweep_with_progress(
                     ),
                 )
 
-            return sweep(plan, provider_factory=factory, on_run=on_run)
+            return sweep(plan, on_run=on_run)
     done = 0
 
     def on_plain(cell: Cell, run: RunMeasure) -> None:
@@ -184,7 +176,7 @@ def _sweep_with_progress(
             soft_wrap=True,
         )
 
-    return sweep(plan, provider_factory=factory, on_run=on_plain)
+    return sweep(plan, on_run=on_plain)
 
 
 def results_table(cells: list[Cell]) -> Table:

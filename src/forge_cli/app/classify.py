@@ -13,14 +13,11 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from forge_cli.app.run import EXIT_OK, build_chain, open_cache, run_to_files
+from forge_cli.app.assemble import Assembly, assemble
+from forge_cli.app.run import EXIT_OK, run_to_files
 from forge_cli.app.settings import ClassifySettings
 from forge_cli.core.models import Failure, Item
-from forge_cli.engine.batcher import PackLimits
-from forge_cli.engine.cache import ResultCache
-from forge_cli.engine.calling.chain import Chain
 from forge_cli.engine.plan import plan_run
-from forge_cli.engine.stats import RunStats
 from forge_cli.io.sources import Source, open_source
 from forge_cli.tasks.classify.task import TicketTask
 
@@ -28,6 +25,13 @@ OFFLINE_NOTICE = (
     "forge: no provider configured: using the built-in offline classifier, a keyword baseline "
     "(see README for its accuracy). Choose a model with --provider."
 )
+
+
+def make_task(settings: ClassifySettings) -> TicketTask:
+    labels = {"labels": settings.labels} if settings.labels else {}
+    return TicketTask(
+        instructions=settings.instructions, descriptions=settings.label_descriptions, **labels
+    )
 
 
 def run_classify(settings: ClassifySettings, err: Console | None = None) -> int:
@@ -39,35 +43,35 @@ def run_classify(settings: ClassifySettings, err: Console | None = None) -> int:
         id_field=settings.id_field,
         max_record_bytes=settings.max_record_bytes,
     )
-    task = TicketTask(
-        labels=settings.labels,
-        instructions=settings.instructions,
-        descriptions=settings.label_descriptions,
-    )
-    chain = build_chain(settings, RunStats(), notify=lambda line: err.print(f"forge: {line}"))
+    task = make_task(settings)
     if settings.provider is None:
         err.print(OFFLINE_NOTICE)
-    cache = open_cache(settings)
-    limits = PackLimits(forced=settings.pack)
-    try:
-        if settings.dry_run:
-            return _dry_run(settings, source, task, chain, cache, limits)
-        return _run(settings, source, task, chain, cache, limits, err)
-    finally:
-        if cache is not None:
-            cache.close()
+    if not settings.dry_run:
+        return run_to_files(
+            settings,
+            task=task,
+            records=_redacted(source, settings),
+            source_name=source.name,
+            total_hint=source.count_hint(),
+            err=err,
+            pack=settings.pack,
+        )
+    with assemble(
+        settings, task, pack=settings.pack, notify=lambda line: err.print(f"forge: {line}")
+    ) as assembly:
+        return _dry_run(settings, source, assembly)
 
 
-def _dry_run(
-    settings: ClassifySettings,
-    source: Source,
-    task: TicketTask,
-    chain: Chain,
-    cache: ResultCache | None,
-    limits: PackLimits,
-) -> int:
+def _dry_run(settings: ClassifySettings, source: Source, assembly: Assembly) -> int:
+    chain = assembly.chain
     try:
-        plan = plan_run(source, task=task, chain=chain, cache=cache, limits=limits)
+        plan = plan_run(
+            source,
+            task=assembly.task,
+            chain=chain,
+            cache=assembly.cache,
+            limits=assembly.limits,
+        )
     finally:
         asyncio.run(chain.aclose())
     if settings.json_summary:
@@ -93,29 +97,10 @@ def _dry_run(
     return EXIT_OK
 
 
-def _run(
-    settings: ClassifySettings,
-    source: Source,
-    task: TicketTask,
-    chain: Chain,
-    cache: ResultCache | None,
-    limits: PackLimits,
-    err: Console,
-) -> int:
-    records = (
-        redacting(source, pii=settings.redact == "pii") if settings.redact != "none" else source
-    )
-    return run_to_files(
-        settings,
-        task=task,
-        chain=chain,
-        records=records,
-        source_name=source.name,
-        total_hint=source.count_hint(),
-        cache=cache,
-        limits=limits,
-        err=err,
-    )
+def _redacted(source: Source, settings: ClassifySettings) -> Iterable[Item | Failure]:
+    if settings.redact == "none":
+        return source
+    return redacting(source, pii=settings.redact == "pii")
 
 
 def redacting(records: Iterable[Item | Failure], *, pii: bool) -> Iterator[Item | Failure]:

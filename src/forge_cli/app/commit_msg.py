@@ -123,37 +123,35 @@ def offline_message(diff_text: str) -> str:
 # --------------------------------------------------------------------------------------- the hook
 
 
-def hook_settings(cwd: Path) -> dict[str, Any]:
-    """Settings for the hook, found as the CLI finds them: forge.toml (the user config dir and the
-    repository, or FORGE_CONFIG alone) with its [commit-msg] table, top-level keys, provider
-    tables and prices, then FORGE_* variables."""
-    from forge_cli.app.config_files import load_config
+def hook_settings(cwd: Path) -> tuple[str, dict[str, Any]]:
+    """The chain the hook would use, found by the one resolver's light half (no pydantic).
+
+    Returns the provider setting ("offline" when none) and the values gathered, so the common case,
+    the offline rule, never imports pydantic or the engine.
+    """
+    from forge_cli.app.config_files import gather, load_config
 
     explicit = os.environ.get("FORGE_CONFIG")
     loaded = load_config(Path(explicit) if explicit else None, start=cwd)
-    values: dict[str, Any] = dict(loaded.default_map.get(CONFIG_SECTION, {}))
-    values["provider_tables"] = loaded.providers
-    values["prices"] = loaded.prices
-    for name in ("provider", "base_url", "model", "api_key_env", "cache_dir", "timeout", "routing"):
-        env = os.environ.get(f"FORGE_{name.upper()}")
-        if env:
-            values[name] = env
-    return values
+    values, _ = gather(CONFIG_SECTION, ("provider",), loaded=loaded)
+    return str(values.get("provider") or "offline").lower(), values
 
 
 def hook_message(diff_text: str, *, budget_s: float, cwd: Path) -> tuple[str, str | None]:
     """The message for the hook, and a one-line note when it fell back to the offline rule."""
-    settings = hook_settings(cwd)
-    provider = str(settings.get("provider") or "offline").lower()
+    provider, _ = hook_settings(cwd)
     if provider == "offline":
         return offline_message(diff_text), None
     try:
-        from forge_cli.app.settings import CommitSettings, validate
+        from forge_cli.app.settings import CommitSettings, resolve
         from forge_cli.tasks.commits.rules import format_message
 
-        values = {k: v for k, v in settings.items() if k in CommitSettings.model_fields}
-        values.update(retries=0, timeout=min(float(values.get("timeout", budget_s)), budget_s))
-        report = generate_reports([diff_text], validate(CommitSettings, values))[0]
+        settings = resolve(CommitSettings, CONFIG_SECTION, cwd=cwd)
+        # the hook has one budget for everything: no retries, and no call longer than the budget
+        settings = settings.model_copy(
+            update={"retries": 0, "timeout": min(settings.timeout, budget_s)}
+        )
+        report = generate_reports([diff_text], settings)[0]
         return format_message(report), None
     except ForgeError as exc:
         reason = " ".join(str(exc).split())
@@ -167,52 +165,37 @@ def hook_message(diff_text: str, *, budget_s: float, cwd: Path) -> tuple[str, st
 
 def generate_reports(texts: list[str], settings: CommitSettings) -> list[dict[str, Any]]:
     """Reports for a few diffs through the engine (cache, retries, breaker), in order."""
-    import asyncio
-
-    from forge_cli.app.run import build_chain, open_cache
+    from forge_cli.app.assemble import run_task
     from forge_cli.core.models import Item
-    from forge_cli.engine.batcher import PackLimits
-    from forge_cli.engine.runner import EngineConfig, Runner
-    from forge_cli.engine.stats import RunStats
     from forge_cli.io.sinks import MemorySink
     from forge_cli.redact import redact
     from forge_cli.tasks.commits.task import CommitTask
 
-    stats = RunStats()
-    chain = build_chain(settings, stats)
-    cache = open_cache(settings)
     results, failures = MemorySink(), MemorySink()
     items = [Item(id=str(n), line=n, text=redact(t).text) for n, t in enumerate(texts, 1)]
-    runner = Runner(
-        task=CommitTask(max_tokens=settings.max_tokens),
-        chain=chain,
-        results=results,
-        failures=failures,
-        stats=stats,
-        cache=cache,
-        config=EngineConfig(concurrency=chain.concurrency, limits=PackLimits(forced=1)),
-    )
-
-    async def main() -> None:
-        try:
-            await asyncio.wait_for(runner.run(items), timeout=settings.timeout * 2 + 1)
-        finally:
-            await chain.aclose()
-
     try:
-        asyncio.run(main())
+        outcome = run_task(
+            CommitTask(max_tokens=settings.max_tokens),
+            items,
+            settings,
+            results,
+            failures,
+            pack=1,
+            deadline=settings.timeout * 2 + 1,
+        )
     except TimeoutError:
-        raise UsageError(f"{chain.label}: no answer within {settings.timeout:g} s") from None
-    finally:
-        if cache is not None:
-            cache.close()
-    if runner.error is not None:
-        raise UsageError(str(runner.error))
+        raise UsageError(f"{settings.provider}: no answer within {settings.timeout:g} s") from None
+    if outcome.interrupted:
+        raise KeyboardInterrupt
+    if outcome.error is not None:
+        raise UsageError(str(outcome.error))
     if failures.rows:
         row = failures.rows[0]
-        message = str(row["message"])  # provider errors already name the provider
-        if not any(message.startswith(f"{m.name}:") for m in chain.members):
-            message = f"{chain.label}: {message}"
+        message = str(row["message"])
+        label = outcome.stats.provider
+        # provider errors already name the provider; answers that failed checks do not
+        if not any(message.startswith(f"{name}:") for name in label.split(",")):
+            message = f"{label}: {message}"
         raise UsageError(f"{message} ({row['error']})")
     by_id = {row["id"]: row for row in results.rows}
     keys = ("title", "type", "scope", "breaking", "summary", "changes")
@@ -259,32 +242,22 @@ def run_commit_msg(settings: CommitSettings, err: Console) -> int:
 
 
 def _run_range(settings: CommitSettings, err: Console) -> int:
-    from forge_cli.app.run import build_chain, open_cache, run_to_files
-    from forge_cli.engine.batcher import PackLimits
-    from forge_cli.engine.stats import RunStats
+    from forge_cli.app.run import run_to_files
     from forge_cli.tasks.commits.task import CommitTask
 
     assert settings.range is not None
     cwd = Path.cwd()
     root = repo_root(cwd)
     commits = commits_in_range(settings.range, root)
-    chain = build_chain(settings, RunStats(), notify=lambda line: err.print(f"forge: {line}"))
-    cache = open_cache(settings)
-    try:
-        return run_to_files(
-            settings,
-            task=CommitTask(max_tokens=settings.max_tokens),
-            chain=chain,
-            records=_commit_items(commits, root),
-            source_name="commits",
-            total_hint=len(commits),
-            cache=cache,
-            limits=PackLimits(forced=1),
-            err=err,
-        )
-    finally:
-        if cache is not None:
-            cache.close()
+    return run_to_files(
+        settings,
+        task=CommitTask(max_tokens=settings.max_tokens),
+        records=_commit_items(commits, root),
+        source_name="commits",
+        total_hint=len(commits),
+        err=err,
+        pack=1,
+    )
 
 
 def _commit_items(commits: list[Commit], root: Path) -> Iterator[Item]:

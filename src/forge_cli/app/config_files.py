@@ -1,13 +1,16 @@
-"""Finding and reading forge.toml: the user config dir and the working tree, merged.
+"""Finding and reading forge.toml, and gathering a command's raw settings from every source.
 
-Kept apart from ``config.py`` (pydantic models) and light on imports on purpose: the git hook reads
-these files on every commit and must not pay for pydantic to learn it has nothing to do.
+Kept apart from ``settings.py`` (pydantic models) and light on imports on purpose: the git hook reads
+these files on every commit and must not pay for pydantic to learn it has nothing to do. ``gather`` is
+the first half of the one settings resolver (``settings.resolve`` validates what it gathers): every
+command and the hook find their settings the same way, defaults < forge.toml < FORGE_* < flags.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,16 +22,26 @@ CONFIG_NAME = "forge.toml"
 
 #: tables of forge.toml that are not command settings
 SPECIAL_TABLES = ("providers", "prices")
-#: commands whose options read the top-level keys of forge.toml
-COMMANDS = ("classify", "commit-msg", "bench")
+#: commands whose settings read the top-level keys of forge.toml (bench runs a simulator by default:
+#: a top-level chain must not turn it into a paid sweep, so it reads only its own [bench] table)
+COMMANDS = ("classify", "commit-msg", "providers")
+#: settings that name what to work on in this one run: never taken from the environment
+NOT_FROM_ENV = frozenset(
+    {"input", "diff", "range", "json_output", "show_prompt", "show_redactions", "yes", "dry_run"}
+)
 
 
 @dataclass
 class LoadedConfig:
     """forge.toml, merged from the user config dir and the working tree."""
 
-    #: Click's default map: command name -> {setting: value}
+    #: command name -> {setting: value}
     default_map: dict[str, Any] = field(default_factory=dict)
+    #: command name -> {setting: the file it came from}
+    origins: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: (command, setting) pairs whose value came from a top-level key, which a command's own
+    #: table overrides in any file
+    from_top_level: set[tuple[str, str]] = field(default_factory=set)
     #: provider name -> (its table, the file it came from)
     providers: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
     prices: dict[str, Any] = field(default_factory=dict)
@@ -102,14 +115,21 @@ def _merge(loaded: LoadedConfig, path: Path, data: dict[str, Any]) -> None:
             loaded.prices.update(value)
         elif isinstance(value, dict):
             section = loaded.default_map.setdefault(key, {})
-            section.update(_section(path, key, value))
+            values = _section(path, key, value)
+            section.update(values)
+            loaded.origins.setdefault(key, {}).update(dict.fromkeys(values, str(path)))
+            loaded.from_top_level.difference_update((key, name) for name in values)
         else:
             top.update(_section(path, "top level", {key: value}))
-    if top:
-        for command in COMMANDS:
-            section = loaded.default_map.setdefault(command, {})
-            for name, value in top.items():
-                section.setdefault(name, value)
+    for command in COMMANDS:
+        section = loaded.default_map.setdefault(command, {})
+        origins = loaded.origins.setdefault(command, {})
+        for name, value in top.items():
+            # a later file's top level beats an earlier file's, never a command's own table
+            if name not in section or (command, name) in loaded.from_top_level:
+                section[name] = value
+                origins[name] = str(path)
+                loaded.from_top_level.add((command, name))
 
 
 def _section(path: Path, command: str, table: dict[str, Any]) -> dict[str, Any]:
@@ -120,3 +140,41 @@ def _section(path: Path, command: str, table: dict[str, Any]) -> dict[str, Any]:
             raise UsageError(f"{path}: keys are read from the environment only; use api_key_env")
         section[name] = ",".join(map(str, value)) if isinstance(value, list) else value
     return section
+
+
+def env_name(setting: str) -> str:
+    return "FORGE_" + setting.upper()
+
+
+def gather(
+    command: str,
+    fields: Iterable[str],
+    flags: Mapping[str, Any] | None = None,
+    *,
+    loaded: LoadedConfig,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A command's raw settings and where each came from: forge.toml < FORGE_* < flags.
+
+    ``fields`` are the settings the command knows (the environment is read for those only);
+    ``flags`` are the values given on the command line, nothing else. Values stay raw (strings from
+    the environment): ``settings.resolve`` validates them with the command's model.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    origins = loaded.origins.get(command, {})
+    for name, value in loaded.default_map.get(command, {}).items():
+        values[name] = value
+        sources[name] = origins.get(name, CONFIG_NAME)
+    for name in fields:
+        if name in NOT_FROM_ENV:
+            continue
+        raw = env.get(env_name(name))
+        if raw is not None and raw != "":
+            values[name] = raw
+            sources[name] = f"env {env_name(name)}"
+    for name, value in (flags or {}).items():
+        values[name] = value
+        sources[name] = "flag --" + name.replace("_", "-")
+    return values, sources

@@ -10,33 +10,28 @@ import asyncio
 import os
 import sys
 import time
-import tomllib
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import Field
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from forge_cli.app import config_files
-from forge_cli.app import settings as config
-from forge_cli.app.run import FIRST_PROVIDER_FLAGS, chain_configs, price_table
+from forge_cli.app.assemble import chain_configs, price_table
+from forge_cli.app.settings import ProvidersSettings
 from forge_cli.core import errors
 from forge_cli.core.calls import PackItem
 from forge_cli.providers.base import Provider
 from forge_cli.providers.catalog.presets import PRESETS
 from forge_cli.providers.catalog.prices import PriceTable
+from forge_cli.providers.offline import OfflineProvider
 from forge_cli.providers.registry import MissingKeyError, build_provider
 from forge_cli.providers.settings import OFFLINE, ProviderConfig, resolve_chain
 from forge_cli.tasks.classify.task import TicketTask
 
 EXIT_OK, EXIT_FAILED = 0, 1
-#: forge.toml's top-level keys the providers commands take as defaults (Click's default map)
-TOP_LEVEL_KEYS = frozenset(("provider", "routing", "concurrency", "timeout", *FIRST_PROVIDER_FLAGS))
 #: the rows of ``providers list`` for one member of a chain
 ROWS: tuple[str, ...] = ("preset", "wire", "model", "base_url", "api_key_env", "json_mode")
 ROWS += ("timeout", "concurrency", "rpm", "tpm", "weight")
@@ -50,41 +45,6 @@ MODEL_VERDICTS = (
     (errors.RequestError, "rejected"),
     (errors.InvalidResponseError, "bad answer"),
 )
-
-
-class ProvidersSettings(config.RunSettings):
-    json_output: bool = False
-    config_files: list[str] = Field(default_factory=list)
-
-
-def toml_top_level(files: Sequence[Path | str]) -> dict[str, tuple[Any, str]]:
-    """forge.toml's top-level chain settings (later files win), each with the file it came from."""
-    found: dict[str, tuple[Any, str]] = {}
-    for path in map(Path, files):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue  # load_config has reported it already
-        for key, value in data.items():
-            if key.replace("-", "_") in TOP_LEVEL_KEYS and not isinstance(value, dict):
-                joined = ",".join(map(str, value)) if isinstance(value, list) else value
-                found[key.replace("-", "_")] = (joined, str(path))
-    return found
-
-
-def default_map(files: Sequence[Path | str]) -> dict[str, Any]:
-    """Click's default map of the ``providers`` group: forge.toml's top-level settings."""
-    values = {name: value for name, (value, _) in toml_top_level(files).items()}
-    return {"list": values, "check": values}
-
-
-def _settings(values: dict[str, Any]) -> ProvidersSettings:
-    settings: ProvidersSettings = config.validate(ProvidersSettings, values)
-    origins = toml_top_level(settings.config_files)
-    for name, source in settings.setting_sources.items():
-        if source == "forge.toml" and name in origins:  # say which forge.toml
-            settings.setting_sources[name] = origins[name][1]
-    return settings
 
 
 def _files_line(settings: ProvidersSettings) -> str:
@@ -163,8 +123,7 @@ def _shown(name: str, value: Any, c: ProviderConfig) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def run_list(values: dict[str, Any], err: Console) -> int:
-    settings = _settings(values)
+def run_list(settings: ProvidersSettings, err: Console) -> int:
     if settings.provider is None:
         return _list_known(settings)
     configs, prices = chain_configs(settings), price_table(settings)
@@ -256,7 +215,10 @@ def _failed(probe: Probe, exc: errors.ProviderError, c: ProviderConfig) -> None:
 
 async def _probe(provider: Provider, c: ProviderConfig, timeout: float) -> Probe:
     probe = Probe(c.name, c.model)
-    request = TicketTask().build_request([PackItem("1", "ping: is this service up?")])
+    task = TicketTask()
+    if isinstance(provider, OfflineProvider):
+        provider.use_rule(task.offline_answer)
+    request = task.build_request([PackItem("1", "ping: is this service up?")])
     start = time.perf_counter()
     try:
         await asyncio.wait_for(provider.complete(request), timeout)
@@ -295,8 +257,7 @@ async def check_chain(
     return [probes[c.name] for c in configs]
 
 
-def run_check(values: dict[str, Any], err: Console) -> int:
-    settings = _settings(values)
+def run_check(settings: ProvidersSettings, err: Console) -> int:
     if settings.provider is None:
         raise errors.UsageError(
             "providers check: name the chain to check with --provider "

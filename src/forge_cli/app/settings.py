@@ -1,9 +1,10 @@
 """Settings of a run: defaults < forge.toml < FORGE_* environment < command-line flags.
 
-The precedence is Click's own (flag > envvar > default_map > default): the CLI loads ``forge.toml``
-into the default map, each option names its ``FORGE_*`` variable, and this module validates the merged
-result into one pydantic model the rest of forge reads. API keys are never settings: only the *name*
-of the environment variable holding a key is.
+``resolve`` is the one resolver every command and the git hook use: ``config_files.gather`` collects
+the raw values and where each came from, and this module validates them into one pydantic model the
+rest of forge reads. The command line hands over only the flags the user typed, so a flag's own
+default never hides forge.toml or the environment. API keys are never settings: only the *name* of
+the environment variable holding a key is.
 
 forge.toml is looked for in the user config dir (``$XDG_CONFIG_HOME/forge/forge.toml``) and in the
 working tree (this folder or a parent, up to the repository root); the working tree's wins setting by
@@ -25,14 +26,16 @@ setting. Its layout::
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from forge_cli.app.config_files import LoadedConfig, env_name, gather, load_config
 from forge_cli.core.errors import UsageError
-from forge_cli.tasks.classify.rules import DEFAULT_CATEGORIES
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
@@ -72,7 +75,8 @@ class RunSettings(BaseModel):
 class ClassifySettings(RunSettings):
     input: str
     pack: int | None = Field(None, ge=1, le=200)
-    labels: tuple[str, ...] = DEFAULT_CATEGORIES
+    #: None: the task's own default labels
+    labels: tuple[str, ...] | None = None
     input_format: Literal["jsonl", "csv"] | None = None
     text_field: str | None = None
     id_field: str | None = None
@@ -87,7 +91,7 @@ class ClassifySettings(RunSettings):
     @field_validator("labels", mode="before")
     @classmethod
     def _labels(cls, value: Any) -> Any:
-        return parse_labels(value) if value is not None else DEFAULT_CATEGORIES
+        return parse_labels(value) if value is not None else None
 
 
 class CommitSettings(RunSettings):
@@ -97,6 +101,41 @@ class CommitSettings(RunSettings):
     show_prompt: bool = False
     show_redactions: bool = False
     max_tokens: int = Field(6000, ge=500)
+
+
+class ProvidersSettings(RunSettings):
+    """``forge providers list|check``: the chain's settings, to show or to try."""
+
+    json_output: bool = False
+    config_files: list[str] = Field(default_factory=list)
+
+
+class ProvidersCheckSettings(ProvidersSettings):
+    """``forge providers check`` makes one tiny call per provider: a short wait is enough."""
+
+    timeout: float = Field(10.0, gt=0)
+
+
+class BenchSettings(BaseModel):
+    """``forge bench``: the sweep, the simulator's behaviour, or a real provider to sweep."""
+
+    input: str = "samples/tickets.jsonl"
+    packs: str = "1,5,10,20"
+    concurrency: str = "1,4,16,64"
+    repeat: int = Field(3, ge=1)
+    limit: int | None = Field(None, ge=1)
+    latency: float = Field(0.05, ge=0)
+    per_token_latency: float = Field(0.0, ge=0)
+    jitter: float = Field(0.1, ge=0, le=1)
+    rpm: int | None = Field(None, ge=1)
+    failure_rate: float = Field(0.0, ge=0, le=1)
+    provider: str | None = None
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
+    timeout: float = Field(30.0, gt=0)
+    yes: bool = False
+    out_dir: Path = Path(".")
 
 
 def parse_labels(value: Any) -> tuple[str, ...]:
@@ -116,12 +155,57 @@ def parse_labels(value: Any) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def validate(model: type[BaseModel], values: dict[str, Any]) -> Any:
-    """Validate settings; a bad value becomes one readable UsageError line."""
+S = TypeVar("S", bound=BaseModel)
+
+
+def resolve(
+    model: type[S],
+    command: str,
+    flags: Mapping[str, Any] | None = None,
+    *,
+    config: Path | None = None,
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    loaded: LoadedConfig | None = None,
+) -> S:
+    """A command's validated settings from forge.toml, FORGE_* variables and the given flags.
+
+    ``config`` (or FORGE_CONFIG) names the only file to read; otherwise forge.toml is looked for in
+    the user config dir and from ``cwd`` up to the repository root. A bad value is one UsageError
+    line naming where it came from.
+    """
+    if loaded is None:
+        explicit = config or _env_path(environ, "FORGE_CONFIG")
+        loaded = load_config(explicit, start=cwd)
+    values, sources = gather(command, model.model_fields, flags, loaded=loaded, environ=environ)
+    if "provider_tables" in model.model_fields:
+        values.update(provider_tables=loaded.providers, prices=loaded.prices)
+        values["setting_sources"] = sources
+    return validate(model, values, sources)
+
+
+def _env_path(environ: Mapping[str, str] | None, name: str) -> Path | None:
+    value = (os.environ if environ is None else environ).get(name)
+    return Path(value) if value else None
+
+
+def validate(model: type[S], values: dict[str, Any], sources: Mapping[str, str] | None = None) -> S:
+    """Validate settings; a bad value becomes one readable UsageError line naming its source."""
     try:
         return model.model_validate(values)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = "--" + str(err["loc"][0]).replace("_", "-") if err["loc"] else "settings"
+        field = str(err["loc"][0]) if err["loc"] else ""
         msg = str(err["msg"]).removeprefix("Value error, ")
-        raise UsageError(f"{name}: {msg}") from None
+        raise UsageError(f"{_where(field, (sources or {}).get(field, ''))}: {msg}") from None
+
+
+def _where(field: str, source: str) -> str:
+    if not field:
+        return "settings"
+    flag = "--" + field.replace("_", "-")
+    if source.startswith("env "):
+        return f"{env_name(field)} ({flag})"
+    if source and not source.startswith("flag"):
+        return f"{flag} (from {source})"
+    return flag

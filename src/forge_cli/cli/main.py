@@ -8,40 +8,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from forge_cli import __version__
 from forge_cli.app.config_files import load_config
-from forge_cli.cli.options import (
-    ApiKeyEnvOpt,
-    BackoffOpt,
-    BaseUrlOpt,
-    BreakerCooldownOpt,
-    BreakerThresholdOpt,
-    CacheDirOpt,
-    CacheTtlOpt,
-    ConcurrencyOpt,
-    FormatOpt,
-    JsonSummaryOpt,
-    ModelOpt,
-    NoCacheOpt,
-    NoProgressOpt,
-    OutDirOpt,
-    PriceInOpt,
-    PriceOutOpt,
-    ProviderOpt,
-    RetriesOpt,
-    RoutingOpt,
-    RpmOpt,
-    TimeoutOpt,
-    TpmOpt,
-    opt,
-)
+from forge_cli.app.settings import BenchSettings, ClassifySettings, CommitSettings
+from forge_cli.cli.options import RUN, opt, with_options
 from forge_cli.cli.support import err as _err
 from forge_cli.cli.support import fail as _fail
-from forge_cli.cli.support import run_command as _run_command
+from forge_cli.cli.support import run_command
 from forge_cli.cli.tools import cache_app, hook_app, providers_app
 from forge_cli.core.errors import ForgeError
 
@@ -84,18 +61,13 @@ def root(
         loaded = load_config(config)
     except ForgeError as exc:
         raise _fail(exc) from None
-    ctx.default_map = loaded.default_map
     ctx.obj = loaded
 
 
 @app.command()
+@with_options(RUN, ClassifySettings)
 def classify(
     input: Annotated[str, typer.Argument(help="Tickets file (.jsonl or .csv), or - for stdin.")],
-    provider: ProviderOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
-    concurrency: ConcurrencyOpt = 8,
     pack: Annotated[
         int | None,
         opt(
@@ -103,11 +75,6 @@ def classify(
             "Tickets per request (default adapts: complex 5, medium 10, simple 20; 1 disables packing).",
         ),
     ] = None,
-    timeout: TimeoutOpt = 60.0,
-    retries: RetriesOpt = 2,
-    backoff: BackoffOpt = 0.5,
-    breaker_threshold: BreakerThresholdOpt = 5,
-    breaker_cooldown: BreakerCooldownOpt = 10.0,
     labels: Annotated[
         str | None,
         opt(
@@ -115,8 +82,6 @@ def classify(
             "Comma-separated categories (default: hardware_issue,software_issue,model_quality,billing,other).",
         ),
     ] = None,
-    out_dir: OutDirOpt = None,
-    format: FormatOpt = "jsonl",
     input_format: Annotated[
         str | None,
         opt("--input-format", "Input format when the extension does not tell: jsonl or csv."),
@@ -131,11 +96,6 @@ def classify(
     id_field: Annotated[
         str | None, opt("--id-field", "Field holding the id (default: id, else the line number).")
     ] = None,
-    cache_dir: CacheDirOpt = None,
-    cache_ttl: CacheTtlOpt = 24 * 3600,
-    no_cache: NoCacheOpt = False,
-    no_progress: NoProgressOpt = False,
-    json_summary: JsonSummaryOpt = False,
     dry_run: Annotated[
         bool,
         opt(
@@ -153,11 +113,6 @@ def classify(
             "Mask before sending: secrets (keys, tokens, passwords; the value when --redact is given alone) or pii (secrets plus e-mails, phones, card numbers).",
         ),
     ] = "none",
-    price_in: PriceInOpt = None,
-    price_out: PriceOutOpt = None,
-    routing: RoutingOpt = "ordered",
-    rpm: RpmOpt = None,
-    tpm: TpmOpt = None,
     instructions: Annotated[
         str,
         opt(
@@ -165,6 +120,7 @@ def classify(
             "Extra guidance for the model, added to forge's prompt (e.g. what counts as urgent for you).",
         ),
     ] = "",
+    **shared: Any,
 ) -> None:
     """Classify support tickets into categories, with a priority and a one-line summary.
 
@@ -173,10 +129,12 @@ def classify(
     """
     from forge_cli.app.classify import run_classify
 
-    _run_command(run_classify, "ClassifySettings", dict(locals()))
+    values = {k: v for k, v in locals().items() if k != "shared"}
+    run_command(run_classify, ClassifySettings, "classify", {**values, **shared})
 
 
 @app.command("commit-msg")
+@with_options(RUN, CommitSettings)
 def commit_msg(
     diff: Annotated[
         str | None,
@@ -184,7 +142,7 @@ def commit_msg(
             "--diff", help="Read the diff from FILE, or - for stdin (default: the staged changes)."
         ),
     ] = None,
-    range_: Annotated[
+    range: Annotated[
         str | None,
         typer.Option(
             "--range",
@@ -212,28 +170,7 @@ def commit_msg(
     max_tokens: Annotated[
         int, opt("--max-tokens", "Token budget for the diffs in one request.")
     ] = 6000,
-    provider: ProviderOpt = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
-    concurrency: ConcurrencyOpt = 8,
-    timeout: TimeoutOpt = 60.0,
-    retries: RetriesOpt = 2,
-    backoff: BackoffOpt = 0.5,
-    breaker_threshold: BreakerThresholdOpt = 5,
-    breaker_cooldown: BreakerCooldownOpt = 10.0,
-    out_dir: OutDirOpt = None,
-    format: FormatOpt = "jsonl",
-    cache_dir: CacheDirOpt = None,
-    cache_ttl: CacheTtlOpt = 24 * 3600,
-    no_cache: NoCacheOpt = False,
-    no_progress: NoProgressOpt = False,
-    json_summary: JsonSummaryOpt = False,
-    price_in: PriceInOpt = None,
-    price_out: PriceOutOpt = None,
-    routing: RoutingOpt = "ordered",
-    rpm: RpmOpt = None,
-    tpm: TpmOpt = None,
+    **shared: Any,
 ) -> None:
     """Write a Conventional Commits message for the staged changes (or a diff, or a range).
 
@@ -242,9 +179,8 @@ def commit_msg(
     """
     from forge_cli.app.commit_msg import run_commit_msg
 
-    values = dict(locals())
-    values["range"] = values.pop("range_")
-    _run_command(run_commit_msg, "CommitSettings", values)
+    values = {k: v for k, v in locals().items() if k != "shared"}
+    run_command(run_commit_msg, CommitSettings, "commit-msg", {**values, **shared})
 
 
 @app.command("bench")
@@ -282,9 +218,14 @@ def bench(
     provider: Annotated[
         str | None, typer.Option("--provider", help="Sweep a real provider instead (asks first).")
     ] = None,
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Endpoint of that provider.")
+    ] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Model of that provider.")] = None,
+    api_key_env: Annotated[
+        str | None,
+        typer.Option("--api-key-env", help="Environment variable holding that provider's key."),
+    ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 30.0,
     yes: Annotated[
         bool, typer.Option("--yes", help="Do not ask before calling a paid provider.")
@@ -299,29 +240,9 @@ def bench(
     RPM limit with 429 + Retry-After, failure rate), so the whole HTTP path is measured. The cache is
     bypassed. Ctrl-C stops and keeps the finished cells.
     """
-    from forge_cli.app.bench import SimSettings
-    from forge_cli.app.bench_command import BenchOptions, parse_ints, run_bench
+    from forge_cli.app.bench_command import run_bench
 
-    try:
-        options = BenchOptions(
-            input=input,
-            packs=parse_ints(packs, "--packs"),
-            concurrencies=parse_ints(concurrency, "--concurrency"),
-            repeat=repeat,
-            limit=limit,
-            out_dir=out_dir,
-            sim=SimSettings(latency, per_token_latency, jitter, rpm, failure_rate),
-            provider=provider,
-            base_url=base_url,
-            model=model,
-            api_key_env=api_key_env,
-            timeout=timeout,
-            yes=yes,
-        )
-        code = run_bench(options, _err)
-    except ForgeError as exc:
-        raise _fail(exc) from None
-    raise typer.Exit(code)
+    run_command(run_bench, BenchSettings, "bench", dict(locals()))
 
 
 @app.command("redact")

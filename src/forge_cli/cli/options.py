@@ -1,88 +1,135 @@
-"""Command-line options shared by the commands that call providers.
+"""Command-line options, each declared once.
 
-Each option reads ``FORGE_<NAME>`` too and, through Click's default map, the command's table in
-forge.toml: defaults < forge.toml < environment < flags.
+Options shared by several commands are declared here as groups (``CHAIN``, ``CALLS``, ``OUTPUT``) and
+added to a command by ``with_options``, with their defaults read from the settings model, so that the
+help text, the validation and the default can never disagree. The command line hands over only the
+flags the user typed; ``forge_cli.app.settings.resolve`` adds forge.toml and the FORGE_* variables
+(defaults < forge.toml < environment < flags), the same way for every command and the git hook.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def opt(flag: str, help: str, **kw: Any) -> Any:
+    """An option whose help names its FORGE_* variable (read by the settings resolver, not Click)."""
     env = "FORGE_" + flag.lstrip("-").replace("-", "_").upper()
-    return typer.Option(flag, envvar=env, help=f"{help} [env: {env}]", show_envvar=False, **kw)
+    return typer.Option(flag, help=f"{help} [env: {env}]", **kw)
 
 
-ProviderOpt = Annotated[
-    str | None,
-    opt(
-        "--provider",
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """One option several commands take: its setting's name, the flag's type and help."""
+
+    name: str
+    type: Any
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+CHAIN: tuple[Shared, ...] = (
+    Shared(
+        "provider",
+        str | None,
         "A provider, or a fallback chain such as groq,gemini,offline (NAME:MODEL picks a model). "
         "`forge providers list` shows them all.",
     ),
-]
-RoutingOpt = Annotated[
-    str,
-    opt(
-        "--routing",
+    Shared(
+        "routing",
+        str,
         "How packs pick a provider of the chain: ordered, cheapest, fastest or balanced.",
     ),
-]
-BaseUrlOpt = Annotated[
-    str | None,
-    opt("--base-url", "Endpoint of the first provider, e.g. http://127.0.0.1:8000/v1."),
-]
-ModelOpt = Annotated[
-    str | None, opt("--model", "Model of the first provider (default: its preset's).")
-]
-ApiKeyEnvOpt = Annotated[
-    str | None,
-    opt("--api-key-env", "Environment variable holding the first provider's API key."),
-]
-RpmOpt = Annotated[
-    float | None,
-    opt("--rpm", "Requests per minute the first provider allows (default: learned from headers)."),
-]
-TpmOpt = Annotated[
-    float | None,
-    opt("--tpm", "Tokens per minute the first provider allows (default: learned from headers)."),
-]
-ConcurrencyOpt = Annotated[int, opt("--concurrency", "Requests in flight at once, per provider.")]
-TimeoutOpt = Annotated[float, opt("--timeout", "Seconds per request.")]
-RetriesOpt = Annotated[int, opt("--retries", "Retries per request after the first attempt.")]
-BackoffOpt = Annotated[
-    float, opt("--backoff", "First retry delay in seconds; doubles per attempt, +-20% jitter.")
-]
-BreakerThresholdOpt = Annotated[
-    int, opt("--breaker-threshold", "Consecutive failed calls that open the circuit breaker.")
-]
-BreakerCooldownOpt = Annotated[
-    float, opt("--breaker-cooldown", "Seconds an open breaker holds work before a probe call.")
-]
-OutDirOpt = Annotated[
-    Path | None, opt("--out-dir", "Where results and failures go (default: next to the input).")
-]
-FormatOpt = Annotated[str, opt("--format", "Output format: jsonl or csv.")]
+    Shared(
+        "base_url", str | None, "Endpoint of the first provider, e.g. http://127.0.0.1:8000/v1."
+    ),
+    Shared("model", str | None, "Model of the first provider (default: its preset's)."),
+    Shared("api_key_env", str | None, "Environment variable holding the first provider's API key."),
+    Shared("price_in", float | None, "USD per 1M input tokens (overrides the preset)."),
+    Shared("price_out", float | None, "USD per 1M output tokens (overrides the preset)."),
+    Shared(
+        "rpm",
+        float | None,
+        "Requests per minute the first provider allows (default: learned from headers).",
+    ),
+    Shared(
+        "tpm",
+        float | None,
+        "Tokens per minute the first provider allows (default: learned from headers).",
+    ),
+    Shared("concurrency", int, "Requests in flight at once, per provider."),
+    Shared("timeout", float, "Seconds per request."),
+)
+CALLS: tuple[Shared, ...] = (
+    Shared("retries", int, "Retries per request after the first attempt."),
+    Shared("backoff", float, "First retry delay in seconds; doubles per attempt, +-20% jitter."),
+    Shared("breaker_threshold", int, "Consecutive failed calls that open the circuit breaker."),
+    Shared("breaker_cooldown", float, "Seconds an open breaker holds work before a probe call."),
+)
+OUTPUT: tuple[Shared, ...] = (
+    Shared("out_dir", Path | None, "Where results and failures go (default: next to the input)."),
+    Shared("format", str, "Output format: jsonl or csv."),
+    Shared("cache_dir", Path | None, "Dedup cache folder (default: the user cache dir)."),
+    Shared("cache_ttl", float, "Seconds a cached answer stays valid (0 = forever)."),
+    Shared("no_cache", bool, "Neither read nor write the cache."),
+    Shared("no_progress", bool, "No live view: a plain progress line on stderr every few seconds."),
+    Shared("json_summary", bool, "Print the summary as one JSON line on stdout."),
+)
+#: what every command that runs a task through providers takes
+RUN = CHAIN + CALLS + OUTPUT
+
 CacheDirOpt = Annotated[
     Path | None, opt("--cache-dir", "Dedup cache folder (default: the user cache dir).")
 ]
-CacheTtlOpt = Annotated[
-    float, opt("--cache-ttl", "Seconds a cached answer stays valid (0 = forever).")
-]
-NoCacheOpt = Annotated[bool, opt("--no-cache", "Neither read nor write the cache.")]
-NoProgressOpt = Annotated[
-    bool, opt("--no-progress", "No live view: a plain progress line on stderr every few seconds.")
-]
-JsonSummaryOpt = Annotated[
-    bool, opt("--json-summary", "Print the summary as one JSON line on stdout.")
-]
-PriceInOpt = Annotated[
-    float | None, opt("--price-in", "USD per 1M input tokens (overrides the preset).")
-]
-PriceOutOpt = Annotated[
-    float | None, opt("--price-out", "USD per 1M output tokens (overrides the preset).")
-]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+def with_options(options: Iterable[Shared], model: type[BaseModel]) -> Callable[[F], F]:
+    """Add shared options to a Typer command as keyword-only parameters.
+
+    The command takes them as ``**shared``; Typer sees them in the signature, so they parse, show in
+    ``--help`` and complete like the command's own. Defaults come from ``model``.
+    """
+
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func, eval_str=True)
+        own = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        added = [
+            inspect.Parameter(
+                option.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=_default(model, option.name),
+                annotation=Annotated[option.type, opt(option.flag, option.help)],
+            )
+            for option in options
+        ]
+
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            return func(*args, **kwargs)
+
+        params = own + added
+        command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        return command  # type: ignore[return-value]
+
+    return decorate
+
+
+def _default(model: type[BaseModel], name: str) -> Any:
+    default = model.model_fields[name].default
+    return None if default is PydanticUndefined else default

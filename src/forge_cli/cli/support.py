@@ -1,5 +1,5 @@
-"""What every command of the CLI shares: the stderr console, the one-line failure, and turning
-flags plus forge.toml into validated settings."""
+"""What every command of the CLI shares: the stderr console, the one-line failure, and turning the
+flags the user typed into validated settings through the one resolver."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 
 from forge_cli.core.errors import ForgeError
@@ -34,40 +35,35 @@ def current_context() -> Any:
     return None
 
 
-def config_context() -> dict[str, Any]:
-    """What the running command's settings take from forge.toml beyond its own table, and where
-    each of its options came from (flag, environment variable, forge.toml or default)."""
+def typed_flags(values: dict[str, Any]) -> dict[str, Any]:
+    """The values the user gave on the command line; the rest stay unset for the resolver."""
     ctx = current_context()
     if ctx is None:
-        return {}
-    loaded = ctx.find_root().obj
-    sources: dict[str, str] = {}
-    for param in ctx.command.params:
-        if param.name is None:
-            continue
-        source = getattr(ctx.get_parameter_source(param.name), "name", "")
-        if source == "COMMANDLINE":
-            sources[param.name] = "flag --" + param.name.replace("_", "-")
-        elif source == "ENVIRONMENT":
-            sources[param.name] = f"env {getattr(param, 'envvar', '') or 'FORGE_*'}"
-        elif source == "DEFAULT_MAP":
-            sources[param.name] = "forge.toml"
-    # tables inside a command's table (``[classify.label_descriptions]``) are settings too
-    nested = {k: v for k, v in (ctx.default_map or {}).items() if isinstance(v, dict)}
-    return {
-        **nested,
-        "provider_tables": getattr(loaded, "providers", {}),
-        "prices": getattr(loaded, "prices", {}),
-        "setting_sources": sources,
-    }
+        return dict(values)
+    given = {}
+    for name, value in values.items():
+        source = ctx.get_parameter_source(name)
+        if getattr(source, "name", "") == "COMMANDLINE":
+            given[name] = value
+    return given
 
 
-def run_command(run: Callable[..., int], settings_name: str, values: dict[str, Any]) -> None:
-    from forge_cli.app import settings as config
+def run_command(
+    run: Callable[[Any, Console], int],
+    model: type[BaseModel],
+    command: str,
+    values: dict[str, Any],
+) -> None:
+    """Resolve ``command``'s settings from what was typed, forge.toml and FORGE_*; run; exit."""
+    from forge_cli.app.settings import resolve
 
     try:
-        values.update(config_context())
-        settings = config.validate(getattr(config, settings_name), values)
+        ctx = current_context()
+        loaded = ctx.find_root().obj if ctx is not None else None
+        flags = typed_flags(values)
+        if "config_files" in model.model_fields and loaded is not None:
+            flags["config_files"] = [str(path) for path in loaded.files]
+        settings = resolve(model, command, flags, loaded=loaded)
         code = run(settings, err)
     except ForgeError as exc:
         raise fail(exc) from None

@@ -10,23 +10,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from forge_cli.cli.options import (
-    ApiKeyEnvOpt,
-    BaseUrlOpt,
-    CacheDirOpt,
-    ConcurrencyOpt,
-    ModelOpt,
-    PriceInOpt,
-    PriceOutOpt,
-    ProviderOpt,
-    RoutingOpt,
-    RpmOpt,
-    TimeoutOpt,
-    TpmOpt,
-)
-from forge_cli.cli.support import config_context, current_context, err, fail
+from forge_cli.app.settings import ProvidersCheckSettings, ProvidersSettings
+from forge_cli.cli.options import CHAIN, CacheDirOpt, JsonOpt, with_options
+from forge_cli.cli.support import fail, run_command
 from forge_cli.core.errors import ForgeError
 
 cache_app = typer.Typer(help="Inspect or empty the dedup cache.", no_args_is_help=True)
@@ -35,8 +22,6 @@ providers_app = typer.Typer(
     help="Show the providers forge knows, what a chain resolves to, and whether it answers.",
     no_args_is_help=True,
 )
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 
 
 @hook_app.command("install")
@@ -93,28 +78,9 @@ def _hook_call(action: Callable[[], Any], verb: str) -> None:
     typer.echo(line)
 
 
-@providers_app.callback()
-def providers_root(ctx: typer.Context) -> None:
-    from forge_cli.app.providers_command import default_map
-
-    ctx.default_map = default_map(getattr(ctx.find_root().obj, "files", []))
-
-
 @providers_app.command("list")
-def providers_list(
-    provider: ProviderOpt = None,
-    routing: RoutingOpt = "ordered",
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
-    price_in: PriceInOpt = None,
-    price_out: PriceOutOpt = None,
-    rpm: RpmOpt = None,
-    tpm: TpmOpt = None,
-    concurrency: ConcurrencyOpt = 8,
-    timeout: TimeoutOpt = 60.0,
-    json_output: JsonOpt = False,
-) -> None:
+@with_options(CHAIN, ProvidersSettings)
+def providers_list(json_output: JsonOpt = False, **shared: Any) -> None:
     """Known providers, or a chain with sources.
 
     With a chain (--provider, FORGE_PROVIDER or forge.toml), shows every member's settings and where
@@ -122,19 +88,13 @@ def providers_list(
     """
     from forge_cli.app.providers_command import run_list
 
-    _providers_call(run_list, dict(locals()))
+    values = {"json_output": json_output, **shared}
+    run_command(run_list, ProvidersSettings, "providers", values)
 
 
 @providers_app.command("check")
-def providers_check(
-    provider: ProviderOpt = None,
-    routing: RoutingOpt = "ordered",
-    base_url: BaseUrlOpt = None,
-    model: ModelOpt = None,
-    api_key_env: ApiKeyEnvOpt = None,
-    timeout: TimeoutOpt = 10.0,
-    json_output: JsonOpt = False,
-) -> None:
+@with_options(CHAIN, ProvidersCheckSettings)
+def providers_check(json_output: JsonOpt = False, **shared: Any) -> None:
     """One tiny real call per chain member.
 
     Reports reachable, auth, model and latency of each, all checked at once. Exit codes: 0 every
@@ -142,17 +102,8 @@ def providers_check(
     """
     from forge_cli.app.providers_command import run_check
 
-    _providers_call(run_check, dict(locals()))
-
-
-def _providers_call(run: Callable[[dict[str, Any], Console], int], values: dict[str, Any]) -> None:
-    try:
-        files = getattr(current_context().find_root().obj, "files", [])
-        values.update(config_context(), config_files=[str(path) for path in files])
-        code = run(values, err)
-    except ForgeError as exc:
-        raise fail(exc) from None
-    raise typer.Exit(code)
+    values = {"json_output": json_output, **shared}
+    run_command(run_check, ProvidersCheckSettings, "providers", values)
 
 
 @cache_app.command("stats")

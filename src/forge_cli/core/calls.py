@@ -7,7 +7,7 @@ one another.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +54,6 @@ class PackRequest:
 
     messages: list[dict[str, str]]
     items: Sequence[PackItem]
-    #: the task's deterministic rule, used by the offline provider instead of a model
-    offline: Callable[[Sequence[PackItem]], str]
     json_mode: bool = True
     max_tokens: int = 1024
     temperature: float = 0.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 
 class Complexity(StrEnum):
@@ -71,3 +71,14 @@ class Failure:
         if self.raw is not None:
             row["raw"] = self.raw
         return row
+
+
+class RowWriter(Protocol):
+    """Where the engine puts results and failures: one row at a time, flushed at the end.
+
+    The file formats live in ``forge_cli.io.sinks``; the engine needs only this much of them.
+    """
+
+    def write(self, row: dict[str, Any]) -> None: ...
+
+    def flush(self) -> None: ...

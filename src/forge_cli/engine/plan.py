@@ -14,7 +14,6 @@ from typing import Any
 from forge_cli.core.models import Failure, Item
 from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
-from forge_cli.engine.complexity import estimate
 from forge_cli.tasks.base import Task
 
 
@@ -81,7 +80,7 @@ def plan_run(
         if use_cache is not None and use_cache.get(key) is not None:
             plan.cache_hits += 1
             continue
-        record.complexity = estimate(record.text)
+        record.complexity = task.complexity(record.text)
         record.tokens = item_tokens(task, record.text)
         sched.push(record)
         if sched.pending >= window:

@@ -20,14 +20,12 @@ from typing import Any
 
 from forge_cli.core.calls import PackItem
 from forge_cli.core.errors import FatalProviderError, InvalidResponseError, ProviderError
-from forge_cli.core.models import Complexity, Failure, Item
+from forge_cli.core.models import Complexity, Failure, Item, RowWriter
 from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.calling.caller import CallFailed
 from forge_cli.engine.calling.chain import Chain
-from forge_cli.engine.complexity import estimate
 from forge_cli.engine.stats import RunStats
-from forge_cli.io.sinks import Sink
 from forge_cli.tasks.base import Task
 
 READ_CHUNK = 512
@@ -70,8 +68,8 @@ class Runner:
         *,
         task: Task,
         chain: Chain,
-        results: Sink,
-        failures: Sink,
+        results: RowWriter,
+        failures: RowWriter,
         stats: RunStats,
         cache: ResultCache | None = None,
         config: EngineConfig | None = None,
@@ -183,7 +181,7 @@ class Runner:
         stats = self.stats
         stats.read += 1
         if self.error is not None:
-            item.complexity = estimate(item.text)
+            item.complexity = self.task.complexity(item.text)
             self._fail_unattempted(item)
             return
         item.key = key = cache_key(item.text, self.fingerprint)
@@ -195,10 +193,10 @@ class Runner:
         if self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:
-                item.complexity = estimate(item.text)
+                item.complexity = self.task.complexity(item.text)
                 self._write_result(item, hit["answer"], hit["provider"], hit["model"], cached=True)
                 return
-        item.complexity = estimate(item.text)
+        item.complexity = self.task.complexity(item.text)
         item.tokens = item_tokens(self.task, item.text)
         self._inflight[key] = [item]
         self._sched.push(item)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forge_cli.core.models import Complexity
-from forge_cli.engine.complexity import EwmaEta
+from forge_cli.engine.eta import EwmaEta
 
 
 def _per_class() -> dict[Complexity, int]:

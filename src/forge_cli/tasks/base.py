@@ -1,16 +1,26 @@
 """What a task is: how to ask for a pack of items and how to check the answer.
 
-A task owns the prompt, the answer's shape and the offline rule; the engine only moves packs through
-it. Adding a task (commit reports, say) means writing one module that satisfies ``Task``.
+The engine sees only ``Task``. Task authors subclass ``TaskBase``, which owns everything tasks share
+(the prompt layout, the pack as a JSON array, the answer-parsing loop, the cache fingerprint, token
+estimates) so that a task module holds only what is its own: the prompt's words, the answer model, the
+checks a schema cannot express, and the offline rule. ``forge_cli.tasks.registry`` makes it findable
+by name.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-from forge_cli.core.calls import PackItem, PackRequest
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from forge_cli.core.calls import PackItem, PackRequest, PromptSections
+from forge_cli.core.models import Complexity
+from forge_cli.core.text import estimate_tokens, snippet
+from forge_cli.tasks.answers import entries_by_id, load_json
 
 
 @dataclass(slots=True)
@@ -24,10 +34,18 @@ class ParsedPack:
 
 
 class Task(Protocol):
-    name: str
-    prompt_version: str
-    #: the answer's fields, in the order a CSV results file shows them
-    answer_columns: tuple[str, ...]
+    """The engine's view of a task."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def prompt_version(self) -> str: ...
+
+    @property
+    def answer_columns(self) -> tuple[str, ...]:
+        """The answer's fields, in the order a CSV results file shows them."""
+        ...
 
     def fingerprint(self) -> str:
         """Everything about the task that changes its answers (labels, prompt version): a cache-key part."""
@@ -40,3 +58,161 @@ class Task(Protocol):
     def estimate_request_tokens(self, texts: Sequence[str]) -> tuple[int, int]:
         """(input, output) tokens a pack of these texts would cost, for budgets and dry runs."""
         ...
+
+    def complexity(self, text: str) -> Complexity:
+        """How hard the item looks: steers scheduling (hard first) and pack size (hard packed small)."""
+        ...
+
+    def offline_answer(self, items: Sequence[PackItem]) -> str:
+        """The task's deterministic rule, answering in the JSON a model would (the offline provider)."""
+        ...
+
+
+#: length thresholds of the default complexity hook, in characters
+_SIMPLE_BELOW = 300
+_COMPLEX_FROM = 1_500
+
+
+class TaskBase:
+    """Shared behaviour of forge's tasks; subclasses fill in the class attributes and hooks.
+
+    Required: ``name``, ``prompt_version``, ``answer_model`` (pydantic: one item's answer, without its
+    id) and ``sections()`` (the prompt's parts). Optional hooks: ``check`` (rules a schema cannot say),
+    ``to_row`` (answer -> result columns), ``render`` (item text -> what the model sees),
+    ``answer_schema`` (JSON Schema for structured output), ``complexity``, ``fingerprint_parts``,
+    ``offline_entry`` (the offline rule for one item).
+    """
+
+    name: ClassVar[str]
+    prompt_version: ClassVar[str]
+    answer_model: ClassVar[type[BaseModel]]
+    #: output tokens one item's answer costs, for budgets and dry runs
+    answer_tokens_per_item: ClassVar[int] = 60
+    #: a longer item text is cut (the model is told) so one paste of logs cannot blow a budget
+    max_item_chars: ClassVar[int] = 8_000
+
+    @property
+    def answer_columns(self) -> tuple[str, ...]:
+        return tuple(self.answer_model.model_fields)
+
+    # ------------------------------------------------------------------ hooks
+
+    def sections(self) -> dict[str, str]:
+        """role, instructions, constraints, task and output_format: the prompt minus the pack."""
+        raise NotImplementedError
+
+    def fingerprint_parts(self) -> list[Any]:
+        """Settings of this task instance that change its answers (labels, instructions, ...)."""
+        return []
+
+    def check(self, answer: Any) -> str | None:
+        """Why a schema-valid answer is still wrong (a label outside the set), or None."""
+        return None
+
+    def to_row(self, answer: Any) -> dict[str, Any]:
+        """The result columns of one valid answer."""
+        row: dict[str, Any] = answer.model_dump()
+        return row
+
+    def render(self, text: str, pack_size: int) -> str:
+        """What the model sees of one item."""
+        return clip(text, self.max_item_chars)
+
+    def answer_schema(self) -> dict[str, object] | None:
+        """The answer as a JSON Schema, for providers that constrain output to one."""
+        return None
+
+    def complexity(self, text: str) -> Complexity:
+        """By length alone; tasks that know their texts better override it."""
+        size = len(text)
+        if size < _SIMPLE_BELOW:
+            return Complexity.SIMPLE
+        return Complexity.MEDIUM if size < _COMPLEX_FROM else Complexity.COMPLEX
+
+    def offline_entry(self, text: str) -> dict[str, Any]:
+        """One item's answer from the task's deterministic rule, shaped like a model's."""
+        raise NotImplementedError(f"the {self.name} task has no offline rule")
+
+    # ------------------------------------------------------------------ shared
+
+    def fingerprint(self) -> str:
+        cached: str | None = getattr(self, "_fingerprint_cache", None)
+        if cached is None:
+            parts = [self.name, self.prompt_version, *self.fingerprint_parts()]
+            cached = hashlib.sha256(orjson.dumps(parts)).hexdigest()[:16]
+            self._fingerprint_cache = cached
+        return cached
+
+    @property
+    def system_prompt(self) -> str:
+        """The instructions every pack shares (what --show-prompt and tests look at)."""
+        return PromptSections(context="", **self.sections()).system_text()
+
+    def system_tokens(self) -> int:
+        cached: int | None = getattr(self, "_system_tokens_cache", None)
+        if cached is None:
+            cached = estimate_tokens(self.system_prompt)
+            self._system_tokens_cache = cached
+        return cached
+
+    def build_request(self, items: Sequence[PackItem]) -> PackRequest:
+        pack = [{"id": it.id, "text": self.render(it.text, len(items))} for it in items]
+        sections = PromptSections(context=orjson.dumps(pack).decode(), **self.sections())
+        return PackRequest.from_sections(
+            sections,
+            items=items,
+            json_mode=True,
+            max_tokens=64 + self.answer_tokens_per_item * 2 * len(items),
+            schema=self.answer_schema(),
+        )
+
+    def estimate_request_tokens(self, texts: Sequence[str]) -> tuple[int, int]:
+        rendered = sum(estimate_tokens(self.render(t, len(texts))) + 8 for t in texts)
+        return self.system_tokens() + rendered, self.answer_tokens_per_item * len(texts)
+
+    def offline_answer(self, items: Sequence[PackItem]) -> str:
+        results = [{"id": it.id, **self.offline_entry(it.text)} for it in items]
+        return orjson.dumps({"results": results}).decode()
+
+    def parse(self, content: str, ids: Sequence[str]) -> ParsedPack:
+        """Per id: missing, duplicated, schema-invalid, rule-invalid, or an answer row.
+
+        A whole answer that is not JSON raises ``InvalidResponseError`` (the pack is re-asked); one
+        bad entry fails only its own id.
+        """
+        data = load_json(content)
+        found, duplicated = entries_by_id(data, ids)
+        parsed = ParsedPack(snippet=snippet(content))
+        for local_id in ids:
+            row = found.get(local_id)
+            if row is None:
+                parsed.errors[local_id] = "missing from the answer"
+                continue
+            if local_id in duplicated:
+                parsed.errors[local_id] = "answered more than once, differently"
+                continue
+            try:
+                answer = self.answer_model.model_validate(row)
+            except ValidationError as exc:
+                parsed.errors[local_id] = "invalid answer: " + first_error(exc)
+                continue
+            problem = self.check(answer)
+            if problem is not None:
+                parsed.errors[local_id] = problem
+            else:
+                parsed.answers[local_id] = self.to_row(answer)
+        return parsed
+
+
+def clip(text: str, limit: int) -> str:
+    """The text cut to ``limit`` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    cut = len(text) - limit
+    return text[:limit] + f"\n[... {cut} more characters cut by forge ...]"
+
+
+def first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    return f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid"))

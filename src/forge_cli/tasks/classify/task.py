@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, field_validator
 
-from forge_cli.core.calls import PackItem, PackRequest, PromptSections
-from forge_cli.core.text import estimate_tokens, snippet
-from forge_cli.tasks.answers import entries_by_id, load_json
-from forge_cli.tasks.base import ParsedPack
+from forge_cli.core.models import Complexity
+from forge_cli.tasks.base import TaskBase
 from forge_cli.tasks.classify import rules as ticket_rules
+from forge_cli.tasks.classify.complexity import estimate
 
 PROMPT_VERSION = "tickets-v2"
-#: a ticket longer than this is cut (the model is told) so one paste of logs cannot blow a budget
-MAX_ITEM_CHARS = 8_000
 SUMMARY_CHARS = 160
 #: the answer tokens one ticket costs (id, labels, a one-line summary)
 ANSWER_TOKENS_PER_ITEM = 45
@@ -54,12 +49,13 @@ class TicketAnswer(BaseModel):
         return value
 
 
-class TicketTask:
+class TicketTask(TaskBase):
     """Classify support tickets into a label set with a priority and a one-line summary."""
 
     name = "tickets"
     prompt_version = PROMPT_VERSION
-    answer_columns: tuple[str, ...] = ("category", "priority", "summary")
+    answer_model = TicketAnswer
+    answer_tokens_per_item = ANSWER_TOKENS_PER_ITEM
 
     def __init__(
         self,
@@ -78,23 +74,23 @@ class TicketTask:
         self._priority_set = frozenset(self.priorities)
         self._parts = self._sections()
         self._schema = self._answer_schema()
-        self.system_prompt = PromptSections(context="", **self._parts).system_text()
-        self._system_tokens = estimate_tokens(self.system_prompt)
-        self._fingerprint = hashlib.sha256(
-            orjson.dumps(
-                [
-                    self.name,
-                    self.prompt_version,
-                    self.labels,
-                    self.priorities,
-                    self.instructions,
-                    sorted((k, v) for k, v in self.descriptions.items() if k in self.labels),
-                ]
-            )
-        ).hexdigest()[:16]
 
-    def fingerprint(self) -> str:
-        return self._fingerprint
+    def fingerprint_parts(self) -> list[Any]:
+        return [
+            self.labels,
+            self.priorities,
+            self.instructions,
+            sorted((k, v) for k, v in self.descriptions.items() if k in self.labels),
+        ]
+
+    def sections(self) -> dict[str, str]:
+        return self._parts
+
+    def answer_schema(self) -> dict[str, object]:
+        return self._schema
+
+    def complexity(self, text: str) -> Complexity:
+        return estimate(text)
 
     def _sections(self) -> dict[str, str]:
         """The prompt's parts except the pack (``context``), written once per task."""
@@ -120,7 +116,6 @@ class TicketTask:
         }
 
     def _answer_schema(self) -> dict[str, object]:
-        """The answer as a JSON Schema, for providers that constrain output to one (Gemini)."""
         entry = {
             "type": "object",
             "properties": {
@@ -137,73 +132,18 @@ class TicketTask:
             "required": ["results"],
         }
 
-    def build_request(self, items: Sequence[PackItem]) -> PackRequest:
-        pack = [{"id": it.id, "text": _clip(it.text)} for it in items]
-        sections = PromptSections(context=orjson.dumps(pack).decode(), **self._parts)
-        return PackRequest.from_sections(
-            sections,
-            items=items,
-            offline=self.offline_answer,
-            json_mode=True,
-            max_tokens=64 + ANSWER_TOKENS_PER_ITEM * 2 * len(items),
-            schema=self._schema,
-        )
+    def check(self, answer: TicketAnswer) -> str | None:
+        if answer.category not in self._label_set:
+            return f"category {answer.category!r} is not one of the labels"
+        if answer.priority not in self._priority_set:
+            return f"priority {answer.priority!r} is not one of the priorities"
+        return None
 
-    def estimate_request_tokens(self, texts: Sequence[str]) -> tuple[int, int]:
-        tokens_in = self._system_tokens + sum(estimate_tokens(_clip(t)) + 8 for t in texts)
-        return tokens_in, ANSWER_TOKENS_PER_ITEM * len(texts)
-
-    def offline_answer(self, items: Sequence[PackItem]) -> str:
-        """The deterministic keyword baseline, answering in the same JSON a model would."""
-        results = []
-        for it in items:
-            verdict = ticket_rules.classify(it.text, self.labels)
-            results.append(
-                {
-                    "id": it.id,
-                    "category": verdict.category,
-                    "priority": verdict.priority,
-                    "summary": verdict.summary,
-                }
-            )
-        return orjson.dumps({"results": results}).decode()
-
-    def parse(self, content: str, ids: Sequence[str]) -> ParsedPack:
-        data = load_json(content)  # raises InvalidResponseError for the whole pack
-        found, duplicated = entries_by_id(data, ids)
-        parsed = ParsedPack(snippet=snippet(content))
-        for local_id in ids:
-            row = found.get(local_id)
-            if row is None:
-                parsed.errors[local_id] = "missing from the answer"
-                continue
-            if local_id in duplicated:
-                parsed.errors[local_id] = "answered more than once, differently"
-                continue
-            try:
-                answer = TicketAnswer.model_validate(row)
-            except ValidationError as exc:
-                parsed.errors[local_id] = "invalid answer: " + _first_error(exc)
-                continue
-            if answer.category not in self._label_set:
-                parsed.errors[local_id] = f"category {answer.category!r} is not one of the labels"
-            elif answer.priority not in self._priority_set:
-                parsed.errors[local_id] = (
-                    f"priority {answer.priority!r} is not one of the priorities"
-                )
-            else:
-                parsed.answers[local_id] = answer.model_dump()
-        return parsed
-
-
-def _clip(text: str) -> str:
-    if len(text) <= MAX_ITEM_CHARS:
-        return text
-    cut = len(text) - MAX_ITEM_CHARS
-    return text[:MAX_ITEM_CHARS] + f"\n[... {cut} more characters cut by forge ...]"
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
-    return f"{where}: {err.get('msg', 'invalid')}" if where else str(err.get("msg", "invalid"))
+    def offline_entry(self, text: str) -> dict[str, Any]:
+        """The deterministic keyword baseline."""
+        verdict = ticket_rules.classify(text, self.labels)
+        return {
+            "category": verdict.category,
+            "priority": verdict.priority,
+            "summary": verdict.summary,
+        }

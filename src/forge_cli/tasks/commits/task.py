@@ -8,18 +8,15 @@ it always has the right shape and length.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, field_validator
 
-from forge_cli.core.calls import PackItem, PackRequest, PromptSections
-from forge_cli.core.text import estimate_tokens, snippet
+from forge_cli.core.models import Complexity
+from forge_cli.core.text import estimate_tokens
 from forge_cli.git.diff import parse_diff, render_for_model
-from forge_cli.tasks.answers import entries_by_id, load_json
-from forge_cli.tasks.base import ParsedPack
+from forge_cli.tasks.base import TaskBase
 from forge_cli.tasks.commits.rules import COMMIT_TYPES, make_title, offline_report
 
 PROMPT_VERSION = "commits-v2"
@@ -44,7 +41,6 @@ OUTPUT_FORMAT = """Answer with JSON only: {"results": [{"id": "<diff id>", "type
 "breaking": false, "subject": "...", "summary": "...", "changes": ["..."]}]}
 with exactly one object per diff id."""
 TASK = "Write one commit report for each diff in the context, in the output format."
-SYSTEM_PROMPT = "\n\n".join((ROLE, INSTRUCTIONS, CONSTRAINTS, OUTPUT_FORMAT))
 
 
 class CommitAnswer(BaseModel):
@@ -106,91 +102,76 @@ def report_from_answer(answer: CommitAnswer) -> dict[str, Any]:
     }
 
 
-class CommitTask:
+#: changed lines (the diff's own line count) at which a diff stops being simple, and becomes complex
+_MEDIUM_LINES = 80
+_COMPLEX_LINES = 400
+
+
+class CommitTask(TaskBase):
     name = "commits"
     prompt_version = PROMPT_VERSION
-    answer_columns: tuple[str, ...] = ("title", "type", "scope", "breaking", "summary", "changes")
+    answer_model = CommitAnswer
+    answer_tokens_per_item = ANSWER_TOKENS
 
     def __init__(self, max_tokens: int = 6000) -> None:
         self.max_tokens = max_tokens
-        self._system_tokens = estimate_tokens(SYSTEM_PROMPT)
-        self._fingerprint = hashlib.sha256(
-            orjson.dumps([self.name, self.prompt_version, max_tokens])
-        ).hexdigest()[:16]
 
-    def fingerprint(self) -> str:
-        return self._fingerprint
+    @property
+    def answer_columns(self) -> tuple[str, ...]:
+        return ("title", "type", "scope", "breaking", "summary", "changes")
 
-    def render(self, text: str, budget: int) -> str:
+    def fingerprint_parts(self) -> list[Any]:
+        return [self.max_tokens]
+
+    def sections(self) -> dict[str, str]:
+        return {
+            "role": ROLE,
+            "instructions": INSTRUCTIONS,
+            "constraints": CONSTRAINTS,
+            "task": TASK,
+            "output_format": OUTPUT_FORMAT,
+        }
+
+    def complexity(self, text: str) -> Complexity:
+        """By the size of the diff: a big diff takes the model longer, whatever its words."""
+        lines = text.count("\n")
+        if lines < _MEDIUM_LINES:
+            return Complexity.SIMPLE
+        return Complexity.MEDIUM if lines < _COMPLEX_LINES else Complexity.COMPLEX
+
+    def _budget(self, pack_size: int) -> int:
+        return max(400, (self.max_tokens - self.system_tokens()) // max(1, pack_size))
+
+    def render(self, text: str, pack_size: int) -> str:
         merge, diff = split_merge_header(text)
-        rendered = render_for_model(parse_diff(diff), max_tokens=budget).text
+        rendered = render_for_model(parse_diff(diff), max_tokens=self._budget(pack_size)).text
         return f"Commit subject (a merge or a revert): {merge}\n{rendered}" if merge else rendered
 
-    def build_request(self, items: Sequence[PackItem]) -> PackRequest:
-        budget = max(400, (self.max_tokens - self._system_tokens) // max(1, len(items)))
-        pack = [{"id": it.id, "text": self.render(it.text, budget)} for it in items]
-        sections = PromptSections(
-            role=ROLE,
-            instructions=INSTRUCTIONS,
-            constraints=CONSTRAINTS,
-            context=orjson.dumps(pack).decode(),
-            task=TASK,
-            output_format=OUTPUT_FORMAT,
-        )
-        return PackRequest.from_sections(
-            sections,
-            items=items,
-            offline=self.offline_answer,
-            json_mode=True,
-            max_tokens=ANSWER_TOKENS * 2 * len(items),
-        )
-
     def estimate_request_tokens(self, texts: Sequence[str]) -> tuple[int, int]:
-        budget = max(400, (self.max_tokens - self._system_tokens) // max(1, len(texts)))
+        """Without rendering: a diff costs at most its budget, and parsing it here would double
+        the work of every pack."""
+        budget = self._budget(len(texts))
         tokens = sum(min(budget, estimate_tokens(t)) + 8 for t in texts)
-        return self._system_tokens + tokens, ANSWER_TOKENS * len(texts)
+        return self.system_tokens() + tokens, ANSWER_TOKENS * len(texts)
 
-    def offline_answer(self, items: Sequence[PackItem]) -> str:
-        results = []
-        for it in items:
-            merge, diff = split_merge_header(it.text)
-            report = offline_report(parse_diff(diff), merge_subject=merge)
-            subject = report["title"].split(": ", 1)[-1]
-            results.append(
-                {
-                    "id": it.id,
-                    "type": report["type"],
-                    "scope": report["scope"],
-                    "breaking": report["breaking"],
-                    "subject": subject,
-                    "summary": report["summary"],
-                    "changes": report["changes"],
-                }
-            )
-        return orjson.dumps({"results": results}).decode()
+    def check(self, answer: CommitAnswer) -> str | None:
+        if answer.type not in COMMIT_TYPES:
+            return f"type {answer.type!r} is not a Conventional type"
+        if not answer.subject:
+            return "empty subject"
+        return None
 
-    def parse(self, content: str, ids: Sequence[str]) -> ParsedPack:
-        data = load_json(content)
-        found, duplicated = entries_by_id(data, ids)
-        parsed = ParsedPack(snippet=snippet(content))
-        for local_id in ids:
-            row = found.get(local_id)
-            if row is None:
-                parsed.errors[local_id] = "missing from the answer"
-            elif local_id in duplicated:
-                parsed.errors[local_id] = "answered more than once, differently"
-            else:
-                try:
-                    answer = CommitAnswer.model_validate(row)
-                except ValidationError as exc:
-                    err = exc.errors()[0]
-                    where = ".".join(str(p) for p in err.get("loc", ()))
-                    parsed.errors[local_id] = f"invalid answer: {where}: {err.get('msg')}"
-                    continue
-                if answer.type not in COMMIT_TYPES:
-                    parsed.errors[local_id] = f"type {answer.type!r} is not a Conventional type"
-                elif not answer.subject:
-                    parsed.errors[local_id] = "empty subject"
-                else:
-                    parsed.answers[local_id] = report_from_answer(answer)
-        return parsed
+    def to_row(self, answer: CommitAnswer) -> dict[str, Any]:
+        return report_from_answer(answer)
+
+    def offline_entry(self, text: str) -> dict[str, Any]:
+        merge, diff = split_merge_header(text)
+        report = offline_report(parse_diff(diff), merge_subject=merge)
+        return {
+            "type": report["type"],
+            "scope": report["scope"],
+            "breaking": report["breaking"],
+            "subject": report["title"].split(": ", 1)[-1],
+            "summary": report["summary"],
+            "changes": report["changes"],
+        }

@@ -1,0 +1,251 @@
+"""The one wiring of a run: settings and a task in, a chain, a cache and the engine out.
+
+Every command that calls providers (classify, commit-msg and its git hook, bench, the Python API) goes
+through ``assemble`` and ``run_task``, so they share one way to build the provider chain (each member
+with its own breaker, retries, AIMD limit and RPM/TPM buckets), open the cache, hand the task's offline
+rule to the offline provider and run the engine to two writers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from forge_cli.app.settings import RunSettings
+from forge_cli.core.errors import UsageError
+from forge_cli.core.models import Failure, Item, RowWriter
+from forge_cli.engine.batcher import PackLimits
+from forge_cli.engine.cache import ResultCache, default_cache_dir
+from forge_cli.engine.calling.caller import Caller, default_retry_policy
+from forge_cli.engine.calling.chain import Chain, Member
+from forge_cli.engine.calling.routing import make_router
+from forge_cli.engine.resilience.limits import AimdLimiter, RateLimiter
+from forge_cli.engine.runner import EngineConfig, Runner
+from forge_cli.engine.stats import ProviderStats, RunStats
+from forge_cli.providers.catalog.prices import PriceTable, parse_price_overrides
+from forge_cli.providers.offline import OfflineProvider
+from forge_cli.providers.registry import MissingKeyError, build_provider
+from forge_cli.providers.settings import ProviderConfig, resolve_chain
+from forge_cli.tasks.base import Task
+
+#: settings the command line applies to the first provider of the chain
+FIRST_PROVIDER_FLAGS = ("model", "base_url", "api_key_env", "price_in", "price_out", "rpm", "tpm")
+
+Notify = Callable[[str], None]
+
+
+def chain_configs(settings: RunSettings) -> list[ProviderConfig]:
+    """The chain of the settings, each provider's settings resolved and their sources noted."""
+    flags = {name: getattr(settings, name) for name in FIRST_PROVIDER_FLAGS}
+    return resolve_chain(
+        settings.provider,
+        tables=settings.provider_tables,
+        flags={k: v for k, v in flags.items() if v is not None},
+        defaults={"timeout": settings.timeout, "concurrency": settings.concurrency},
+        flag_sources=settings.setting_sources,
+    )
+
+
+def price_table(settings: RunSettings) -> PriceTable:
+    return PriceTable(parse_price_overrides(settings.prices)) if settings.prices else PriceTable()
+
+
+def build_chain(settings: RunSettings, stats: RunStats, *, notify: Notify | None = None) -> Chain:
+    """Every provider of the chain with its own breaker, retries, AIMD limit and RPM/TPM buckets.
+
+    A provider whose key is not set is left out with one line saying so, unless it is the only
+    one (then that is a usage error).
+    """
+    configs = chain_configs(settings)
+    prices = price_table(settings)
+    members: list[Member] = []
+    skipped: list[str] = []
+    for config in configs:
+        try:
+            provider = build_provider(config, prices)
+        except MissingKeyError as exc:
+            if len(configs) == 1:
+                raise
+            skipped.append(f"{exc}; left out of the chain")
+            continue
+        caller = Caller(
+            provider,
+            stats,
+            retry=default_retry_policy(settings.retries + 1, settings.backoff),
+            breaker_threshold=settings.breaker_threshold,
+            breaker_cooldown=settings.breaker_cooldown,
+            # starts at the cap the user chose; the first 429 is what teaches it less
+            limiter=AimdLimiter(config.concurrency),
+            rate=RateLimiter(config.rpm, config.tpm),
+            usage=ProviderStats(config.name, config.model, concurrency=config.concurrency),
+        )
+        members.append(Member(provider, caller, weight=config.weight))
+    if not members:
+        raise UsageError("no provider of the chain can be used: " + "; ".join(skipped))
+    chain = Chain(members, stats=stats, router=make_router(settings.routing), notify=notify)
+    for line in skipped:
+        stats.notices.append(line)
+        if notify is not None:
+            notify(line)
+    return chain
+
+
+def open_cache(settings: RunSettings) -> ResultCache | None:
+    if settings.no_cache:
+        return None
+    directory = settings.cache_dir or default_cache_dir()
+    try:
+        return ResultCache(directory, ttl=settings.cache_ttl)
+    except OSError as exc:
+        raise UsageError(f"cannot use cache dir {directory}: {exc.strerror or exc}") from None
+
+
+def bind_task(chain: Chain, task: Task) -> None:
+    """Hand the task's deterministic rule to the offline members of the chain."""
+    for member in chain.members:
+        if isinstance(member.provider, OfflineProvider):
+            member.provider.use_rule(task.offline_answer)
+
+
+@dataclass(slots=True)
+class Assembly:
+    """A run ready to go: the task, its chain, the cache and the packing limits."""
+
+    task: Task
+    chain: Chain
+    cache: ResultCache | None
+    limits: PackLimits
+
+    @property
+    def stats(self) -> RunStats:
+        return self.chain.stats
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+
+
+@contextlib.contextmanager
+def assemble(
+    settings: RunSettings,
+    task: Task,
+    *,
+    pack: int | None = None,
+    notify: Notify | None = None,
+) -> Iterator[Assembly]:
+    """Build the chain and open the cache for ``task``; the cache is closed on the way out."""
+    chain = build_chain(settings, RunStats(), notify=notify)
+    bind_task(chain, task)
+    try:
+        cache = open_cache(settings)
+    except BaseException:
+        asyncio.run(chain.aclose())
+        raise
+    assembly = Assembly(task, chain, cache, PackLimits(forced=pack))
+    try:
+        yield assembly
+    finally:
+        assembly.close()
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How a run ended: its figures, and the error that stopped it early (no provider left)."""
+
+    stats: RunStats
+    error: Exception | None
+    interrupted: bool = False
+    #: seconds the engine ran, from the first record read to the last written (no setup, no close)
+    elapsed: float = 0.0
+
+
+View = Callable[[RunStats], contextlib.AbstractAsyncContextManager[Any]]
+
+
+async def execute(
+    assembly: Assembly,
+    records: Iterable[Item | Failure],
+    results: RowWriter,
+    failures: RowWriter,
+    *,
+    view: View | None = None,
+    deadline: float | None = None,
+) -> Outcome:
+    """Run every record through the engine into the two writers; closes the chain's clients."""
+    runner = Runner(
+        task=assembly.task,
+        chain=assembly.chain,
+        results=results,
+        failures=failures,
+        stats=assembly.stats,
+        cache=assembly.cache,
+        config=EngineConfig(concurrency=assembly.chain.concurrency, limits=assembly.limits),
+    )
+    try:
+        async with view(assembly.stats) if view is not None else _nothing():
+            started = time.perf_counter()
+            if deadline is None:
+                await runner.run(records)
+            else:
+                await asyncio.wait_for(runner.run(records), timeout=deadline)
+            elapsed = time.perf_counter() - started
+    finally:
+        await assembly.chain.aclose()
+    return Outcome(assembly.stats, runner.error, elapsed=elapsed)
+
+
+def run_assembled(
+    assembly: Assembly,
+    records: Iterable[Item | Failure],
+    results: RowWriter,
+    failures: RowWriter,
+    *,
+    view: View | None = None,
+    deadline: float | None = None,
+) -> Outcome:
+    """``execute`` in its own event loop, for synchronous callers.
+
+    SIGTERM ends the run like Ctrl-C (the writers are flushed, whole lines only); the outcome says
+    it was interrupted. ``deadline`` (seconds) bounds the whole run: past it, TimeoutError.
+    """
+
+    async def main() -> Outcome:
+        current = asyncio.current_task()
+        if current is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, current.cancel)
+        return await execute(assembly, records, results, failures, view=view, deadline=deadline)
+
+    try:
+        return asyncio.run(main())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        results.flush()
+        failures.flush()
+        return Outcome(assembly.stats, None, interrupted=True)
+
+
+def run_task(
+    task: Task,
+    records: Iterable[Item | Failure],
+    settings: RunSettings,
+    results: RowWriter,
+    failures: RowWriter,
+    *,
+    pack: int | None = None,
+    notify: Notify | None = None,
+    view: View | None = None,
+    deadline: float | None = None,
+) -> Outcome:
+    """Assemble a run of ``task`` from ``settings`` and run ``records`` to the two writers."""
+    with assemble(settings, task, pack=pack, notify=notify) as assembly:
+        return run_assembled(assembly, records, results, failures, view=view, deadline=deadline)
+
+
+@contextlib.asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
