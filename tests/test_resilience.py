@@ -25,18 +25,16 @@ from forge_cli.core.errors import (
     UpstreamError,
 )
 from forge_cli.core.text import parse_retry_after
-from forge_cli.engine.resilience.policies import (
-    BreakerState,
-    CircuitBreaker,
-    RateGate,
-    RetryPolicy,
+from forge_cli.engine.resilience.breaker import BreakerState, CircuitBreaker
+from forge_cli.engine.resilience.gate import RateGate
+from forge_cli.engine.resilience.retry import RetryPolicy
+from forge_cli.engine.resilience.stop import (
     stop_after_attempt,
     stop_after_delay,
     stop_all,
     stop_any,
-    wait_exponential_jitter,
-    wait_fixed,
 )
+from forge_cli.engine.resilience.wait import wait_exponential_jitter, wait_fixed
 
 CLOSED, OPEN, HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN
 

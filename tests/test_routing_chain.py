@@ -35,15 +35,13 @@ from forge_cli.engine.calling.routing import (
     Ordered,
     make_router,
 )
-from forge_cli.engine.resilience.limits import AimdLimiter, RateLimiter
-from forge_cli.engine.resilience.policies import (
-    BreakerState,
-    CircuitBreaker,
-    RateGate,
-    RetryPolicy,
-    stop_after_attempt,
-    wait_fixed,
-)
+from forge_cli.engine.resilience.aimd import AimdLimiter
+from forge_cli.engine.resilience.breaker import BreakerState, CircuitBreaker
+from forge_cli.engine.resilience.buckets import RateLimiter
+from forge_cli.engine.resilience.gate import RateGate
+from forge_cli.engine.resilience.retry import RetryPolicy
+from forge_cli.engine.resilience.stop import stop_after_attempt
+from forge_cli.engine.resilience.wait import wait_fixed
 from forge_cli.engine.stats import LATENCY_SAMPLES, ProviderStats, RunStats
 from forge_cli.tasks.classify.task import TicketTask
 

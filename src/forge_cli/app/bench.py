@@ -26,8 +26,9 @@ from typing import Any
 from forge_cli.core.errors import UsageError
 from forge_cli.core.models import Item
 from forge_cli.engine.batcher import PackLimits
-from forge_cli.engine.calling.caller import Caller, default_retry_policy
+from forge_cli.engine.calling.caller import Caller
 from forge_cli.engine.calling.chain import Chain
+from forge_cli.engine.resilience.retry import default_retry_policy
 from forge_cli.engine.runner import EngineConfig, Runner
 from forge_cli.engine.stats import RunStats
 from forge_cli.io.sinks import MemorySink
