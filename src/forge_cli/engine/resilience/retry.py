@@ -33,10 +33,6 @@ class RetryPolicy:
         """Only errors that say another attempt may succeed; bugs and auth errors never are."""
         return isinstance(error, ProviderError) and error.retryable
 
-    def gives_up(self, attempt: int, elapsed: float) -> bool:
-        """The stop policy, under the name the engine's loop reads best with."""
-        return self.stop(attempt, elapsed)
-
     def delay_for(self, attempt: int, error: BaseException) -> float:
         """Seconds to wait before attempt ``attempt + 1``."""
         retry_after = getattr(error, "retry_after", None)

@@ -10,28 +10,13 @@ import math
 import random
 from typing import Protocol
 
-__all__ = ["WaitPolicy", "wait_exponential_jitter", "wait_fixed"]
+__all__ = ["WaitPolicy", "wait_exponential_jitter"]
 
 
 class WaitPolicy(Protocol):
     """Seconds to wait before the next attempt, given how many attempts have failed (>= 1)."""
 
     def __call__(self, attempt: int) -> float: ...
-
-
-class wait_fixed:
-    """The same pause every time: handy in tests and for providers that publish a fixed back-off."""
-
-    def __init__(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError(f"wait_fixed needs seconds >= 0, got {seconds}")
-        self.seconds = seconds
-
-    def __call__(self, attempt: int) -> float:
-        return self.seconds
-
-    def __repr__(self) -> str:
-        return f"wait_fixed({self.seconds})"
 
 
 class wait_exponential_jitter:
