@@ -214,7 +214,7 @@ def test_modules_stay_small():
         ("engine.runner", "core.models", True),
         ("engine.runner", "providers.base", True),
         ("engine.runner", "providers.openai", False),
-        ("providers.openai", "engine.resilience.policies", False),
+        ("providers.openai", "engine.resilience.breaker", False),
         ("tasks.classify.task", "tasks.base", True),
         ("core.errors", "providers.base", False),
         ("cli.main", "app.run", True),

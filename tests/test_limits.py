@@ -15,7 +15,8 @@ from itertools import pairwise
 import pytest
 
 from forge_cli.core.calls import RateInfo
-from forge_cli.engine.resilience.limits import SAFETY, AimdLimiter, RateLimiter, TokenBucket
+from forge_cli.engine.resilience.aimd import AimdLimiter
+from forge_cli.engine.resilience.buckets import SAFETY, RateLimiter, TokenBucket
 
 
 class FakeTime:

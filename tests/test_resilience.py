@@ -25,18 +25,11 @@ from forge_cli.core.errors import (
     UpstreamError,
 )
 from forge_cli.core.text import parse_retry_after
-from forge_cli.engine.resilience.policies import (
-    BreakerState,
-    CircuitBreaker,
-    RateGate,
-    RetryPolicy,
-    stop_after_attempt,
-    stop_after_delay,
-    stop_all,
-    stop_any,
-    wait_exponential_jitter,
-    wait_fixed,
-)
+from forge_cli.engine.resilience.breaker import BreakerState, CircuitBreaker
+from forge_cli.engine.resilience.gate import RateGate
+from forge_cli.engine.resilience.retry import RetryPolicy, default_retry_policy
+from forge_cli.engine.resilience.stop import stop_after_attempt
+from forge_cli.engine.resilience.wait import wait_exponential_jitter
 
 CLOSED, OPEN, HALF_OPEN = BreakerState.CLOSED, BreakerState.OPEN, BreakerState.HALF_OPEN
 
@@ -77,30 +70,11 @@ def run(test: Callable[[], Awaitable[None]]) -> None:
 # ---------------------------------------------------------------------------------------- stop/wait
 
 
-def test_stop_after_attempt_and_delay():
+def test_stop_after_attempt():
     stop = stop_after_attempt(3)
     assert [stop(n, 0.0) for n in (1, 2, 3, 4)] == [False, False, True, True]
-    late = stop_after_delay(10.0)
-    assert not late(1, 9.99)
-    assert late(1, 10.0)
     with pytest.raises(ValueError):
         stop_after_attempt(0)
-
-
-def test_stops_combine_with_or_and_and():
-    either = stop_after_attempt(5) | stop_after_delay(30.0)
-    assert isinstance(either, stop_any)
-    assert not either(2, 10.0)
-    assert either(5, 0.0)  # out of attempts first
-    assert either(2, 31.0)  # out of time first
-    both = stop_after_attempt(5) & stop_after_delay(30.0)
-    assert isinstance(both, stop_all)
-    assert not both(5, 0.0)
-    assert both(5, 30.0)
-    # plain callables combine too, on either side
-    never = lambda attempt, elapsed: False  # noqa: E731
-    assert (never | stop_after_attempt(2))(2, 0.0)
-    assert not (stop_after_attempt(2) & never)(9, 99.0)
 
 
 def test_wait_exponential_without_jitter_doubles_then_caps():
@@ -158,13 +132,13 @@ def test_retry_after_garbage_is_none(value: str | None):
 
 
 def test_retry_policy_retries_only_retryable_errors():
-    policy = RetryPolicy(stop=stop_after_attempt(3), wait=wait_fixed(1.0))
+    policy = default_retry_policy(3)
     for error in (RateLimitError("x"), UpstreamError("x"), ProviderTimeoutError("x")):
         assert policy.should_retry(error)
     for error in (AuthError("x"), InvalidResponseError("x"), RequestError("x"), ValueError("x")):
         assert not policy.should_retry(error)
-    assert policy.gives_up(3, 0.0)
-    assert not policy.gives_up(2, 0.0)
+    assert policy.stop(3, 0.0)
+    assert not policy.stop(2, 0.0)
 
 
 def test_retry_policy_prefers_retry_after_over_backoff_and_caps_it():

@@ -35,15 +35,11 @@ from forge_cli.engine.calling.routing import (
     Ordered,
     make_router,
 )
-from forge_cli.engine.resilience.limits import AimdLimiter, RateLimiter
-from forge_cli.engine.resilience.policies import (
-    BreakerState,
-    CircuitBreaker,
-    RateGate,
-    RetryPolicy,
-    stop_after_attempt,
-    wait_fixed,
-)
+from forge_cli.engine.resilience.aimd import AimdLimiter
+from forge_cli.engine.resilience.breaker import BreakerState, CircuitBreaker
+from forge_cli.engine.resilience.buckets import RateLimiter
+from forge_cli.engine.resilience.gate import RateGate
+from forge_cli.engine.resilience.retry import default_retry_policy
 from forge_cli.engine.stats import LATENCY_SAMPLES, ProviderStats, RunStats
 from forge_cli.tasks.classify.task import TicketTask
 
@@ -121,7 +117,7 @@ def member(
     caller = Caller(
         provider,
         stats or RunStats(),
-        retry=RetryPolicy(stop=stop_after_attempt(attempts), wait=wait_fixed(0.0)),
+        retry=default_retry_policy(attempts, initial=0.0),
         sleep=no_sleep,
         limiter=AimdLimiter(cap),
         gate=RateGate(time, time.sleep),

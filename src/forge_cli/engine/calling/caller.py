@@ -15,15 +15,11 @@ from collections.abc import Awaitable, Callable
 
 from forge_cli.core.calls import Completion, PackRequest
 from forge_cli.core.errors import ProviderError, ProviderTimeoutError, RateLimitError, UpstreamError
-from forge_cli.engine.resilience.limits import AimdLimiter, RateLimiter
-from forge_cli.engine.resilience.policies import (
-    BreakerState,
-    CircuitBreaker,
-    RateGate,
-    RetryPolicy,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+from forge_cli.engine.resilience.aimd import AimdLimiter
+from forge_cli.engine.resilience.breaker import BreakerState, CircuitBreaker
+from forge_cli.engine.resilience.buckets import RateLimiter
+from forge_cli.engine.resilience.gate import RateGate
+from forge_cli.engine.resilience.retry import RetryPolicy, default_retry_policy
 from forge_cli.engine.stats import ProviderStats, RunStats
 from forge_cli.providers.base import Provider
 
@@ -35,14 +31,6 @@ class CallFailed(Exception):
         super().__init__(str(error))
         self.error = error
         self.attempts = attempts
-
-
-def default_retry_policy(attempts: int = 3, initial: float = 0.5) -> RetryPolicy:
-    """Up to ``attempts`` calls, waiting ``initial`` x 2^n seconds (+-20%) between them."""
-    return RetryPolicy(
-        stop=stop_after_attempt(max(1, attempts)),
-        wait=wait_exponential_jitter(initial=initial, multiplier=2.0, maximum=30.0, jitter=0.2),
-    )
 
 
 class Caller:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forge_cli.engine.calling.caller import Caller
-from forge_cli.engine.resilience.policies import BreakerState
+from forge_cli.engine.resilience.breaker import BreakerState
 from forge_cli.engine.stats import ProviderStats
 from forge_cli.providers.base import Provider
 

@@ -1,14 +1,10 @@
-"""Pacing a provider to its limits: token buckets for RPM/TPM and an AIMD concurrency limit.
+"""Pacing a provider to its rate: token buckets for requests and tokens per minute.
 
-Two different things run out at a provider. Its *rate* (requests and tokens per minute) is paced
-by token buckets, configured or learned from the ``x-ratelimit-*`` headers of its answers. Its
-*capacity* (how many calls it serves at once before it answers 429 or slows down) is found by an
-AIMD limit, as TCP finds a path's capacity: start small and grow while calls succeed, halve on a
-429, grow back one slot per window of successes. Together they let a run sit at a provider's limit
-and collect almost no 429s, instead of bouncing off it.
-
-Like ``resilience.py``, everything takes its clock and sleep as arguments and runs on one event
-loop without locks.
+The buckets are configured, or learn the limits from the ``x-ratelimit-*`` headers of the
+provider's answers, so a run can sit at the provider's rate and collect almost no 429s instead of
+bouncing off it. How many calls the provider serves at once is a different limit, found by
+``aimd.py``. Everything takes its clock and sleep as arguments and runs on one event loop without
+locks.
 """
 
 from __future__ import annotations
@@ -16,13 +12,11 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from forge_cli.core.calls import RateInfo
-from forge_cli.engine.resilience.policies import Clock, Sleep
+from forge_cli.engine.resilience.clock import Clock, Sleep
 
-__all__ = ["AimdLimiter", "RateLimiter", "TokenBucket"]
+__all__ = ["RateLimiter", "TokenBucket"]
 
 #: pace at this fraction of a learned or configured limit: a sliding window counts the calls
 #: already in flight when the limit was learned, and clocks on both sides drift
@@ -171,76 +165,3 @@ class RateLimiter:
 
 def _per_second(per_minute: float | None) -> float | None:
     return None if not per_minute else per_minute * SAFETY / 60.0
-
-
-class AimdLimiter:
-    """A concurrency limit that finds the provider's capacity: additive increase, multiplicative
-    decrease.
-
-    Slow start: the limit begins at ``initial`` and grows by one per success (doubling every round
-    trip) until the first overload; after that it grows by ``1/limit`` per success (one slot per
-    round trip). An overload halves it, at most once per round trip: the calls that were already in
-    flight when it halved report the same congestion and must not halve it again.
-    """
-
-    def __init__(
-        self,
-        maximum: int,
-        *,
-        initial: int | None = None,
-        minimum: int = 1,
-        decrease: float = 0.5,
-    ) -> None:
-        if maximum < 1 or minimum < 1 or minimum > maximum:
-            raise ValueError("need 1 <= minimum <= maximum")
-        self.maximum = maximum
-        self.minimum = minimum
-        self.decrease = decrease
-        self.limit = float(min(maximum, max(minimum, initial if initial is not None else maximum)))
-        self.in_flight = 0
-        self.decreases = 0
-        self._slow_start = self.limit < maximum
-        self._started = 0
-        #: calls started before this sequence number predate the last decrease
-        self._last_decrease_seq = -1
-        self._freed: asyncio.Event | None = None
-
-    @property
-    def current(self) -> int:
-        return max(self.minimum, int(self.limit))
-
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[int]:
-        """Hold one slot for a call; yields the call's sequence number for ``on_overload``."""
-        while self.in_flight >= self.current:
-            if self._freed is None:
-                self._freed = asyncio.Event()
-            self._freed.clear()
-            await self._freed.wait()
-        self.in_flight += 1
-        self._started += 1
-        seq = self._started
-        try:
-            yield seq
-        finally:
-            self.in_flight -= 1
-            if self._freed is not None:
-                self._freed.set()
-
-    def on_success(self) -> None:
-        if self._slow_start:
-            self.limit = min(float(self.maximum), self.limit + 1.0)
-            self._slow_start = self.limit < self.maximum
-        else:
-            self.limit = min(float(self.maximum), self.limit + 1.0 / max(1.0, self.limit))
-        if self._freed is not None:
-            self._freed.set()
-
-    def on_overload(self, seq: int) -> None:
-        """A call that started as number ``seq`` was told the provider is overloaded (429)."""
-        self._slow_start = False
-        if seq <= self._last_decrease_seq:
-            return
-        self.limit = max(float(self.minimum), self.limit * self.decrease)
-        self.decreases += 1
-        self._last_decrease_seq = self._started
