@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +33,13 @@ class ForgeRun:
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep every test's cache, config and working directory to itself."""
+    # every FORGE_* setting of the machine running the tests is a setting of forge: drop them all
+    for name in [n for n in os.environ if n.startswith("FORGE_")]:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FORGE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
     monkeypatch.setenv(KEY_ENV, API_KEY)
     monkeypatch.chdir(tmp_path)
-    for name in ("FORGE_PROVIDER", "FORGE_BASE_URL", "FORGE_MODEL", "FORGE_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
