@@ -40,7 +40,21 @@ _EXPORTS = {
     "Item": "forge_cli.core.models",
     "ForgeError": "forge_cli.core.errors",
 }
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "ForgeError",
+    "Item",
+    "RunResult",
+    "RunSettings",
+    "Task",
+    "TaskBase",
+    "__version__",
+    "make_task",
+    "register_format",
+    "register_provider",
+    "register_task",
+    "resolve",
+    "run",
+]
 
 if TYPE_CHECKING:
     from forge_cli.app.api import RunResult, run
