@@ -1,0 +1,103 @@
+"""The extension points of CONTRIBUTING.md, each shown by a tiny example that really runs:
+a task, a provider and an output format, each one module's worth of code plus its registration."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import orjson
+import pytest
+from pydantic import BaseModel
+
+import forge_cli
+from forge_cli.core.calls import PackItem
+from forge_cli.core.models import Complexity
+from forge_cli.tasks import registry as tasks
+from forge_cli.tasks.base import TaskBase
+
+# ---------------------------------------------------------------------------------------- a task
+
+
+class Mood(BaseModel):
+    mood: Literal["happy", "angry", "neutral"]
+
+
+class MoodTask(TaskBase):
+    """The whole of a task: its name, its prompt's words, its answer and its offline rule."""
+
+    name = "mood"
+    prompt_version = "mood-v1"
+    answer_model = Mood
+    answer_tokens_per_item = 12
+
+    def sections(self) -> dict[str, str]:
+        return {
+            "role": "You read customer messages.",
+            "instructions": "Say the mood of each message: happy, angry or neutral.",
+            "constraints": "Use only those three words.",
+            "task": "One answer per message id.",
+            "output_format": 'JSON only: {"results": [{"id": "...", "mood": "..."}]}',
+        }
+
+    def offline_entry(self, text: str) -> dict[str, Any]:
+        lowered = text.lower()
+        if "!" in text or "angry" in lowered:
+            return {"mood": "angry"}
+        return {"mood": "happy" if "thanks" in lowered else "neutral"}
+
+
+@pytest.fixture
+def mood_task():
+    tasks.register_task("mood", MoodTask)
+    yield
+    tasks._registered.pop("mood", None)
+
+
+def test_a_new_task_is_one_class_and_one_registration(mood_task):
+    result = forge_cli.run(
+        "mood",
+        ["Thanks, works now", "This is the third time it broke!", "Where is my invoice"],
+        provider="offline",
+        no_cache=True,
+    )
+    assert [r["mood"] for r in result.results] == ["happy", "angry", "neutral"]
+    assert not result.failures
+    assert "mood" in tasks.task_names()
+
+
+def test_the_task_base_checks_answers_for_the_new_task():
+    task = MoodTask()
+    parsed = task.parse(
+        '{"results": [{"id": "a", "mood": "happy"}, {"id": "b", "mood": "sad"}]}', ["a", "b", "c"]
+    )
+    assert parsed.answers == {"a": {"mood": "happy"}}
+    assert parsed.errors["b"].startswith("invalid answer: mood")
+    assert parsed.errors["c"] == "missing from the answer"
+    request = task.build_request([PackItem("1", "hello")])
+    assert orjson.loads(request.messages[1]["content"]) == [{"id": "1", "text": "hello"}]
+    assert task.answer_columns == ("mood",)
+    assert task.complexity("short") is Complexity.SIMPLE
+    assert task.fingerprint() != TaskBase.fingerprint(_Other())
+
+
+class _Other(MoodTask):
+    prompt_version = "mood-v2"
+
+
+def test_an_unknown_task_name_says_which_exist():
+    with pytest.raises(forge_cli.ForgeError, match="known: classify, commits"):
+        forge_cli.run("nope", ["x"])
+
+
+def test_a_task_from_an_entry_point(monkeypatch):
+    """Another package's task, found through the forge.tasks entry-point group."""
+    from importlib.metadata import EntryPoint
+
+    from forge_cli.core import plugins
+
+    point = EntryPoint(name="mood-ep", value=f"{__name__}:MoodTask", group=plugins.TASKS)
+    monkeypatch.setattr(
+        plugins, "entry_points", lambda group: [point] if group == plugins.TASKS else []
+    )
+    result = forge_cli.run("mood-ep", ["thanks!"], provider="offline", no_cache=True)
+    assert result.results[0]["mood"] == "angry"
