@@ -32,15 +32,21 @@ from forge_cli.core.calls import Completion, PackRequest, RateInfo
 from forge_cli.core.errors import (
     AuthError,
     InvalidResponseError,
-    NotFoundError,
     ProviderError,
-    ProviderTimeoutError,
-    RateLimitError,
     RequestError,
     UpstreamError,
 )
 from forge_cli.core.text import estimate_tokens, parse_retry_after, snippet
 from forge_cli.providers.http import HttpAdapter, anthropic_rate_info, post_json, scrub
+from forge_cli.providers.status import (
+    COMMON,
+    ErrorReply,
+    Rule,
+    asked,
+    key_hint,
+    signal,
+    status,
+)
 
 __all__ = ["ANTHROPIC_VERSION", "DEFAULT_BASE_URL", "AnthropicProvider"]
 
@@ -48,10 +54,52 @@ DEFAULT_BASE_URL = "https://api.anthropic.com/v1"
 #: the Messages API's version header; 2023-06-01 is the current (and only GA) version
 ANTHROPIC_VERSION = "2023-06-01"
 
-#: statuses Anthropic uses when it is overloaded or briefly unavailable (529 is its own code)
-_OVERLOADED = frozenset({503, 529})
-#: a 429 with this code is the monthly spend limit, not a per-minute limit: waiting cannot help
-_SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
+
+def _asked_or_reset(reply: ErrorReply) -> float | None:
+    """Retry-After, else the reset of whichever limit is exhausted, as Anthropic's SDKs do."""
+    return reply.retry_after if reply.retry_after is not None else _wait_from_rate(reply.rate)
+
+
+#: the common table with Anthropic's departures: no call succeeds until someone pays (402, a
+#: ``billing_error`` or a "credit balance" message) or until next month (a 429 whose
+#: ``details.error_code`` is the spend limit), so those stop the run instead of failing every
+#: pack; a plain 429 without Retry-After waits for the exhausted limit's reset; 503 and Anthropic's
+#: own 529 (or an ``overloaded_error``) mean Anthropic as a whole is short of capacity and are
+#: retried like any 5xx; 413 says the request is too large
+ANTHROPIC_ERRORS = (
+    COMMON.before(
+        "rate_limit",
+        Rule(
+            "billing",
+            AuthError,
+            "billing problem ({detail})",
+            when=status(402) | signal("type:billing_error") | signal("credit_balance"),
+            raw=False,
+        ),
+        Rule(
+            "spend_limit",
+            AuthError,
+            "spend limit reached ({detail})",
+            when=status(429) & signal("code:enforced_spend_limit_reached"),
+            raw=False,
+        ),
+    )
+    .changed("rate_limit", wait=_asked_or_reset)
+    .before(
+        "server",
+        Rule(
+            "overloaded",
+            UpstreamError,
+            "overloaded ({detail}{reference})",
+            when=status(503, 529) | signal("type:overloaded_error"),
+            wait=asked,
+        ),
+    )
+    .before(
+        "rejected",
+        Rule("too_large", RequestError, "request too large ({detail})", when=status(413)),
+    )
+)
 
 
 class AnthropicProvider(HttpAdapter):
@@ -150,49 +198,27 @@ class AnthropicProvider(HttpAdapter):
     # -- errors ------------------------------------------------------------------------------
 
     def _error(self, response: httpx.Response) -> ProviderError:
-        status = response.status_code
         message, err_type, code, request_id = self._error_text(response)
-        rate = anthropic_rate_info(response.headers)
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
-        kw: dict[str, Any] = {"provider": self.name, "status": status, "rate": rate}
-        detail = f"{err_type}: {message}" if err_type else message
-        where = f"; request {request_id}" if request_id else ""
-        raw = scrub(response.text, self._key) or None
-
-        if status in (401, 403):
-            # the provider's text is not shown: only the error type, which cannot carry a key
-            hint = f": set {self._key_env} to a valid key" if self._key_env else ""
-            return AuthError(f"authentication failed{hint} ({err_type or 'no detail'})", **kw)
-        if status == 402 or err_type == "billing_error" or "credit balance" in message.lower():
-            # no call can succeed until someone pays: stop the run instead of failing every pack
-            return AuthError(f"billing problem ({detail})", **kw)
-        if status == 429 and code == _SPEND_LIMIT_CODE:
-            return AuthError(f"spend limit reached ({detail})", **kw)
-        if status == 429:
-            if retry_after is None:
-                retry_after = _wait_from_rate(rate)
-            return RateLimitError(
-                f"rate limited ({detail})", retry_after=retry_after, raw=raw, **kw
+        signals = {f"type:{err_type}", f"code:{code}"}
+        if "credit balance" in message.lower():
+            signals.add("credit_balance")
+        return ANTHROPIC_ERRORS.error(
+            ErrorReply(
+                provider=self.name,
+                status=response.status_code,
+                detail=f"{err_type}: {message}" if err_type else message,
+                # the provider's text is not shown: only the error type, which cannot carry a key
+                auth_detail=err_type or "no detail",
+                key_hint=key_hint(self._key_env),
+                base_url=self.base_url,
+                model=self.model,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+                rate=anthropic_rate_info(response.headers),
+                raw=scrub(response.text, self._key) or None,
+                reference=f"; request {request_id}" if request_id else "",
+                signals=frozenset(signals),
             )
-        if status == 404:
-            return NotFoundError(
-                f"not found: check --base-url {self.base_url} and --model {self.model} ({detail})",
-                raw=raw,
-                **kw,
-            )
-        if status in (408, 504):
-            return ProviderTimeoutError(f"request timeout ({detail}{where})", raw=raw, **kw)
-        if status in _OVERLOADED or err_type == "overloaded_error":
-            return UpstreamError(
-                f"overloaded ({detail}{where})", retry_after=retry_after, raw=raw, **kw
-            )
-        if status >= 500:
-            return UpstreamError(
-                f"server error ({detail}{where})", retry_after=retry_after, raw=raw, **kw
-            )
-        if status == 413:
-            return RequestError(f"request too large ({detail})", raw=raw, **kw)
-        return RequestError(f"request rejected ({detail})", raw=raw, **kw)
+        )
 
     def _error_text(
         self, response: httpx.Response

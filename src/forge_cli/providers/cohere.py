@@ -34,15 +34,22 @@ from forge_cli.core.calls import Completion, PackRequest, RateInfo
 from forge_cli.core.errors import (
     AuthError,
     InvalidResponseError,
-    NotFoundError,
     ProviderError,
     ProviderTimeoutError,
-    RateLimitError,
     RequestError,
     UpstreamError,
 )
 from forge_cli.core.text import estimate_tokens, parse_retry_after
 from forge_cli.providers.http import HttpAdapter, post_json, scrub
+from forge_cli.providers.status import (
+    COMMON,
+    ErrorReply,
+    Rule,
+    key_hint,
+    signal,
+    status,
+    status_from,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "CohereProvider", "cohere_rate_info"]
 
@@ -54,6 +61,27 @@ _AUTH_DETAILS = {
     "invalid api token": "the key was refused",
     "expired": "the key has expired",
 }
+
+#: the common table with Cohere's departures: 402 (billing limit) and a trial key's *monthly* 429
+#: stop the run; 499 (a cancelled request) is retried like a 5xx, but 501 is not (the server will
+#: never implement the call); 498 is Cohere's "blocked input/output", a deny-listed token
+COHERE_ERRORS = (
+    COMMON.before(
+        "rate_limit",
+        Rule("billing", AuthError, "billing limit reached ({detail})", when=status(402)),
+        Rule(
+            "monthly_limit",
+            AuthError,
+            "monthly call limit reached ({detail})",
+            when=status(429) & signal("monthly_limit"),
+        ),
+    )
+    .changed("server", when=status(499) | (status_from(500) & ~status(501)))
+    .before(
+        "rejected",
+        Rule("blocked", RequestError, "request blocked by Cohere ({detail})", when=status(498)),
+    )
+)
 
 
 def _int(value: str | None) -> int | None:
@@ -167,43 +195,26 @@ class CohereProvider(HttpAdapter):
         )
 
     def _error(self, response: httpx.Response) -> ProviderError:
-        status = response.status_code
         message = self._error_text(response)
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
-        kw: dict[str, Any] = {
-            "provider": self.name,
-            "status": status,
-            "rate": cohere_rate_info(response.headers),
-        }
-        if status in (401, 403):
-            # only Cohere's fixed, key-free 401 strings are shown; any other text stays out
-            lowered = message.lower()
-            detail = next((v for k, v in _AUTH_DETAILS.items() if k in lowered), "no detail")
-            hint = f": set {self._key_env} to a valid key" if self._key_env else ""
-            return AuthError(f"authentication failed{hint} ({detail})", **kw)
-        if status == 402:
-            return AuthError(f"billing limit reached ({message})", raw=message, **kw)
-        if status == 429 and ("/ month" in message or "per month" in message):
-            return AuthError(f"monthly call limit reached ({message})", raw=message, **kw)
-        if status == 429:
-            return RateLimitError(
-                f"rate limited ({message})", retry_after=retry_after, raw=message, **kw
-            )
-        if status == 404:
-            return NotFoundError(
-                f"not found: check --base-url {self.base_url} and --model {self.model} ({message})",
+        # only Cohere's fixed, key-free 401 strings are shown; any other text stays out
+        lowered = message.lower()
+        auth_detail = next((v for k, v in _AUTH_DETAILS.items() if k in lowered), "no detail")
+        monthly = "/ month" in message or "per month" in message
+        return COHERE_ERRORS.error(
+            ErrorReply(
+                provider=self.name,
+                status=response.status_code,
+                detail=message,
+                auth_detail=auth_detail,
+                key_hint=key_hint(self._key_env),
+                base_url=self.base_url,
+                model=self.model,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+                rate=cohere_rate_info(response.headers),
                 raw=message,
-                **kw,
+                signals=frozenset({"monthly_limit"}) if monthly else frozenset(),
             )
-        if status in (408, 504):
-            return ProviderTimeoutError(f"request timeout ({message})", raw=message, **kw)
-        if status == 499 or (status >= 500 and status != 501):
-            return UpstreamError(
-                f"server error ({message})", retry_after=retry_after, raw=message, **kw
-            )
-        if status == 498:
-            return RequestError(f"request blocked by Cohere ({message})", raw=message, **kw)
-        return RequestError(f"request rejected ({message})", raw=message, **kw)
+        )
 
     def _error_text(self, response: httpx.Response) -> str:
         """Cohere's ``message`` (or the raw body), short, single-line and with the key scrubbed."""

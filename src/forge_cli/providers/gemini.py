@@ -32,18 +32,10 @@ from typing import Any
 import httpx
 
 from forge_cli.core.calls import Completion, PackRequest, PromptSections
-from forge_cli.core.errors import (
-    AuthError,
-    InvalidResponseError,
-    NotFoundError,
-    ProviderError,
-    ProviderTimeoutError,
-    RateLimitError,
-    RequestError,
-    UpstreamError,
-)
+from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError
 from forge_cli.core.text import estimate_tokens, parse_duration, parse_retry_after
 from forge_cli.providers.http import HttpAdapter, json_body, post_json, scrub
+from forge_cli.providers.status import COMMON, ErrorReply, Rule, key_hint, signal, status
 
 __all__ = ["DEFAULT_BASE_URL", "MODEL_SPECS", "GeminiProvider", "ModelSpec", "model_spec"]
 
@@ -57,6 +49,33 @@ _KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED", "API_KEY_SERVICE
 #: finish reasons under which an answer without text was withheld by Google, not left unwritten
 _WITHHELD = frozenset(
     {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
+)
+
+#: the common table with Google's departures: a wrong key may come as a 400 (``bad_key``); a 429
+#: whose every violated quota is per day cannot be retried before tomorrow; a rate limit names the
+#: quotas and the RetryInfo wait; a 404 is about the model; DEADLINE_EXCEEDED is a timeout whatever
+#: its status
+GEMINI_ERRORS = (
+    COMMON.changed("auth", when=status(401, 403) | signal("bad_key"))
+    .before(
+        "rate_limit",
+        Rule(
+            "daily_quota",
+            AuthError,
+            "daily quota exhausted ({detail})",
+            when=status(429) & signal("daily_quota"),
+        ),
+    )
+    .changed("rate_limit", message="rate limited ({label}: {quotas}{after})")
+    .changed(
+        "not_found",
+        message="model {model} not found at {base_url}: check --model and --base-url ({detail})",
+    )
+    .changed(
+        "timeout",
+        message="deadline exceeded ({detail})",
+        when=status(408, 504) | signal("status:DEADLINE_EXCEEDED"),
+    )
 )
 
 
@@ -235,52 +254,44 @@ class GeminiProvider(HttpAdapter):
     # -- errors --------------------------------------------------------------------------------
 
     def _error(self, response: httpx.Response) -> ProviderError:
-        status = response.status_code
+        http_status = response.status_code
         err = _google_error(json_body(response))
         message = str(err.get("message") or "")
         rpc_status = err.get("status") if isinstance(err.get("status"), str) else None
         details = [d for d in err.get("details") or () if isinstance(d, dict)]
         reasons = {str(d.get("reason")) for d in details if d.get("@type") == _ERROR_INFO}
-        label = rpc_status or response.reason_phrase or f"HTTP {status}"
-        kw: dict[str, Any] = {"provider": self.name, "status": status}
-
-        if (
-            status in (401, 403)
-            or reasons & _KEY_REASONS
-            or (status == 400 and "api key" in message.lower())
-        ):
-            # Google's text is left out entirely: it is about the key, and may one day quote it
-            hint = f"set {self._key_env} to a valid key" if self._key_env else "pass a valid key"
-            return AuthError(f"authentication failed: {hint} ({label})", **kw)
-
+        label = rpc_status or response.reason_phrase or f"HTTP {http_status}"
+        signals = {f"status:{rpc_status}"} if rpc_status else set()
+        if reasons & _KEY_REASONS or (http_status == 400 and "api key" in message.lower()):
+            signals.add("bad_key")
+        if _daily_quota_only(details):
+            signals.add("daily_quota")
         text = scrub(message, self._key)
         # "RESOURCE_EXHAUSTED: You exceeded ...", or the bare reason phrase of a non-Google body
         text = f"{label}: {text}" if text and rpc_status else text or label
-        raw = scrub(response.text, self._key) or None
-        kw["raw"] = raw
         header_wait = parse_retry_after(response.headers.get("retry-after"))
-        if status == 429:
-            if _daily_quota_only(details):
-                return AuthError(f"daily quota exhausted ({text})", **kw)
-            wait = header_wait if header_wait is not None else _retry_delay(details)
-            # the quota names say more than Google's boilerplate, which runs past any snippet
-            quotas = ", ".join(dict.fromkeys(_quota_ids(details))) or text
-            after = f"; retry in {wait:g}s" if wait is not None else ""
-            return RateLimitError(
-                f"rate limited ({label}: {quotas}{after})", retry_after=wait, **kw
+        wait = header_wait if header_wait is not None else _retry_delay(details)
+        return GEMINI_ERRORS.error(
+            ErrorReply(
+                provider=self.name,
+                status=http_status,
+                detail=text,
+                # Google's text is left out entirely: it is about the key, and may one day quote it
+                auth_detail=label,
+                key_hint=key_hint(self._key_env) or ": pass a valid key",
+                base_url=self.base_url,
+                model=self.model,
+                retry_after=wait,
+                raw=scrub(response.text, self._key) or None,
+                signals=frozenset(signals),
+                extra={
+                    "label": label,
+                    # the quota names say more than Google's boilerplate, which runs past any snippet
+                    "quotas": ", ".join(dict.fromkeys(_quota_ids(details))) or text,
+                    "after": f"; retry in {wait:g}s" if wait is not None else "",
+                },
             )
-        if status == 404:
-            return NotFoundError(
-                f"model {self.model} not found at {self.base_url}: check --model and --base-url "
-                f"({text})",
-                **kw,
-            )
-        if status in (408, 504) or rpc_status == "DEADLINE_EXCEEDED":
-            return ProviderTimeoutError(f"deadline exceeded ({text})", **kw)
-        if status >= 500:
-            wait = header_wait if header_wait is not None else _retry_delay(details)
-            return UpstreamError(f"server error ({text})", retry_after=wait, **kw)
-        return RequestError(f"request rejected ({text})", **kw)
+        )
 
 
 def _from_messages(messages: Sequence[dict[str, str]]) -> tuple[str, list[dict[str, Any]]]:

@@ -15,18 +15,24 @@ import httpx
 import orjson
 
 from forge_cli.core.calls import Completion, PackRequest
-from forge_cli.core.errors import (
-    AuthError,
-    InvalidResponseError,
-    NotFoundError,
-    ProviderError,
-    ProviderTimeoutError,
-    RateLimitError,
-    RequestError,
-    UpstreamError,
-)
+from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError, RequestError
 from forge_cli.core.text import estimate_tokens, parse_retry_after, snippet
 from forge_cli.providers.http import HttpAdapter, openai_rate_info, post_json, scrub
+from forge_cli.providers.status import COMMON, ErrorReply, Rule, key_hint, signal, status
+
+#: the common table, except that a 429 for ``insufficient_quota`` is an empty account, not a limit
+#: to wait out, and only 408 is a timeout: a 504 (often from a proxy in front of the server) stays a
+#: server error, retried with its Retry-After
+OPENAI_ERRORS = COMMON.before(
+    "rate_limit",
+    Rule(
+        "quota",
+        AuthError,
+        "quota exhausted ({detail})",
+        when=status(429) & signal("insufficient_quota"),
+        raw=False,
+    ),
+).changed("timeout", when=status(408))
 
 
 class OpenAICompatibleProvider(HttpAdapter):
@@ -99,32 +105,23 @@ class OpenAICompatibleProvider(HttpAdapter):
         )
 
     def _error(self, response: httpx.Response) -> ProviderError:
-        status = response.status_code
         message, code = self._error_text(response)
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
-        kw: dict[str, Any] = {
-            "provider": self.name,
-            "status": status,
-            "rate": openai_rate_info(response.headers),
-        }
-        if status in (401, 403):
-            # the provider's text may echo a masked piece of the key ("sk-ab***yz"): show its code only
-            hint = f": set {self._key_env} to a valid key" if self._key_env else ""
-            return AuthError(f"authentication failed{hint} ({code or 'no detail'})", **kw)
-        if status == 429 and code == "insufficient_quota":
-            return AuthError(f"quota exhausted ({message})", **kw)
-        if status == 429:
-            return RateLimitError(f"rate limited ({message})", retry_after=retry_after, **kw)
-        if status == 404:
-            return NotFoundError(
-                f"not found: check --base-url {self.base_url} and --model {self.model} ({message})",
-                **kw,
+        return OPENAI_ERRORS.error(
+            ErrorReply(
+                provider=self.name,
+                status=response.status_code,
+                detail=message,
+                # the provider's text may echo a masked piece of the key ("sk-ab***yz"): an auth
+                # failure shows the error code only
+                auth_detail=f"{code or 'no detail'}",
+                key_hint=key_hint(self._key_env),
+                base_url=self.base_url,
+                model=self.model,
+                retry_after=parse_retry_after(response.headers.get("retry-after")),
+                rate=openai_rate_info(response.headers),
+                signals=frozenset({code}) if isinstance(code, str) else frozenset(),
             )
-        if status == 408:
-            return ProviderTimeoutError(f"request timeout ({message})", **kw)
-        if status >= 500:
-            return UpstreamError(f"server error ({message})", retry_after=retry_after, **kw)
-        return RequestError(f"request rejected ({message})", **kw)
+        )
 
     def _error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         text = response.text
