@@ -8,18 +8,11 @@ from urllib.parse import urlparse
 import pytest
 
 from forge_cli.core.errors import UsageError
-from forge_cli.providers.catalog.presets import (
-    ALIASES,
-    MODEL_PRICES,
-    PRESETS,
-    Preset,
-    canonical_name,
-    get_preset,
-)
+from forge_cli.providers.catalog.presets import LOCAL_PROVIDERS, canonical_name, get_preset
+from forge_cli.providers.catalog.presets_table import ALIASES, PRESETS, Preset
 from forge_cli.providers.catalog.prices import (
     DEFAULT_PRICES,
     FREE,
-    LOCAL_PROVIDERS,
     Price,
     PriceTable,
     parse_price_overrides,
@@ -90,7 +83,7 @@ def test_local_presets_need_no_key_and_are_free(name: str) -> None:
     assert name in LOCAL_PROVIDERS
     assert urlparse(preset.base_url).hostname == "localhost"
     assert preset.concurrency == 4
-    assert (preset.price_in, preset.price_out) == (0.0, 0.0)
+    assert PriceTable().price(preset.model, name) == FREE
 
 
 def test_hosted_presets_need_a_key() -> None:
@@ -161,16 +154,20 @@ def test_preset_stays_positional_and_frozen() -> None:
         preset.model = "other"  # type: ignore[misc]
 
 
-# --- compatibility views used by the registry ---------------------------------------------------
+# --- the presets' default models in the price table ---------------------------------------------
+
+
+def default_price(name: str) -> Price:
+    return PriceTable().price(PRESETS[name].model, name)
 
 
 def test_preset_prices_come_from_the_table() -> None:
-    assert (PRESETS["openai"].price_in, PRESETS["openai"].price_out) == (0.15, 0.60)
-    assert (PRESETS["groq"].price_in, PRESETS["groq"].price_out) == (0.05, 0.08)
+    assert default_price("openai") == Price(0.15, 0.60)
+    assert default_price("groq") == Price(0.05, 0.08)
     # OpenRouter's "openai/gpt-4o-mini" is priced as gpt-4o-mini
-    assert PRESETS["openrouter"].price_in == 0.15
+    assert default_price("openrouter").input == 0.15
     # Cerebras' own price, not another provider's for the same open model
-    assert (PRESETS["cerebras"].price_in, PRESETS["cerebras"].price_out) == (0.35, 0.75)
+    assert default_price("cerebras") == Price(0.35, 0.75)
 
 
 def test_every_hosted_default_model_has_a_price_except_sarvam() -> None:
@@ -179,14 +176,6 @@ def test_every_hosted_default_model_has_a_price_except_sarvam() -> None:
         if preset.local or preset.name == "sarvam":  # Sarvam bills INR credits
             continue
         assert table.lookup(preset.model, preset.name) is not None, preset.name
-
-
-def test_model_prices_mirror_the_default_table() -> None:
-    assert MODEL_PRICES["gpt-4o-mini"] == (0.15, 0.60)
-    assert MODEL_PRICES["llama-3.3-70b-versatile"] == (0.59, 0.79)
-    assert set(MODEL_PRICES) == set(DEFAULT_PRICES)
-    for model, (price_in, price_out) in MODEL_PRICES.items():
-        assert DEFAULT_PRICES[model] == Price(price_in, price_out)
 
 
 # --- price lookup ------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from forge_cli.app.settings import ProvidersSettings
 from forge_cli.core import errors
 from forge_cli.core.calls import PackItem
 from forge_cli.providers.base import Provider
-from forge_cli.providers.catalog.presets import PRESETS
+from forge_cli.providers.catalog.presets_table import PRESETS
 from forge_cli.providers.catalog.prices import PriceTable
 from forge_cli.providers.offline import OfflineProvider
 from forge_cli.providers.registry import MissingKeyError, build_provider

@@ -16,7 +16,7 @@ import httpx
 from forge_cli.core.errors import UsageError
 from forge_cli.providers.anthropic import AnthropicProvider
 from forge_cli.providers.base import Provider
-from forge_cli.providers.catalog.presets import PRESETS
+from forge_cli.providers.catalog.presets_table import PRESETS
 from forge_cli.providers.catalog.prices import PriceTable
 from forge_cli.providers.cohere import CohereProvider
 from forge_cli.providers.gemini import GeminiProvider

@@ -22,7 +22,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from forge_cli.core.errors import UsageError
-from forge_cli.providers.catalog.presets import PRESETS, get_preset
+from forge_cli.providers.catalog.presets import get_preset
+from forge_cli.providers.catalog.presets_table import PRESETS
 
 OFFLINE = "offline"
 

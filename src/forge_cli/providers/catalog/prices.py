@@ -1,10 +1,8 @@
-"""Model list prices in US dollars per 1M input / output tokens, for cost estimates only.
+"""Model prices in US dollars per 1M input / output tokens, for cost estimates only.
 
-The table is as of 2026-11-23, from the providers' published pay-as-you-go list prices (standard
-tier, no batch discount, input priced at the cache-miss rate, the lowest context tier where prices
-are tiered). Prices drift and providers rename models, so every figure here is overridable: the
-``[prices]`` table of ``forge.toml`` (see ``parse_price_overrides``) and ``--price-in`` /
-``--price-out`` win over these defaults.
+The defaults are the list prices in ``price_table``. Prices drift and providers rename models, so
+every figure is overridable: the ``[prices]`` table of ``forge.toml`` (see ``parse_price_overrides``)
+and ``--price-in`` / ``--price-out`` win over the defaults.
 
 Lookup (``PriceTable.lookup``) is case-insensitive and tries, in order:
 
@@ -16,9 +14,8 @@ Lookup (``PriceTable.lookup``) is case-insensitive and tries, in order:
    ``claude-haiku-4-5-20251001`` → ``claude-haiku-4-5``) while ``gpt-5.1`` does not silently take
    the price of ``gpt-5``.
 
-Local servers (``LOCAL_PROVIDERS``) cost nothing whatever the model, unless an override says
-otherwise. Models without a published USD list price (Sarvam bills INR credits; Hugging Face's
-router passes through whichever provider serves the call) are absent or approximate: override them.
+Local servers (``presets.LOCAL_PROVIDERS``) cost nothing whatever the model, unless an override
+says otherwise.
 """
 
 from __future__ import annotations
@@ -28,12 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from forge_cli.core.errors import UsageError
-
-#: the date the default prices were last checked against the providers' pricing pages
-PRICES_AS_OF = "2026-11-23"
-
-#: presets that run on the user's own hardware: every model on them is free
-LOCAL_PROVIDERS: frozenset[str] = frozenset({"ollama", "vllm", "llamacpp", "lmstudio"})
+from forge_cli.providers.catalog.presets import LOCAL_PROVIDERS, canonical_name
+from forge_cli.providers.catalog.price_table import LIST_PRICES
 
 # characters that may follow a known key for it to count as a prefix of a longer model name
 _PREFIX_BOUNDARIES = frozenset("-:@_")
@@ -60,66 +53,15 @@ class Price:
 
 FREE = Price(0.0, 0.0)
 
+#: the list prices of ``price_table`` (each checked by ``Price`` as the module loads)
 DEFAULT_PRICES: dict[str, Price] = {
-    # OpenAI (platform.openai.com/docs/pricing, standard tier)
-    "gpt-4o-mini": Price(0.15, 0.60),
-    "gpt-4o": Price(2.50, 10.00),
-    "gpt-4.1": Price(2.00, 8.00),
-    "gpt-4.1-mini": Price(0.40, 1.60),
-    "gpt-4.1-nano": Price(0.10, 0.40),
-    "gpt-5": Price(1.25, 10.00),
-    "gpt-5-mini": Price(0.25, 2.00),
-    "gpt-5-nano": Price(0.05, 0.40),
-    "gpt-5-pro": Price(15.00, 120.00),
-    # Groq (groq.com/pricing); its gpt-oss id carries the "openai/" organisation
-    "llama-3.1-8b-instant": Price(0.05, 0.08),
-    "llama-3.3-70b-versatile": Price(0.59, 0.79),
-    "openai/gpt-oss-120b": Price(0.15, 0.60),
-    # Together (together.ai/pricing)
-    "meta-llama/Llama-3.3-70B-Instruct-Turbo": Price(0.88, 0.88),
-    # Mistral: mistral-small-latest points at Mistral Small 4 (2026); Small 3.x was 0.10 / 0.30
-    "mistral-small-latest": Price(0.15, 0.60),
-    "mistral-small": Price(0.15, 0.60),
-    # DeepSeek (api-docs.deepseek.com/quick_start/pricing): V4 since 2026-04-24; deepseek-chat and
-    # deepseek-reasoner were aliases of V4-Flash until they were retired on 2026-07-24
-    "deepseek-v4-flash": Price(0.14, 0.28),
-    "deepseek-v4-pro": Price(0.435, 0.87),
-    "deepseek-chat": Price(0.14, 0.28),
-    "deepseek-reasoner": Price(0.14, 0.28),
-    # Cerebras (cerebras.ai/pricing); its id for gpt-oss has no organisation prefix
-    "cerebras/gpt-oss-120b": Price(0.35, 0.75),
-    # SambaNova (cloud.sambanova.ai/pricing)
-    "Meta-Llama-3.3-70B-Instruct": Price(0.60, 1.20),
-    "sambanova/gpt-oss-120b": Price(0.22, 0.59),
-    # Google Gemini (ai.google.dev/gemini-api/docs/pricing, prompts up to 200k tokens)
-    "gemini-2.0-flash": Price(0.10, 0.40),
-    "gemini-2.5-flash-lite": Price(0.10, 0.40),
-    "gemini-2.5-flash": Price(0.30, 2.50),
-    "gemini-2.5-pro": Price(1.25, 10.00),
-    "gemini-3-flash": Price(0.50, 3.00),
-    "gemini-3-pro-preview": Price(2.00, 12.00),
-    # Anthropic (docs.anthropic.com/en/docs/about-claude/pricing)
-    "claude-haiku-4-5": Price(1.00, 5.00),
-    "claude-sonnet-4-5": Price(3.00, 15.00),
-    "claude-sonnet-4": Price(3.00, 15.00),
-    "claude-opus-4-5": Price(5.00, 25.00),
-    "claude-opus-4-1": Price(15.00, 75.00),
-    "claude-3-5-haiku": Price(0.80, 4.00),
-    "claude-3-haiku": Price(0.25, 1.25),
-    # Cohere (cohere.com/pricing); command-r-plus is listed so it is not priced as command-r
-    "command-r7b": Price(0.0375, 0.15),
-    "command-r": Price(0.15, 0.60),
-    "command-r-plus": Price(2.50, 10.00),
-    "command-a": Price(2.50, 10.00),
+    model: Price(price_in, price_out) for model, (price_in, price_out) in LIST_PRICES.items()
 }
 
 
 def _canonical_provider(provider: str | None) -> str | None:
     if provider is None or not provider.strip():
         return None
-    # imported here: presets imports this module for its prices
-    from forge_cli.providers.catalog.presets import canonical_name
-
     return canonical_name(provider) or provider.strip().lower()
 
 
