@@ -10,8 +10,10 @@ import pytest
 from pydantic import BaseModel
 
 import forge_cli
-from forge_cli.core.calls import PackItem
+from forge_cli.core.calls import Completion, PackItem, PackRequest
 from forge_cli.core.models import Complexity
+from forge_cli.providers import registry as providers
+from forge_cli.providers.config import ProviderConfig
 from forge_cli.tasks import registry as tasks
 from forge_cli.tasks.base import TaskBase
 
@@ -101,3 +103,61 @@ def test_a_task_from_an_entry_point(monkeypatch):
     )
     result = forge_cli.run("mood-ep", ["thanks!"], provider="offline", no_cache=True)
     assert result.results[0]["mood"] == "angry"
+
+
+# ------------------------------------------------------------------------------------ a provider
+
+
+class CannedProvider:
+    """The whole of a provider: a name and model, its prices, and ``complete`` for one pack."""
+
+    cacheable = False
+    price_in = 0.0
+    price_out = 0.0
+
+    def __init__(self, name: str, model: str) -> None:
+        self.name, self.model = name, model
+
+    async def complete(self, request: PackRequest) -> Completion:
+        results = [{"id": item.id, "mood": "neutral"} for item in request.items]
+        content = orjson.dumps({"results": results}).decode()
+        return Completion(content=content, tokens_in=1, tokens_out=1, model=self.model)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def canned(config: ProviderConfig, key: str | None) -> CannedProvider:
+    return CannedProvider(config.name, config.model or "canned-1")
+
+
+@pytest.fixture
+def canned_provider():
+    forge_cli.register_provider("canned", canned, remote=False)
+    yield
+    providers._registered.pop("canned", None)
+
+
+def test_a_new_provider_is_one_class_and_one_registration(mood_task, canned_provider):
+    result = forge_cli.run("mood", ["hi", "bye"], provider="canned", no_cache=True)
+    assert [r["mood"] for r in result.results] == ["neutral", "neutral"]
+    assert not result.failures
+    assert "canned" in providers.provider_names()
+
+
+def test_a_provider_from_an_entry_point(mood_task, monkeypatch):
+    """Another package's provider, found through the forge.providers entry-point group."""
+    from importlib.metadata import EntryPoint
+
+    from forge_cli.core import plugins
+
+    point = EntryPoint(name="canned-ep", value=f"{__name__}:canned", group=plugins.PROVIDERS)
+    monkeypatch.setattr(
+        plugins, "entry_points", lambda group: [point] if group == plugins.PROVIDERS else []
+    )
+    # a remote type (a plain factory) takes its URL from the settings, like any [providers.NAME]
+    tables = {"mine": ({"type": "canned-ep", "base_url": "http://canned.test/v1"}, "a script")}
+    result = forge_cli.run(
+        "mood", ["hello"], provider="mine", provider_tables=tables, no_cache=True
+    )
+    assert result.results[0]["mood"] == "neutral"

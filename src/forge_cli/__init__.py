@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from forge_cli.app.settings import RunSettings, resolve
     from forge_cli.core.errors import ForgeError
     from forge_cli.core.models import Item
+    from forge_cli.providers.registry import register_provider
     from forge_cli.tasks.base import Task, TaskBase
     from forge_cli.tasks.registry import make_task, register_task
 

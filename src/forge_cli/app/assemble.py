@@ -30,9 +30,10 @@ from forge_cli.engine.resilience.retry import default_retry_policy
 from forge_cli.engine.runner import EngineConfig, Runner
 from forge_cli.engine.stats import ProviderStats, RunStats
 from forge_cli.providers.catalog.prices import PriceTable, parse_price_overrides
+from forge_cli.providers.config import ProviderConfig
 from forge_cli.providers.offline import OfflineProvider
 from forge_cli.providers.registry import MissingKeyError, build_provider
-from forge_cli.providers.settings import ProviderConfig, resolve_chain
+from forge_cli.providers.settings import resolve_chain
 from forge_cli.tasks.base import Task
 
 #: settings the command line applies to the first provider of the chain

@@ -26,9 +26,10 @@ from forge_cli.core.calls import PackItem
 from forge_cli.providers.base import Provider
 from forge_cli.providers.catalog.presets_table import PRESETS
 from forge_cli.providers.catalog.prices import PriceTable
+from forge_cli.providers.config import OFFLINE, ProviderConfig
 from forge_cli.providers.offline import OfflineProvider
 from forge_cli.providers.registry import MissingKeyError, build_provider
-from forge_cli.providers.settings import OFFLINE, ProviderConfig, resolve_chain
+from forge_cli.providers.settings import resolve_chain
 from forge_cli.tasks.classify.task import TicketTask
 
 EXIT_OK, EXIT_FAILED = 0, 1

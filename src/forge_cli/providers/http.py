@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import orjson
@@ -18,6 +18,7 @@ import orjson
 from forge_cli.core.calls import RateInfo
 from forge_cli.core.errors import ProviderTimeoutError, UpstreamError
 from forge_cli.core.text import parse_duration, snippet
+from forge_cli.providers.config import ProviderConfig
 from forge_cli.providers.transport import ShardedTransport
 
 __all__ = [
@@ -62,6 +63,24 @@ class HttpAdapter:
         self._client = client
         self._headers: dict[str, str] = {"content-type": "application/json"}
         self._setup()
+
+    @classmethod
+    def from_config(cls, config: ProviderConfig, key: str | None) -> Self:
+        """The adapter for one member of a chain, with its own client: its provider type's factory."""
+        return cls(
+            name=config.name,
+            base_url=config.base_url,
+            model=config.model,
+            api_key=key,
+            key_env=config.api_key_env,
+            client=make_client(config.timeout, config.concurrency),
+            **cls._options(config),
+        )
+
+    @classmethod
+    def _options(cls, config: ProviderConfig) -> dict[str, Any]:
+        """The adapter's own constructor arguments taken from the config (none by default)."""
+        return {}
 
     def _setup(self) -> None:
         """Add the adapter's own URL and headers (the base has set everything else)."""

@@ -17,6 +17,7 @@ import orjson
 from forge_cli.core.calls import Completion, PackRequest
 from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError, RequestError
 from forge_cli.core.text import estimate_tokens, parse_retry_after, snippet
+from forge_cli.providers.config import ProviderConfig
 from forge_cli.providers.http import HttpAdapter, openai_rate_info, post_json, scrub
 from forge_cli.providers.status import COMMON, ErrorReply, Rule, key_hint, signal, status
 
@@ -45,6 +46,10 @@ class OpenAICompatibleProvider(HttpAdapter):
             self._headers["authorization"] = f"Bearer {self._key}"
         elif self._key:  # e.g. Sarvam's api-subscription-key
             self._headers[auth_header.lower()] = self._key
+
+    @classmethod
+    def _options(cls, config: ProviderConfig) -> dict[str, Any]:
+        return {"json_mode": config.json_mode, "auth_header": config.auth_header}
 
     async def complete(self, request: PackRequest) -> Completion:
         json_mode = request.json_mode and self.json_mode

@@ -1,66 +1,120 @@
-"""Turning a settled ``ProviderConfig`` into a ready provider.
+"""Provider types by name, and building a chain member with one.
 
-The only place that knows every adapter: adding a wire format means one adapter module and one
-entry in ``ADAPTERS``. Keys are read from the environment here and nowhere else.
+A provider type is a factory from a settled ``ProviderConfig`` (and the key read for it) to a
+``Provider``: forge's own (one per wire format, and ``offline``), those registered at run time
+(``register_provider``) and other packages' entry points in the ``forge.providers`` group::
+
+    [project.entry-points."forge.providers"]
+    mock = "forge_mock:build"                   # a factory (config, key) -> Provider
+    local-llm = "forge_llm:PROVIDER_TYPE"       # or a ProviderType, to say remote=False
+
+Adding a wire format to forge is one adapter module and one line in ``BUILTIN``. Built-in adapters
+are named by import path and imported when first used, and entry points are read only for a name
+that is neither built in nor registered, so a chain of built-in providers never scans the installed
+distributions (the git hook stays fast).
+
+``build_provider`` is the one way a config becomes a provider, and the only place a key is read
+from the environment.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlparse
 
-import httpx
-
 from forge_cli.core.errors import UsageError
-from forge_cli.providers.anthropic import AnthropicProvider
+from forge_cli.core.plugins import PROVIDERS, load_plugin, plugin_names
 from forge_cli.providers.base import Provider
 from forge_cli.providers.catalog.presets_table import PRESETS
 from forge_cli.providers.catalog.prices import PriceTable
-from forge_cli.providers.cohere import CohereProvider
-from forge_cli.providers.gemini import GeminiProvider
-from forge_cli.providers.http import make_client
+from forge_cli.providers.config import OFFLINE, ProviderConfig
 from forge_cli.providers.offline import OfflineProvider
-from forge_cli.providers.openai import OpenAICompatibleProvider
-from forge_cli.providers.settings import OFFLINE, ProviderConfig, resolve_chain
+
+__all__ = [
+    "BUILTIN",
+    "MissingKeyError",
+    "ProviderFactory",
+    "ProviderType",
+    "build_provider",
+    "provider_names",
+    "provider_type",
+    "register_provider",
+]
+
+#: builds one member of a chain from its settled config and the key read for it (None: no key)
+ProviderFactory = Callable[[ProviderConfig, str | None], Provider]
 
 
-def _openai(config: ProviderConfig, key: str | None, client: httpx.AsyncClient) -> Provider:
-    return OpenAICompatibleProvider(
-        name=config.name,
-        base_url=config.base_url,
-        model=config.model,
-        api_key=key,
-        key_env=config.api_key_env,
-        client=client,
-        json_mode=config.json_mode,
-        auth_header=config.auth_header,
-    )
+@dataclass(frozen=True, slots=True)
+class ProviderType:
+    """A named way to build providers."""
+
+    name: str
+    factory: ProviderFactory
+    #: it calls a server at ``config.base_url`` with a key from the environment and bills by the
+    #: token: ``build_provider`` checks the URL and the key and prices it. False for a provider on
+    #: this machine that needs none of that and costs nothing (``offline``).
+    remote: bool = True
 
 
-def _native(cls: type) -> Callable[[ProviderConfig, str | None, httpx.AsyncClient], Provider]:
-    def build(config: ProviderConfig, key: str | None, client: httpx.AsyncClient) -> Provider:
-        provider: Provider = cls(
-            name=config.name,
-            base_url=config.base_url,
-            model=config.model,
-            api_key=key,
-            key_env=config.api_key_env,
-            client=client,
-        )
-        return provider
-
-    return build
-
-
-#: wire format -> adapter factory
-ADAPTERS: dict[str, Callable[[ProviderConfig, str | None, httpx.AsyncClient], Provider]] = {
-    "openai": _openai,
-    "gemini": _native(GeminiProvider),
-    "anthropic": _native(AnthropicProvider),
-    "cohere": _native(CohereProvider),
+#: forge's own wire formats: name -> "module:attribute" of the factory
+BUILTIN: dict[str, str] = {
+    "openai": "forge_cli.providers.openai:OpenAICompatibleProvider.from_config",
+    "gemini": "forge_cli.providers.gemini:GeminiProvider.from_config",
+    "anthropic": "forge_cli.providers.anthropic:AnthropicProvider.from_config",
+    "cohere": "forge_cli.providers.cohere:CohereProvider.from_config",
 }
+
+
+def _offline(config: ProviderConfig, key: str | None) -> Provider:
+    return OfflineProvider(model=config.model or "keywords-v1")
+
+
+_OFFLINE = ProviderType(OFFLINE, _offline, remote=False)
+_registered: dict[str, ProviderType] = {}
+
+
+def register_provider(name: str, factory: ProviderFactory, *, remote: bool = True) -> None:
+    """Make ``factory`` the provider type ``name``: a ``type`` in forge.toml or a name in the chain.
+
+    A registered type replaces a built-in one of the same name (to wrap an adapter, say). In the
+    chain and in ``type`` a preset's name means the preset, so a type named like a preset is used
+    only as the wire of presets that name it.
+    """
+    if not name or not name.replace("-", "_").isidentifier():
+        raise ValueError(f"provider type name {name!r}: use letters, digits, - and _")
+    _registered[name] = ProviderType(name, factory, remote=remote)
+
+
+def provider_names() -> list[str]:
+    """Every provider type: built in, registered, and installed (this reads the entry points)."""
+    return sorted({OFFLINE, *BUILTIN, *_registered, *plugin_names(PROVIDERS)})
+
+
+def provider_type(name: str) -> ProviderType | None:
+    """The type called ``name``: registered at run time, built in, or another package's."""
+    if name in _registered:
+        return _registered[name]
+    if name == OFFLINE:
+        return _OFFLINE
+    if name in BUILTIN:
+        module, _, attribute = BUILTIN[name].partition(":")
+        factory: Any = importlib.import_module(module)
+        for part in attribute.split("."):  # "Class.from_config"
+            factory = getattr(factory, part)
+        return ProviderType(name, factory)
+    plugin = load_plugin(PROVIDERS, name)
+    if plugin is None:
+        return None
+    if isinstance(plugin, ProviderType):
+        return ProviderType(name, plugin.factory, remote=plugin.remote)
+    if callable(plugin):
+        return ProviderType(name, plugin)
+    raise UsageError(f"provider type {name!r} from an entry point is neither a factory nor a type")
 
 
 def user_set(config: ProviderConfig, setting: str) -> bool:
@@ -76,8 +130,13 @@ class MissingKeyError(UsageError):
 
 
 def build_provider(config: ProviderConfig, prices: PriceTable | None = None) -> Provider:
-    if config.offline:
-        return OfflineProvider(model=config.model or "keywords-v1")
+    """The provider of ``config.wire``'s type; for a remote type, with its URL checked, its key read
+    (and required when the user or the preset names one) and its price applied."""
+    kind = provider_type(config.wire)
+    if kind is None:
+        raise UsageError(f"{config.name}: unknown wire format {config.wire!r}")
+    if not kind.remote:
+        return kind.factory(config, None)
     parsed = urlparse(config.base_url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise UsageError(f"{config.name}: base URL {config.base_url!r} is not an http(s) URL")
@@ -92,47 +151,8 @@ def build_provider(config: ProviderConfig, prices: PriceTable | None = None) -> 
             f"{config.name}: no API key: set the environment variable {config.api_key_env} "
             "(or name another one with --api-key-env)"
         )
-    factory = ADAPTERS.get(config.wire)
-    if factory is None:
-        raise UsageError(f"{config.name}: unknown wire format {config.wire!r}")
-    provider = factory(config, key, make_client(config.timeout, config.concurrency))
+    provider = kind.factory(config, key)
     price = (prices or PriceTable()).price(config.model, config.preset)
     provider.price_in = config.price_in if config.price_in is not None else price.input
     provider.price_out = config.price_out if config.price_out is not None else price.output
     return provider
-
-
-@dataclass(slots=True)
-class ProviderSpec:
-    """One provider from flat settings (a single name, no forge.toml): for bench and tests."""
-
-    name: str | None
-    base_url: str | None = None
-    model: str | None = None
-    api_key_env: str | None = None
-    timeout: float = 60.0
-    concurrency: int = 8
-    price_in: float | None = None
-    price_out: float | None = None
-
-    def config(self) -> ProviderConfig:
-        flags = {
-            "base_url": self.base_url,
-            "model": self.model,
-            "api_key_env": self.api_key_env,
-            "price_in": self.price_in,
-            "price_out": self.price_out,
-        }
-        configs = resolve_chain(
-            self.name or OFFLINE,
-            environ={},
-            flags=flags,
-            defaults={"timeout": self.timeout, "concurrency": self.concurrency},
-        )
-        if len(configs) != 1:
-            raise UsageError(f"{self.name}: give one provider here, not a chain")
-        return configs[0]
-
-
-def build_from_spec(spec: ProviderSpec) -> Provider:
-    return build_provider(spec.config())

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from forge_cli.core.errors import UsageError
 from forge_cli.providers.catalog.presets import get_preset
-from forge_cli.providers.catalog.presets_table import PRESETS
+from forge_cli.providers.catalog.presets_table import PRESETS, Preset
+from forge_cli.providers.config import OFFLINE, ProviderConfig
+from forge_cli.providers.registry import provider_names, provider_type
 
-OFFLINE = "offline"
-
-__all__ = ["OFFLINE", "ProviderConfig", "ProviderTable", "parse_chain", "resolve_chain"]
+__all__ = ["ProviderTable", "parse_chain", "resolve_chain"]
 
 
 class ProviderTable(BaseModel):
@@ -35,7 +36,8 @@ class ProviderTable(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    #: the preset (wire, base URL, key variable) a custom name builds on
+    #: the preset (wire, base URL, key variable) a custom name builds on, or a provider type
+    #: (``registry``: built in, registered, or another package's entry point)
     type: str | None = None
     model: str | None = None
     base_url: str | None = None
@@ -49,35 +51,20 @@ class ProviderTable(BaseModel):
     price_out: float | None = Field(None, ge=0)
     json_mode: bool | None = None
 
-
-@dataclass
-class ProviderConfig:
-    """Everything needed to build one member of a chain."""
-
-    name: str
-    preset: str
-    wire: str = "openai"
-    base_url: str = ""
-    model: str = ""
-    api_key_env: str | None = None
-    auth_header: str = "bearer"
-    json_mode: bool = True
-    timeout: float = 60.0
-    concurrency: int = 8
-    rpm: float | None = None
-    tpm: float | None = None
-    weight: float = 1.0
-    price_in: float | None = None
-    price_out: float | None = None
-    #: setting name -> where its value came from ("default", "preset groq", "forge.toml", ...)
-    sources: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def offline(self) -> bool:
-        return self.wire == OFFLINE
-
-    def key_present(self) -> bool:
-        return bool(self.api_key_env and os.environ.get(self.api_key_env))
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str | None) -> str | None:
+        if value is None or get_preset(value) or provider_type(value):
+            return value
+        raise PydanticCustomError(
+            "unknown_type",
+            "{value} is neither a preset ({presets}) nor a provider type ({types})",
+            {
+                "value": repr(value),
+                "presets": ", ".join(PRESETS),
+                "types": ", ".join(provider_names()),
+            },
+        )
 
 
 _SETTINGS = tuple(ProviderTable.model_fields)
@@ -166,34 +153,20 @@ def resolve_chain(
             config.sources = {"wire": "built in", "model": "built in"}
             configs.append(config)
             continue
-        preset = get_preset(kind)
-        if preset is None:
-            known = ", ".join([OFFLINE, *PRESETS])
-            raise UsageError(
-                f"unknown provider {name!r}: not a preset ({known}) and no [providers.{name}] "
-                "table with a type in forge.toml"
-            )
-        config = ProviderConfig(
-            name=name,
-            preset=preset.name,
-            wire=preset.wire,
-            base_url=preset.base_url,
-            model=preset.model,
-            api_key_env=preset.key_env,
-            auth_header=preset.auth_header,
-            json_mode=preset.json_mode,
-        )
-        src = f"preset {preset.name}"
-        config.sources = {n: src for n in ("wire", "base_url", "model", "api_key_env", "json_mode")}
+        config, preset = _base(name, kind)
         # a preset's rpm/tpm are free-tier figures: applied to a paid key they would throttle it
         # for nothing, so limits come from the user or from the provider's own headers
         for setting, value in (defaults or {}).items():
             if value is not None and hasattr(config, setting):
                 setattr(config, setting, value)
                 config.sources[setting] = "default"
-        if preset.concurrency and not (defaults or {}).get("concurrency_set"):
+        if (
+            preset is not None
+            and preset.concurrency
+            and not (defaults or {}).get("concurrency_set")
+        ):
             config.concurrency = min(config.concurrency, preset.concurrency)
-            config.sources["concurrency"] = src
+            config.sources["concurrency"] = f"preset {preset.name}"
         layers: list[tuple[dict[str, Any], str]] = [
             (file_table, origin or "forge.toml"),
             (_env_table(name, environ), f"env {env_name(name, '{setting}')}"),
@@ -213,6 +186,36 @@ def resolve_chain(
                 config.sources[setting] = label.replace("{SETTING}", setting.upper())
         configs.extend(_expand_keys(config))
     return configs
+
+
+def _base(name: str, kind: str) -> tuple[ProviderConfig, Preset | None]:
+    """The member's settings before any layer: its preset's, or only its provider type's name."""
+    preset = get_preset(kind)
+    if preset is not None:
+        config = ProviderConfig(
+            name=name,
+            preset=preset.name,
+            wire=preset.wire,
+            base_url=preset.base_url,
+            model=preset.model,
+            api_key_env=preset.key_env,
+            auth_header=preset.auth_header,
+            json_mode=preset.json_mode,
+        )
+        src = f"preset {preset.name}"
+        config.sources = {n: src for n in ("wire", "base_url", "model", "api_key_env", "json_mode")}
+        return config, preset
+    # a provider type that is no preset (a plugin's): everything else comes from the layers
+    plugin = provider_type(kind)
+    if plugin is None:
+        known = ", ".join([OFFLINE, *PRESETS])
+        raise UsageError(
+            f"unknown provider {name!r}: not a preset ({known}) and no [providers.{name}] "
+            "table with a type in forge.toml"
+        )
+    config = ProviderConfig(name=name, preset=plugin.name, wire=plugin.name)
+    config.sources = {"wire": f"provider type {plugin.name}"}
+    return config, None
 
 
 def _expand_keys(config: ProviderConfig) -> list[ProviderConfig]:

@@ -1,0 +1,47 @@
+"""One member of a provider chain, settled: what ``build_provider`` and the adapters are given.
+
+Kept apart from ``settings`` (which resolves it, and checks each ``type`` against the registry) so
+that the registry and the adapters, which build providers from a config, do not import it back.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+__all__ = ["OFFLINE", "ProviderConfig"]
+
+#: the built-in provider that needs no key and no network
+OFFLINE = "offline"
+
+
+@dataclass
+class ProviderConfig:
+    """Everything needed to build one member of a chain."""
+
+    name: str
+    #: the preset it builds on (for a provider type that is no preset: the type's name)
+    preset: str
+    #: the provider type (``registry``) that builds it, i.e. the wire format it speaks
+    wire: str = "openai"
+    base_url: str = ""
+    model: str = ""
+    api_key_env: str | None = None
+    auth_header: str = "bearer"
+    json_mode: bool = True
+    timeout: float = 60.0
+    concurrency: int = 8
+    rpm: float | None = None
+    tpm: float | None = None
+    weight: float = 1.0
+    price_in: float | None = None
+    price_out: float | None = None
+    #: setting name -> where its value came from ("default", "preset groq", "forge.toml", ...)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def offline(self) -> bool:
+        return self.wire == OFFLINE
+
+    def key_present(self) -> bool:
+        return bool(self.api_key_env and os.environ.get(self.api_key_env))
