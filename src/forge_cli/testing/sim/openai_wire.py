@@ -20,6 +20,7 @@ speak it):
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 import string
@@ -27,7 +28,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from forge_cli.testing.sim.wire import Limited, WindowState, WireRequest
+from forge_cli.testing.sim.wire import Limited, WindowState, WireRequest, content_text
 
 __all__ = ["ORGANIZATION", "OpenAIWire", "go_duration", "mask_key", "model_list"]
 
@@ -36,19 +37,6 @@ ORGANIZATION = "org-forgesim"
 
 _KEYS_URL = "https://platform.openai.com/account/api-keys"
 _LIMITS_URL = "https://platform.openai.com/account/rate-limits"
-
-
-def _content_text(content: Any) -> str:
-    """Text of a message content, which OpenAI allows as a string or a list of typed parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            part.get("text", "")
-            for part in content
-            if isinstance(part, dict) and part.get("type") == "text"
-        )
-    return ""
 
 
 def go_duration(seconds: float) -> str:
@@ -170,6 +158,12 @@ class OpenAIWire:
     def __init__(self, fingerprint: str = "fp_forgesim") -> None:
         self.fingerprint = fingerprint
 
+    @classmethod
+    def seeded(cls, seed: int) -> OpenAIWire:
+        """The wire with a ``system_fingerprint`` derived from the simulator's seed, so two runs
+        with the same seed answer alike and runs with different seeds can be told apart."""
+        return cls("fp_" + hashlib.sha256(str(seed).encode()).hexdigest()[:10])
+
     def chat_route(self, method: str, path: str) -> str | None:
         return "" if method == "POST" and path == "/v1/chat/completions" else None
 
@@ -185,7 +179,7 @@ class OpenAIWire:
         request = WireRequest(model=model)
         if isinstance(messages, list):
             request.messages = [
-                {"role": m.get("role"), "content": _content_text(m.get("content"))}
+                {"role": m.get("role"), "content": content_text(m.get("content"))}
                 for m in messages
                 if isinstance(m, dict)
             ]

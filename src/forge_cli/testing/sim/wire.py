@@ -3,8 +3,8 @@
 ``FakeUpstream`` owns everything providers share (latency, RPM/TPM windows, scripted faults, stats,
 keep-alive); a ``Wire`` owns one provider's dialect: the route, where the key travels, how a request
 is read, and the exact bodies and headers of answers and errors. One module per wire
-(``sim/openai_wire.py``, ``sim/gemini_wire.py``, ...), so a test can face forge with Gemini's real
-error bodies without a second server implementation.
+(``sim/openai_wire.py``, ``sim/gemini_wire.py``, ...), registered by name in ``sim/registry.py``,
+so a test can face forge with Gemini's real error bodies without a second server implementation.
 """
 
 from __future__ import annotations
@@ -13,7 +13,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-__all__ = ["Headers", "Limited", "WindowState", "Wire", "WireRequest"]
+__all__ = ["Headers", "Limited", "WindowState", "Wire", "WireRequest", "content_text"]
+
+
+def content_text(content: Any) -> str:
+    """Text of a message content, which OpenAI allows as a string or a list of typed parts.
+
+    Here rather than in ``openai_wire.py`` because the simulator reads the pack out of every wire's
+    ``WireRequest.messages`` with it too, and must not depend on one dialect's module for that.
+    """
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part.get("text", "")
+            for part in content
+            if isinstance(part, dict) and part.get("type") == "text"
+        )
+    return ""
 
 
 class Headers(Protocol):
