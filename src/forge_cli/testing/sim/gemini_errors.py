@@ -15,6 +15,7 @@ from forge_cli.testing.sim.wire import Limited
 
 __all__ = [
     "SERVICE",
+    "bad_content_length",
     "bad_json",
     "bad_role",
     "google_error",
@@ -25,6 +26,7 @@ __all__ = [
     "overloaded",
     "quota_exceeded",
     "server_error",
+    "too_large",
     "unknown_field",
     "unknown_model",
     "wrong_key",
@@ -99,6 +101,24 @@ def missing_contents() -> tuple[int, Any]:
 
 def bad_json() -> tuple[int, Any]:
     return _invalid("Invalid JSON payload received. Unexpected token.")
+
+
+def bad_content_length() -> tuple[int, Any]:
+    """Gemini's 400 shape; the message is the simulator's own."""
+    return _invalid("Invalid Content-Length header.")
+
+
+def too_large() -> tuple[int, Any]:
+    """Not Google's answer: no source this wire follows shows what Gemini says to an oversized
+    body, so the simulator's long-standing 413 (OpenAI's error shape) is kept rather than a
+    Google body made up."""
+    body = {
+        "message": "Request body too large.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+    return 413, {"error": body}
 
 
 # -- keys ----------------------------------------------------------------------------------------

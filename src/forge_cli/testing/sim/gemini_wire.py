@@ -19,7 +19,10 @@ in the wild:
   overloaded. Please try again later.", 504 DEADLINE_EXCEEDED; an unknown model is 404
   NOT_FOUND "models/x is not found for API version v1beta, or is not supported for
   generateContent. ..."; unknown request fields are refused as the real API does ("Invalid JSON
-  payload received. Unknown name ..."). The bodies are built in ``gemini_errors.py``;
+  payload received. Unknown name ..."). The bodies are built in ``gemini_errors.py``. Of the
+  server's own refusals of an unreadable request, a Content-Length that is not a number gets
+  Gemini's 400 INVALID_ARGUMENT shape (with the simulator's own message); an oversized body keeps
+  the simulator's OpenAI-shaped 413, since nothing here shows what Google answers to one;
 * headers: Google's front end adds ``server-timing: gfet4t7; dur=N`` and a few fixed security
   headers; there are no rate-limit headers.
 
@@ -235,6 +238,12 @@ class GeminiWire:
     def not_found(self, method: str, path: str) -> tuple[int, Any]:
         match = _CHAT_PATH.fullmatch(path.split("?", 1)[0])
         return errors.unknown_model(match.group("model")) if match else errors.not_found()
+
+    def bad_content_length(self) -> tuple[int, Any]:
+        return errors.bad_content_length()
+
+    def too_large(self) -> tuple[int, Any]:
+        return errors.too_large()
 
     def success(
         self,

@@ -24,10 +24,6 @@ from typing import Any
 from forge_cli.testing.sim.answers import extract_pack, prompt_tokens, text_tokens
 from forge_cli.testing.sim.behaviour import Behaviour
 from forge_cli.testing.sim.faults import ERROR_FAULTS
-
-# the Wire protocol has no body for the handler's transport-level refusals (bad Content-Length,
-# 413), so those keep OpenAI's error shape whatever the wire
-from forge_cli.testing.sim.openai_wire import _error as _openai_error
 from forge_cli.testing.sim.openai_wire import model_list
 from forge_cli.testing.sim.stats import RequestRecord
 
@@ -126,7 +122,7 @@ class SimHandler(BaseHTTPRequestHandler):
                     return b"".join(chunks)
                 size += length
                 if size > MAX_BODY_BYTES:
-                    self._too_large()
+                    self._refuse(*self.server.behaviour.wire.too_large())
                     return None
                 chunks.append(self.rfile.read(length))
                 self.rfile.readline(65537)
@@ -135,17 +131,12 @@ class SimHandler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if length < 0:
-            self._refuse(
-                400, _openai_error("Invalid Content-Length header.", "invalid_request_error")
-            )
+            self._refuse(*self.server.behaviour.wire.bad_content_length())
             return None
         if length > MAX_BODY_BYTES:
-            self._too_large()
+            self._refuse(*self.server.behaviour.wire.too_large())
             return None
         return self.rfile.read(length) if length else b""
-
-    def _too_large(self) -> None:
-        self._refuse(413, _openai_error("Request body too large.", "invalid_request_error"))
 
     def _refuse(self, status: int, body: Any) -> None:
         """Answer a request whose body cannot be read, and close: the stream is out of step."""

@@ -13,6 +13,8 @@ speak it):
   "requests" or "tokens", ``code`` "rate_limit_exceeded", "Rate limit reached for M in
   organization O on requests per min (RPM): Limit L, Used U, Requested 1. Please try again in
   20s. ..."), 500 and 503 (``type`` "server_error", ``code`` null), 404 "Invalid URL (POST /v1/x)";
+  the server's own refusals of an unreadable request (400 for a Content-Length that is not a
+  number, 413 for a body over the limit) use this shape with the simulator's own messages;
 * headers: ``x-request-id``, ``openai-processing-ms``, ``openai-version`` and, when a limit is
   configured, ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}`` with resets in OpenAI's
   Go-duration style ("6m0s", "1.5s", "12ms"); ``retry-after`` on 429 (and on scripted 503s).
@@ -213,6 +215,13 @@ class OpenAIWire:
 
     def not_found(self, method: str, path: str) -> tuple[int, Any]:
         return 404, _error(f"Invalid URL ({method} {path})", "invalid_request_error")
+
+    # the simulator's own texts: what OpenAI's front end says to these is not modelled
+    def bad_content_length(self) -> tuple[int, Any]:
+        return 400, _error("Invalid Content-Length header.", "invalid_request_error")
+
+    def too_large(self) -> tuple[int, Any]:
+        return 413, _error("Request body too large.", "invalid_request_error")
 
     def success(
         self,

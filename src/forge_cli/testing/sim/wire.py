@@ -2,9 +2,10 @@
 
 ``FakeUpstream`` owns everything providers share (latency, RPM/TPM windows, scripted faults, stats,
 keep-alive); a ``Wire`` owns one provider's dialect: the route, where the key travels, how a request
-is read, and the exact bodies and headers of answers and errors. One module per wire
-(``sim/openai_wire.py``, ``sim/gemini_wire.py``, ...), registered by name in ``sim/registry.py``,
-so a test can face forge with Gemini's real error bodies without a second server implementation.
+is read, and the exact bodies and headers of answers and errors, down to the server's own refusals
+of a request it cannot read. One module per wire (``sim/openai_wire.py``, ``sim/gemini_wire.py``,
+...), registered by name in ``sim/registry.py``, so a test can face forge with Gemini's real error
+bodies without a second server implementation.
 """
 
 from __future__ import annotations
@@ -110,6 +111,16 @@ class Wire(Protocol):
 
     def not_found(self, method: str, path: str) -> tuple[int, Any]:
         """Status and body for an unknown path."""
+        ...
+
+    def bad_content_length(self) -> tuple[int, Any]:
+        """Status and body when the Content-Length header is not a number: the server refuses the
+        request on any path, before the key is checked, and closes the connection."""
+        ...
+
+    def too_large(self) -> tuple[int, Any]:
+        """Status and body when the request body is over the simulator's size limit: refused on
+        any path before it is buffered, and the connection closed."""
         ...
 
     def success(
