@@ -21,8 +21,9 @@ from pathlib import Path
 
 from _common import generate, run_forge
 
+from forge_cli.testing.sim.faults import Fault
 from forge_cli.testing.sim.gemini_wire import GeminiWire
-from forge_cli.testing.sim.upstream import FakeUpstream, Fault
+from forge_cli.testing.sim.server import FakeUpstream
 
 KEY = "sk-bench-not-a-real-key"
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from _common import generate, run_forge
 
 from forge_cli.testing.sim.gemini_wire import GeminiWire
-from forge_cli.testing.sim.upstream import FakeUpstream
+from forge_cli.testing.sim.server import FakeUpstream
 
 KEY = "sk-bench-not-a-real-key"
 

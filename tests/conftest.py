@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from forge_cli.cli.main import app
-from forge_cli.testing.sim.upstream import FakeUpstream
+from forge_cli.testing.sim.server import FakeUpstream
 
 API_KEY = "sk-forgetest-9f8e7d6c5b4a3210ZYXWVU"
 KEY_ENV = "FORGE_TEST_API_KEY"

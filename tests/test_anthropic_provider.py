@@ -36,8 +36,10 @@ from forge_cli.providers.anthropic import (
 )
 from forge_cli.providers.http import anthropic_rate_info, make_client
 from forge_cli.tasks.classify.task import TicketTask
+from forge_cli.testing.sim.answers import default_classification
 from forge_cli.testing.sim.anthropic_wire import AnthropicWire
-from forge_cli.testing.sim.upstream import FakeUpstream, Fault, default_classification
+from forge_cli.testing.sim.faults import Fault
+from forge_cli.testing.sim.server import FakeUpstream
 from forge_cli.testing.sim.wire import Limited, WindowState
 
 KEY = "sk-ant-api03-forgetest-Zq8x7W6v5U4t3S2r1Q0p"

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import API_KEY, KEY_ENV, distinct_texts, forge, write_tickets
 from forge_cli.app.bench import Cell, SimSettings, SweepPlan, ideal_throughput, sweep, write_outputs
-from forge_cli.testing.sim.upstream import FakeUpstream
+from forge_cli.testing.sim.server import FakeUpstream
 
 
 def test_small_sweep_produces_files_and_sane_efficiency(tmp_path):

@@ -17,8 +17,9 @@ import pytest
 from conftest import API_KEY, KEY_ENV, distinct_texts, forge, read_jsonl, write_tickets
 from forge_cli.testing.sim.anthropic_wire import AnthropicWire
 from forge_cli.testing.sim.cohere_wire import CohereWire
+from forge_cli.testing.sim.faults import Fault
 from forge_cli.testing.sim.gemini_wire import GeminiWire
-from forge_cli.testing.sim.upstream import FakeUpstream, Fault
+from forge_cli.testing.sim.server import FakeUpstream
 
 COMMON = ("--no-progress", "--json-summary", "--backoff", "0.01")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 
 from conftest import API_KEY, KEY_ENV, distinct_texts, forge, read_jsonl, remote_args, write_tickets
-from forge_cli.testing.sim.upstream import FakeUpstream
+from forge_cli.testing.sim.server import FakeUpstream
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

@@ -27,7 +27,8 @@ from forge_cli.providers.cohere import DEFAULT_BASE_URL, CohereProvider
 from forge_cli.providers.http import make_client
 from forge_cli.tasks.classify.task import TicketTask
 from forge_cli.testing.sim.cohere_wire import CohereWire
-from forge_cli.testing.sim.upstream import FakeUpstream, Fault
+from forge_cli.testing.sim.faults import Fault
+from forge_cli.testing.sim.server import FakeUpstream
 from forge_cli.testing.sim.wire import Headers, Wire, WireRequest
 
 KEY = "co-test-7c1d9e2f4a6b8c0d1e3f5a7b9c2d4e6f"

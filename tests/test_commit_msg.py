@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from conftest import API_KEY, KEY_ENV, forge, read_jsonl
-from forge_cli.testing.sim.upstream import FakeUpstream
+from forge_cli.testing.sim.server import FakeUpstream
 
 TITLE = re.compile(
     r"^(feat|fix|docs|style|refactor|perf|test|build|ci|chore|revert)(\([a-z0-9_.\-/]+\))?!?: \S"

@@ -33,8 +33,10 @@ from forge_cli.core.errors import (
 from forge_cli.providers.gemini import DEFAULT_BASE_URL, GeminiProvider, model_spec
 from forge_cli.providers.http import make_client
 from forge_cli.tasks.classify.task import TicketTask
+from forge_cli.testing.sim.answers import default_classification
+from forge_cli.testing.sim.faults import Fault
 from forge_cli.testing.sim.gemini_wire import GeminiWire
-from forge_cli.testing.sim.upstream import FakeUpstream, Fault, default_classification
+from forge_cli.testing.sim.server import FakeUpstream
 
 KEY = "AIzaSyForgeTest-0123456789abcdefGHIJ"
 KEY_ENV = "GEMINI_API_KEY"

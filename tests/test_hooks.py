@@ -25,7 +25,8 @@ import pytest
 from conftest import KEY_ENV, forge
 from forge_cli.app import hook as hooks
 from forge_cli.app.hook import CHAINED_SUFFIX, HOOK_NAME, MARKER, HookError
-from forge_cli.testing.sim.upstream import FakeUpstream, Fault
+from forge_cli.testing.sim.faults import Fault
+from forge_cli.testing.sim.server import FakeUpstream
 
 GIT_TEMPLATE = (
     "\n"

@@ -19,7 +19,8 @@ from conftest import (
     remote_args,
     write_tickets,
 )
-from forge_cli.testing.sim.upstream import FakeUpstream, Fault
+from forge_cli.testing.sim.faults import Fault
+from forge_cli.testing.sim.server import FakeUpstream
 
 
 def outputs(src: Path) -> tuple[list[dict], list[dict]]:

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import API_KEY, KEY_ENV, forge
 from forge_cli.testing.sim.gemini_wire import GeminiWire
-from forge_cli.testing.sim.upstream import FakeUpstream
+from forge_cli.testing.sim.server import FakeUpstream
 
 GROQ_KEY = "gsk-forgetest-SECRET-0123456789abcdef"
 WRONG_KEY = "sk-forgetest-WRONG-fedcba9876543210"

@@ -24,15 +24,10 @@ from typing import Any
 import httpx
 import pytest
 
-from forge_cli.testing.sim.upstream import (
-    DEFAULT_LABELS,
-    DEFAULT_PRIORITIES,
-    FakeUpstream,
-    Fault,
-    default_classification,
-    go_duration,
-    mask_key,
-)
+from forge_cli.testing.sim.answers import DEFAULT_LABELS, DEFAULT_PRIORITIES, default_classification
+from forge_cli.testing.sim.faults import Fault
+from forge_cli.testing.sim.openai_wire import go_duration, mask_key
+from forge_cli.testing.sim.server import FakeUpstream
 
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
 TEXTS = [

@@ -15,7 +15,10 @@ Follows the public API as documented and as seen in real responses:
   required`` / ``invalid x-api-key``), 403 ``permission_error``, 404 ``not_found_error``, 413
   ``request_too_large``, 429 ``rate_limit_error`` ("This request would exceed the rate limit for
   your organization (...) of N requests per minute. ..."), 500 ``api_error`` ("Internal server
-  error"), 529 ``overloaded_error`` ("Overloaded");
+  error"), 529 ``overloaded_error`` ("Overloaded"); the server's own refusals of an unreadable
+  request are in the same envelope: 413 ``request_too_large`` with its documented message, and 400
+  ``invalid_request_error`` for a Content-Length that is not a number (the message is the
+  simulator's own);
 * headers: ``request-id`` and ``anthropic-organization-id`` on every answer; ``retry-after`` in
   whole seconds on 429; for each configured limit ``anthropic-ratelimit-{requests,tokens}-
   {limit,remaining,reset}`` with resets as RFC 3339 UTC timestamps and token counts rounded to
@@ -256,6 +259,12 @@ class AnthropicWire:
 
     def not_found(self, method: str, path: str) -> tuple[int, Any]:
         return 404, error_body("not_found_error", "Not Found")
+
+    def bad_content_length(self) -> tuple[int, Any]:
+        return 400, error_body("invalid_request_error", "Invalid Content-Length header.")
+
+    def too_large(self) -> tuple[int, Any]:
+        return 413, error_body(*_STATUS_ERRORS[413])
 
     # -- answers -----------------------------------------------------------------------------
 

@@ -27,8 +27,10 @@ What is emulated, and how sure it is:
 
 * Plausible guesses, where nothing public shows the real text: the 503 "overloaded" body
   (Cohere's OpenAPI lists 503 "too many users trying to access the service at the same time"
-  without an example message), the 502/504 messages, the 400 for empty ``messages`` and the
-  tail of the invalid-JSON message (its "invalid json syntax:" prefix is documented).
+  without an example message), the 502/504 messages, the 400 for empty ``messages``, the tail of
+  the invalid-JSON message (its "invalid json syntax:" prefix is documented), and the messages of
+  the server's own refusals of an unreadable request (400 for a Content-Length that is not a
+  number, 413 for a body over the limit; their flat shape is the documented one).
 
 The trial headers are sent only when the simulator has an ``rpm_limit`` (a trial key in effect),
 so a client never paces itself on made-up numbers; Cohere states no token limit in headers.
@@ -156,6 +158,12 @@ class CohereWire:
     def not_found(self, method: str, path: str) -> tuple[int, Any]:
         # the router's plain answer; it names neither the method nor the path
         return 404, {"message": "404 page not found"}
+
+    def bad_content_length(self) -> tuple[int, Any]:
+        return 400, _body("invalid request: invalid Content-Length header.")
+
+    def too_large(self) -> tuple[int, Any]:
+        return 413, _body("request body too large")
 
     def success(
         self,

@@ -19,7 +19,10 @@ in the wild:
   overloaded. Please try again later.", 504 DEADLINE_EXCEEDED; an unknown model is 404
   NOT_FOUND "models/x is not found for API version v1beta, or is not supported for
   generateContent. ..."; unknown request fields are refused as the real API does ("Invalid JSON
-  payload received. Unknown name ...");
+  payload received. Unknown name ..."). The bodies are built in ``gemini_errors.py``. Of the
+  server's own refusals of an unreadable request, a Content-Length that is not a number gets
+  Gemini's 400 INVALID_ARGUMENT shape (with the simulator's own message); an oversized body keeps
+  the simulator's OpenAI-shaped 413, since nothing here shows what Google answers to one;
 * headers: Google's front end adds ``server-timing: gfet4t7; dur=N`` and a few fixed security
   headers; there are no rate-limit headers.
 
@@ -30,22 +33,19 @@ text and *where* the key was presented ("header" or "query"), never the key itse
 from __future__ import annotations
 
 import copy
-import math
 import re
 import secrets
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from forge_cli.testing.sim import gemini_errors as errors
 from forge_cli.testing.sim.wire import Limited, WindowState, WireRequest
 
-__all__ = ["GeminiWire", "google_error"]
+__all__ = ["GeminiWire"]
 
 _CHAT_PATH = re.compile(r"/v1beta/models/(?P<model>[^/:?]+):generateContent")
 _CONTEXT = re.compile(r"<context>\s*(?P<body>.*?)\s*</context>", re.DOTALL)
-
-_RATE_LIMITS_URL = "https://ai.google.dev/gemini-api/docs/rate-limits"
-_SERVICE = "generativelanguage.googleapis.com"
 
 #: fields of GenerateContentRequest (proto JSON accepts camelCase and snake_case)
 _REQUEST_FIELDS = frozenset(
@@ -97,57 +97,6 @@ def _snake(name: str) -> str:
 
 
 _CONFIG_SNAKE = frozenset(_snake(name) for name in _CONFIG_FIELDS)
-
-_STATUS_TEXT: dict[int, tuple[str, str]] = {
-    400: ("INVALID_ARGUMENT", "Request contains an invalid argument."),
-    401: (
-        "UNAUTHENTICATED",
-        "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
-        "cookie or other valid authentication credential. See "
-        "https://developers.google.com/identity/sign-in/web/devconsole-project.",
-    ),
-    403: ("PERMISSION_DENIED", "The caller does not have permission"),
-    404: ("NOT_FOUND", "Requested entity was not found."),
-    429: ("RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
-    500: (
-        "INTERNAL",
-        "An internal error has occurred. Please retry or report in "
-        "https://developers.generativeai.google/guide/troubleshooting",
-    ),
-    503: ("UNAVAILABLE", "The model is overloaded. Please try again later."),
-    504: ("DEADLINE_EXCEEDED", "Deadline expired before operation could complete."),
-}
-
-
-def google_error(
-    code: int, status: str, message: str, details: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """Google's JSON error envelope (``details`` left out when there are none, as Google does)."""
-    error: dict[str, Any] = {"code": code, "message": message, "status": status}
-    if details:
-        error["details"] = details
-    return {"error": error}
-
-
-def _unknown_field(name: str, where: str | None = None) -> tuple[int, Any]:
-    at = f" at '{where}'" if where else ""
-    return 400, google_error(
-        400,
-        "INVALID_ARGUMENT",
-        f'Invalid JSON payload received. Unknown name "{name}"{at}: Cannot find field.',
-        [
-            {
-                "@type": "type.googleapis.com/google.rpc.BadRequest",
-                "fieldViolations": [
-                    {
-                        "field": where or "",
-                        "description": f'Invalid JSON payload received. Unknown name "{name}"'
-                        f"{at}: Cannot find field.",
-                    }
-                ],
-            }
-        ],
-    )
 
 
 def _parts_text(parts: Any, *, thoughts: bool = False) -> str:
@@ -227,57 +176,23 @@ class GeminiWire:
         return key or None
 
     def auth_failure(self, presented: str | None) -> tuple[int, Any]:
-        if presented is None:
-            return 403, google_error(
-                403,
-                "PERMISSION_DENIED",
-                "Method doesn't allow unregistered callers (callers without established "
-                "identity). Please use API Key or other form of API consumer identity to call "
-                "this API.",
-            )
-        message = "API key not valid. Please pass a valid API key."
-        return 400, google_error(
-            400,
-            "INVALID_ARGUMENT",
-            message,
-            [
-                {
-                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                    "reason": "API_KEY_INVALID",
-                    "domain": "googleapis.com",
-                    "metadata": {"service": _SERVICE},
-                },
-                {
-                    "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
-                    "locale": "en-US",
-                    "message": message,
-                },
-            ],
-        )
+        return errors.missing_key() if presented is None else errors.wrong_key()
 
     def parse(self, body: Any, path_model: str | None, headers: Any) -> WireRequest:
         request = WireRequest(model=path_model)
         if not isinstance(body, dict):
-            request.error = (
-                400,
-                google_error(
-                    400,
-                    "INVALID_ARGUMENT",
-                    'Invalid JSON payload received. Unknown name "": Root element must be a '
-                    "message.",
-                ),
-            )
+            request.error = errors.not_a_message()
             return request
         for name in body:
             if name not in _REQUEST_FIELDS:
-                request.error = _unknown_field(name)
+                request.error = errors.unknown_field(name)
                 return request
 
         config = body.get("generationConfig", body.get("generation_config"))
         config = config if isinstance(config, dict) else {}
         for name in config:
             if name not in _CONFIG_FIELDS and name not in _CONFIG_SNAKE:
-                request.error = _unknown_field(name, "generation_config")
+                request.error = errors.unknown_field(name, "generation_config")
                 return request
         max_tokens = config.get("maxOutputTokens", config.get("max_output_tokens"))
         request.max_tokens = max_tokens if isinstance(max_tokens, int) else 0
@@ -297,12 +212,7 @@ class GeminiWire:
                     continue
                 role = content.get("role") or "user"
                 if role not in ("user", "model"):
-                    request.error = (
-                        400,
-                        google_error(
-                            400, "INVALID_ARGUMENT", "Please use a valid role: user, model."
-                        ),
-                    )
+                    request.error = errors.bad_role()
                     return request
                 text = _parts_text(content.get("parts"))
                 if role == "user":
@@ -314,14 +224,7 @@ class GeminiWire:
                     {"role": "user" if role == "user" else "assistant", "content": text}
                 )
         if not isinstance(contents, list) or not contents:
-            request.error = (
-                400,
-                google_error(
-                    400,
-                    "INVALID_ARGUMENT",
-                    "* GenerateContentRequest.contents: contents is not specified\n",
-                ),
-            )
+            request.error = errors.missing_contents()
 
         with self._lock:
             self._last_generation_config = copy.deepcopy(config)
@@ -330,21 +233,17 @@ class GeminiWire:
         return request
 
     def bad_json(self) -> tuple[int, Any]:
-        return 400, google_error(
-            400, "INVALID_ARGUMENT", "Invalid JSON payload received. Unexpected token."
-        )
+        return errors.bad_json()
 
     def not_found(self, method: str, path: str) -> tuple[int, Any]:
         match = _CHAT_PATH.fullmatch(path.split("?", 1)[0])
-        if match is not None:
-            return 404, google_error(
-                404,
-                "NOT_FOUND",
-                f"models/{match.group('model')} is not found for API version v1beta, or is not "
-                "supported for generateContent. Call ListModels to see the list of available "
-                "models and their supported methods.",
-            )
-        return 404, google_error(404, "NOT_FOUND", "Requested entity was not found.")
+        return errors.unknown_model(match.group("model")) if match else errors.not_found()
+
+    def bad_content_length(self) -> tuple[int, Any]:
+        return errors.bad_content_length()
+
+    def too_large(self) -> tuple[int, Any]:
+        return errors.too_large()
 
     def success(
         self,
@@ -378,63 +277,13 @@ class GeminiWire:
         }
 
     def rate_limited(self, model: str, limited: Limited) -> tuple[int, Any, dict[str, str]]:
-        if limited.dimension == "requests":
-            metric = f"{_SERVICE}/generate_content_free_tier_requests"
-            quota_id = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
-        else:
-            metric = f"{_SERVICE}/generate_content_free_tier_input_token_count"
-            quota_id = "GenerateContentInputTokensPerModelPerMinute-FreeTier"
-        wait = max(0.0, limited.wait)
-        message = (
-            "You exceeded your current quota, please check your plan and billing details. For "
-            f"more information on this error, head to: {_RATE_LIMITS_URL}. To monitor your "
-            "current usage, head to: https://ai.dev/rate-limit. \n"
-            f"* Quota exceeded for metric: {metric}, limit: {limited.limit}, model: {model}\n"
-            f"Please retry in {wait:.9f}s."
-        )
-        details: list[dict[str, Any]] = [
-            {
-                "@type": "type.googleapis.com/google.rpc.Help",
-                "links": [
-                    {"description": "Learn more about Gemini API quotas", "url": _RATE_LIMITS_URL}
-                ],
-            },
-            {
-                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-                "violations": [
-                    {
-                        "quotaMetric": metric,
-                        "quotaId": quota_id,
-                        "quotaDimensions": {"location": "global", "model": model},
-                        "quotaValue": str(limited.limit),
-                    }
-                ],
-            },
-            # whole seconds, rounded up, so a client that honours it is never early
-            {
-                "@type": "type.googleapis.com/google.rpc.RetryInfo",
-                "retryDelay": f"{math.ceil(wait)}s",
-            },
-        ]
-        return 429, google_error(429, "RESOURCE_EXHAUSTED", message, details), {}
+        return 429, errors.quota_exceeded(model, limited), {}  # Gemini sends no Retry-After
 
     def server_error(self, status: int, request_id: str) -> Any:
-        rpc_status, message = _STATUS_TEXT.get(
-            status,
-            (
-                "UNKNOWN" if status >= 500 else "FAILED_PRECONDITION",
-                f"Simulated failure with status {status}.",
-            ),
-        )
-        return google_error(status, rpc_status, message)
+        return errors.server_error(status)
 
     def overloaded(self, request_id: str) -> tuple[int, Any]:
-        return 503, google_error(
-            503,
-            "UNAVAILABLE",
-            "This model is currently experiencing high demand. Spikes in demand are usually "
-            "temporary. Please try again later.",
-        )
+        return errors.overloaded()
 
     def response_headers(self, request_id: str, elapsed_ms: int) -> dict[str, str]:
         # what Google's front end sends besides Content-Type/Server (the simulator writes those)

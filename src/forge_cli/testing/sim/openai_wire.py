@@ -13,6 +13,8 @@ speak it):
   "requests" or "tokens", ``code`` "rate_limit_exceeded", "Rate limit reached for M in
   organization O on requests per min (RPM): Limit L, Used U, Requested 1. Please try again in
   20s. ..."), 500 and 503 (``type`` "server_error", ``code`` null), 404 "Invalid URL (POST /v1/x)";
+  the server's own refusals of an unreadable request (400 for a Content-Length that is not a
+  number, 413 for a body over the limit) use this shape with the simulator's own messages;
 * headers: ``x-request-id``, ``openai-processing-ms``, ``openai-version`` and, when a limit is
   configured, ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}`` with resets in OpenAI's
   Go-duration style ("6m0s", "1.5s", "12ms"); ``retry-after`` on 429 (and on scripted 503s).
@@ -20,6 +22,7 @@ speak it):
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 import string
@@ -27,7 +30,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from forge_cli.testing.sim.wire import Limited, WindowState, WireRequest
+from forge_cli.testing.sim.wire import Limited, WindowState, WireRequest, content_text
 
 __all__ = ["ORGANIZATION", "OpenAIWire", "go_duration", "mask_key", "model_list"]
 
@@ -36,19 +39,6 @@ ORGANIZATION = "org-forgesim"
 
 _KEYS_URL = "https://platform.openai.com/account/api-keys"
 _LIMITS_URL = "https://platform.openai.com/account/rate-limits"
-
-
-def _content_text(content: Any) -> str:
-    """Text of a message content, which OpenAI allows as a string or a list of typed parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            part.get("text", "")
-            for part in content
-            if isinstance(part, dict) and part.get("type") == "text"
-        )
-    return ""
 
 
 def go_duration(seconds: float) -> str:
@@ -170,6 +160,12 @@ class OpenAIWire:
     def __init__(self, fingerprint: str = "fp_forgesim") -> None:
         self.fingerprint = fingerprint
 
+    @classmethod
+    def seeded(cls, seed: int) -> OpenAIWire:
+        """The wire with a ``system_fingerprint`` derived from the simulator's seed, so two runs
+        with the same seed answer alike and runs with different seeds can be told apart."""
+        return cls("fp_" + hashlib.sha256(str(seed).encode()).hexdigest()[:10])
+
     def chat_route(self, method: str, path: str) -> str | None:
         return "" if method == "POST" and path == "/v1/chat/completions" else None
 
@@ -185,7 +181,7 @@ class OpenAIWire:
         request = WireRequest(model=model)
         if isinstance(messages, list):
             request.messages = [
-                {"role": m.get("role"), "content": _content_text(m.get("content"))}
+                {"role": m.get("role"), "content": content_text(m.get("content"))}
                 for m in messages
                 if isinstance(m, dict)
             ]
@@ -219,6 +215,13 @@ class OpenAIWire:
 
     def not_found(self, method: str, path: str) -> tuple[int, Any]:
         return 404, _error(f"Invalid URL ({method} {path})", "invalid_request_error")
+
+    # the simulator's own texts: what OpenAI's front end says to these is not modelled
+    def bad_content_length(self) -> tuple[int, Any]:
+        return 400, _error("Invalid Content-Length header.", "invalid_request_error")
+
+    def too_large(self) -> tuple[int, Any]:
+        return 413, _error("Request body too large.", "invalid_request_error")
 
     def success(
         self,

@@ -2,9 +2,10 @@
 
 ``FakeUpstream`` owns everything providers share (latency, RPM/TPM windows, scripted faults, stats,
 keep-alive); a ``Wire`` owns one provider's dialect: the route, where the key travels, how a request
-is read, and the exact bodies and headers of answers and errors. One module per wire
-(``sim/openai_wire.py``, ``sim/gemini_wire.py``, ...), so a test can face forge with Gemini's real
-error bodies without a second server implementation.
+is read, and the exact bodies and headers of answers and errors, down to the server's own refusals
+of a request it cannot read. One module per wire (``sim/openai_wire.py``, ``sim/gemini_wire.py``,
+...), registered by name in ``sim/registry.py``, so a test can face forge with Gemini's real error
+bodies without a second server implementation.
 """
 
 from __future__ import annotations
@@ -13,7 +14,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-__all__ = ["Headers", "Limited", "WindowState", "Wire", "WireRequest"]
+__all__ = ["Headers", "Limited", "WindowState", "Wire", "WireRequest", "content_text"]
+
+
+def content_text(content: Any) -> str:
+    """Text of a message content, which OpenAI allows as a string or a list of typed parts.
+
+    Here rather than in ``openai_wire.py`` because the simulator reads the pack out of every wire's
+    ``WireRequest.messages`` with it too, and must not depend on one dialect's module for that.
+    """
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            part.get("text", "")
+            for part in content
+            if isinstance(part, dict) and part.get("type") == "text"
+        )
+    return ""
 
 
 class Headers(Protocol):
@@ -93,6 +111,16 @@ class Wire(Protocol):
 
     def not_found(self, method: str, path: str) -> tuple[int, Any]:
         """Status and body for an unknown path."""
+        ...
+
+    def bad_content_length(self) -> tuple[int, Any]:
+        """Status and body when the Content-Length header is not a number: the server refuses the
+        request on any path, before the key is checked, and closes the connection."""
+        ...
+
+    def too_large(self) -> tuple[int, Any]:
+        """Status and body when the request body is over the simulator's size limit: refused on
+        any path before it is buffered, and the connection closed."""
         ...
 
     def success(
