@@ -38,7 +38,8 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from forge_cli.git.diff import LOCK_FILES, FileChange, ParsedDiff, hunk_lines
+from forge_cli.git.changes import FileChange, ParsedDiff, hunk_lines
+from forge_cli.git.noise import LOCK_FILES
 
 __all__ = [
     "COMMIT_TYPES",

@@ -15,7 +15,8 @@ from pydantic import BaseModel, field_validator
 
 from forge_cli.core.models import Complexity
 from forge_cli.core.text import estimate_tokens
-from forge_cli.git.diff import parse_diff, render_for_model
+from forge_cli.git.diff import parse_diff
+from forge_cli.git.render import render_for_model
 from forge_cli.tasks.base import TaskBase
 from forge_cli.tasks.commits.rules import COMMIT_TYPES, make_title, offline_report
 
