@@ -32,13 +32,13 @@ CONFIG_SECTION = "commit-msg"
 
 def offline_report_for(diff_text: str, merge_subject: str | None = None) -> dict[str, Any]:
     from forge_cli.git.diff import parse_diff
-    from forge_cli.tasks.commits.rules import offline_report
+    from forge_cli.tasks.commits.offline import offline_report
 
     return offline_report(parse_diff(diff_text), merge_subject=merge_subject)
 
 
 def offline_message(diff_text: str) -> str:
-    from forge_cli.tasks.commits.rules import format_message
+    from forge_cli.tasks.commits.message import format_message
 
     return format_message(offline_report_for(diff_text))
 
@@ -67,7 +67,7 @@ def hook_message(diff_text: str, *, budget_s: float, cwd: Path) -> tuple[str, st
         return offline_message(diff_text), None
     try:
         from forge_cli.app.settings import CommitSettings, resolve
-        from forge_cli.tasks.commits.rules import format_message
+        from forge_cli.tasks.commits.message import format_message
 
         settings = resolve(CommitSettings, CONFIG_SECTION, cwd=cwd)
         # the hook has one budget for everything: no retries, and no call longer than the budget
@@ -158,7 +158,7 @@ def run_commit_msg(settings: CommitSettings, err: Console) -> int:
 
         sys.stdout.write(orjson.dumps(report).decode() + "\n")
     else:
-        from forge_cli.tasks.commits.rules import format_message
+        from forge_cli.tasks.commits.message import format_message
 
         sys.stdout.write(format_message(report))
     return 0
