@@ -162,14 +162,14 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from forge_cli.app import hook as hooks
+    from forge_cli.app import hook_install
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         env = _env(home, bytecode=not args.no_bytecode_cache)
         repo = home / "repo"
         diff_lines = build_repo(repo, env)
-        hooks.install(repo)
+        hook_install.install(repo)
         msgfile = repo / ".git" / "COMMIT_EDITMSG"
         hook_cmd = [sys.executable, "-P", "-m", "forge_cli.app.hook", "run", str(msgfile), ""]
 
@@ -189,7 +189,7 @@ def main() -> None:
         commit = ["git", "commit", "-q"]
         with_hook = [_time(commit, repo, env, uncommit) for _ in range(args.commits)]
         message = _git(repo, env, "log", "-1", "--format=%s").strip()
-        hooks.uninstall(repo)
+        hook_install.uninstall(repo)
         bare = [_time([*commit, "-m", "x"], repo, env, uncommit) for _ in range(args.commits)]
 
         median = statistics.median(hook_ms)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import orjson
@@ -95,7 +96,7 @@ def test_diff_from_file_and_stdin(repo, tmp_path):
     from_file = forge("commit-msg", "--diff", str(path))
     assert from_file.exit_code == 0 and TITLE.match(from_file.stdout)
     proc = subprocess.run(
-        ["python", "-m", "forge_cli", "commit-msg", "--diff", "-"],
+        [sys.executable, "-m", "forge_cli", "commit-msg", "--diff", "-"],
         input=diff,
         capture_output=True,
         text=True,

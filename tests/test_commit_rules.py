@@ -1,4 +1,4 @@
-"""The offline commit rule (forge_cli.tasks.commits.rules) on diffs made by real git."""
+"""The offline commit rule (forge_cli.tasks.commits.offline and its helpers) on real git diffs."""
 
 from __future__ import annotations
 
@@ -9,14 +9,9 @@ from typing import Any
 import pytest
 
 from forge_cli.git.diff import parse_diff
-from forge_cli.tasks.commits.rules import (
-    COMMIT_TYPES,
-    TITLE_MAX,
-    file_kind,
-    format_message,
-    make_title,
-    offline_report,
-)
+from forge_cli.tasks.commits.files import file_kind
+from forge_cli.tasks.commits.message import COMMIT_TYPES, TITLE_MAX, format_message, make_title
+from forge_cli.tasks.commits.offline import offline_report
 from gitrepo import Repo as GitRepo
 
 TITLE = re.compile(

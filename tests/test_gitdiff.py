@@ -1,4 +1,4 @@
-"""forge_cli.git.diff against diffs that real git produced in throwaway repositories."""
+"""forge_cli.git.diff and git.render against diffs that real git made in throwaway repositories."""
 
 from __future__ import annotations
 
@@ -8,14 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from forge_cli.git.diff import (
-    FileChange,
-    ParsedDiff,
-    changed_lines,
-    hunk_lines,
-    parse_diff,
-    render_for_model,
-)
+from forge_cli.git.changes import FileChange, ParsedDiff, changed_lines, hunk_lines
+from forge_cli.git.diff import parse_diff
+from forge_cli.git.render import render_for_model
 from gitrepo import Repo
 
 MARKER = re.compile(r"^\[forge: (\d+) more lines? of this file cut to fit the token budget\]$")

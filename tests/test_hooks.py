@@ -24,7 +24,8 @@ import pytest
 
 from conftest import KEY_ENV, forge
 from forge_cli.app import hook as hooks
-from forge_cli.app.hook import CHAINED_SUFFIX, HOOK_NAME, MARKER, HookError
+from forge_cli.app import hook_install as installer
+from forge_cli.app.hook_install import CHAINED_SUFFIX, HOOK_NAME, MARKER, HookError
 from forge_cli.testing.sim.faults import Fault
 from forge_cli.testing.sim.server import FakeUpstream
 
@@ -132,40 +133,40 @@ def write_foreign(path: Path, body: str, *, mode: int = 0o755) -> Path:
 
 
 def test_install_status_uninstall(repo: Path) -> None:
-    before = hooks.status(repo)
+    before = installer.status(repo)
     assert not before.installed and not before.foreign and before.chained is None
     assert before.path == hook_path(repo) and before.hooks_path_config is None
 
-    state = hooks.install(repo)
+    state = installer.install(repo)
     hook = hook_path(repo)
     assert state.installed and not state.foreign and state.path == hook
     text = hook.read_text()
     assert text.startswith("#!/bin/sh\n") and MARKER in text.splitlines()
     assert f"'{sys.executable}'" in text  # the interpreter, absolute, captured at install
     assert os.access(hook, os.X_OK)
-    assert hooks.status(repo).installed
+    assert installer.status(repo).installed
 
-    gone = hooks.uninstall(repo)
+    gone = installer.uninstall(repo)
     assert not gone.installed and not hook.exists()
     with pytest.raises(HookError, match="no forge hook"):
-        hooks.uninstall(repo)
+        installer.uninstall(repo)
 
 
 def test_not_a_git_repository(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
-    for action in (hooks.install, hooks.status, hooks.uninstall):
+    for action in (installer.install, installer.status, installer.uninstall):
         with pytest.raises(HookError, match="not a git repository"):
             action(plain)
     with pytest.raises(HookError, match="not a git repository"):
-        hooks.install(tmp_path / "missing")
+        installer.install(tmp_path / "missing")
 
 
 def test_install_rejects_bad_budget_and_relative_python(repo: Path) -> None:
     with pytest.raises(HookError, match="positive number"):
-        hooks.install(repo, budget=0)
+        installer.install(repo, budget=0)
     with pytest.raises(HookError, match="absolute path"):
-        hooks.install(repo, python="python3")
+        installer.install(repo, python="python3")
     assert not hook_path(repo).exists()
 
 
@@ -176,7 +177,7 @@ def test_honours_core_hooks_path(repo: Path, tmp_path: Path, kind: str) -> None:
     where = repo / value if kind == "relative" else Path(value)
     sub = repo / "src"
     sub.mkdir()
-    state = hooks.install(sub)  # from a subdirectory: relative paths are from the worktree root
+    state = installer.install(sub)  # from a subdirectory: relative paths are from the worktree root
     assert state.path == where / HOOK_NAME and state.installed
     assert state.hooks_path_config == value
     assert not hook_path(repo).exists()
@@ -185,7 +186,7 @@ def test_honours_core_hooks_path(repo: Path, tmp_path: Path, kind: str) -> None:
     expected = expected_offline(repo)
     run = git(repo, "commit", "-q")
     assert last_message(repo) == expected and forge_lines(run.stderr) == []
-    hooks.uninstall(repo)
+    installer.uninstall(repo)
     assert not (where / HOOK_NAME).exists()
 
 
@@ -193,15 +194,15 @@ def test_refuses_a_foreign_hook(repo: Path) -> None:
     foreign = write_foreign(hook_path(repo), "echo theirs >/dev/null")
     original = foreign.read_bytes()
     with pytest.raises(HookError) as caught:
-        hooks.install(repo)
+        installer.install(repo)
     assert str(caught.value) == (
         f"a {HOOK_NAME} hook that forge did not write is already there: {foreign}; "
         "use --chain to run it before forge"
     )
-    state = hooks.status(repo)
+    state = installer.status(repo)
     assert state.foreign and not state.installed
     with pytest.raises(HookError, match="not written by forge"):
-        hooks.uninstall(repo)
+        installer.uninstall(repo)
     assert foreign.read_bytes() == original
 
 
@@ -212,10 +213,10 @@ def test_chain_runs_the_original_first_and_uninstall_restores_it(repo: Path) -> 
     )
     original = foreign.read_bytes()
 
-    state = hooks.install(repo, chain=True)
+    state = installer.install(repo, chain=True)
     chained = foreign.with_name(HOOK_NAME + CHAINED_SUFFIX)
     assert state.installed and state.chained == chained and chained.read_bytes() == original
-    assert hooks.install(repo, chain=True).chained == chained  # re-install keeps the chain
+    assert installer.install(repo, chain=True).chained == chained  # re-install keeps the chain
 
     stage_feature(repo)
     expected = expected_offline(repo)
@@ -227,7 +228,7 @@ def test_chain_runs_the_original_first_and_uninstall_restores_it(repo: Path) -> 
     assert log.read_text().splitlines()[-1] == "2 [.git/COMMIT_EDITMSG] [message]"
     assert last_message(repo) == "mine\nRefs: #42"  # forge stayed out of it
 
-    restored = hooks.uninstall(repo)
+    restored = installer.uninstall(repo)
     assert restored.foreign and not restored.installed and restored.chained is None
     assert foreign.read_bytes() == original and os.access(foreign, os.X_OK)
     assert not chained.exists()
@@ -235,7 +236,7 @@ def test_chain_runs_the_original_first_and_uninstall_restores_it(repo: Path) -> 
 
 def test_a_failing_chained_hook_still_decides(repo: Path) -> None:
     write_foreign(hook_path(repo), "echo 'policy: no commits today' >&2\nexit 3")
-    hooks.install(repo, chain=True)
+    installer.install(repo, chain=True)
     stage_feature(repo)
     run = git(repo, "commit", "-q", check=False)
     assert run.returncode != 0 and "policy: no commits today" in run.stderr
@@ -245,12 +246,12 @@ def test_a_failing_chained_hook_still_decides(repo: Path) -> None:
 def test_chain_keeps_a_disabled_hook_disabled(repo: Path) -> None:
     marker = repo.parent / "ran"
     write_foreign(hook_path(repo), f'touch "{marker}"', mode=0o644)
-    state = hooks.install(repo, chain=True)
+    state = installer.install(repo, chain=True)
     assert state.chained is not None and not os.access(state.chained, os.X_OK)
     stage_feature(repo)
     git(repo, "commit", "-q")
     assert not marker.exists() and commit_count(repo) == 2  # git was not running it either
-    hooks.uninstall(repo)
+    installer.uninstall(repo)
     assert stat.S_IMODE(hook_path(repo).stat().st_mode) == 0o644
 
 
@@ -259,13 +260,13 @@ def test_chain_moves_a_symlink_as_a_symlink(repo: Path) -> None:
     target = write_foreign(repo / ".git" / "shared-hook", f'touch "{marker}"')
     hook_path(repo).parent.mkdir(exist_ok=True)
     hook_path(repo).symlink_to("../shared-hook")
-    state = hooks.install(repo, chain=True)
+    state = installer.install(repo, chain=True)
     assert state.chained is not None and state.chained.is_symlink()
     assert target.read_text().endswith(f'touch "{marker}"\n')  # the target was not touched
     stage_feature(repo)
     git(repo, "commit", "-q")
     assert marker.exists()
-    hooks.uninstall(repo)
+    installer.uninstall(repo)
     assert hook_path(repo).is_symlink() and os.readlink(hook_path(repo)) == "../shared-hook"
 
 
@@ -273,14 +274,14 @@ def test_chain_refuses_to_overwrite_an_existing_chained_file(repo: Path) -> None
     write_foreign(hook_path(repo), "exit 0")
     stray = write_foreign(hook_path(repo).with_name(HOOK_NAME + CHAINED_SUFFIX), "exit 1")
     with pytest.raises(HookError, match="already exists"):
-        hooks.install(repo, chain=True)
-    assert stray.read_text().endswith("exit 1\n") and not hooks.status(repo).installed
+        installer.install(repo, chain=True)
+    assert stray.read_text().endswith("exit 1\n") and not installer.status(repo).installed
 
 
 def test_reinstall_updates_in_place(repo: Path) -> None:
-    hooks.install(repo, budget=2.5)
+    installer.install(repo, budget=2.5)
     assert "run --budget=2.5 " in hook_path(repo).read_text()
-    state = hooks.install(repo, python="/opt/other/python")
+    state = installer.install(repo, python="/opt/other/python")
     text = hook_path(repo).read_text()
     assert state.installed and state.chained is None and "--budget" not in text
     assert "'/opt/other/python'" in text
@@ -288,7 +289,7 @@ def test_reinstall_updates_in_place(repo: Path) -> None:
     assert {n for n in names if HOOK_NAME in n} == {HOOK_NAME}
     older = hook_path(repo).read_text().replace(MARKER, "# forge-hook v0")
     hook_path(repo).write_text(older)
-    assert hooks.install(repo).installed  # an older forge hook is forge's too
+    assert installer.install(repo).installed  # an older forge hook is forge's too
     assert MARKER in hook_path(repo).read_text()
 
 
@@ -306,7 +307,7 @@ def test_cli_commands(repo: Path) -> None:
 
 
 def test_commit_without_m_gets_the_generated_message(repo: Path) -> None:
-    hooks.install(repo)
+    installer.install(repo)
     stage_feature(repo)
     expected = expected_offline(repo)
     run = git(repo, "commit", "-q")
@@ -316,14 +317,14 @@ def test_commit_without_m_gets_the_generated_message(repo: Path) -> None:
 
 
 def test_commit_with_m_keeps_the_message(repo: Path) -> None:
-    hooks.install(repo)
+    installer.install(repo)
     stage_feature(repo)
     git(repo, "commit", "-q", "-m", "mine")
     assert last_message(repo) == "mine" and commit_count(repo) == 2
 
 
 def test_commit_with_F_keeps_the_message(repo: Path) -> None:
-    hooks.install(repo)
+    installer.install(repo)
     stage_feature(repo)
     (repo.parent / "msg.txt").write_text("from a file\n")
     git(repo, "commit", "-q", "-F", str(repo.parent / "msg.txt"))
@@ -331,7 +332,7 @@ def test_commit_with_F_keeps_the_message(repo: Path) -> None:
 
 
 def test_amend_keeps_the_message(repo: Path) -> None:
-    hooks.install(repo)
+    installer.install(repo)
     stage_feature(repo)
     git(repo, "commit", "-q", "-m", "first version")
     stage_feature(repo, "loader")
@@ -340,7 +341,7 @@ def test_amend_keeps_the_message(repo: Path) -> None:
 
 
 def test_merge_keeps_gits_message(repo: Path) -> None:
-    hooks.install(repo)
+    installer.install(repo)
     git(repo, "switch", "-q", "-c", "feature")
     stage_feature(repo)
     git(repo, "commit", "-q", "-m", "feature work")
@@ -354,7 +355,7 @@ def test_merge_keeps_gits_message(repo: Path) -> None:
 
 
 def test_squash_keeps_gits_message(repo: Path) -> None:
-    hooks.install(repo)
+    installer.install(repo)
     git(repo, "switch", "-q", "-c", "feature")
     stage_feature(repo)
     git(repo, "commit", "-q", "-m", "feature work")
@@ -369,7 +370,7 @@ def test_template_stays_below_the_generated_message(repo: Path) -> None:
     template = repo.parent / "template.txt"
     template.write_text("Why:\n\n# explain the change above\n")
     git(repo, "config", "commit.template", str(template))
-    hooks.install(repo)
+    installer.install(repo)
     stage_feature(repo)
     expected = expected_offline(repo)
     git(repo, "commit", "-q")
@@ -380,7 +381,7 @@ def test_first_commit_and_commit_all(tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     fresh.mkdir()
     git(fresh, "init", "-q", "-b", "main")
-    hooks.install(fresh)
+    installer.install(fresh)
     stage_feature(fresh)
     expected = expected_offline(fresh)
     git(fresh, "commit", "-q")  # no HEAD yet
@@ -396,7 +397,7 @@ def test_first_commit_and_commit_all(tmp_path: Path) -> None:
 
 
 def test_verbose_commit_keeps_the_scissors(repo: Path) -> None:
-    hooks.install(repo)
+    installer.install(repo)
     stage_feature(repo)
     expected = expected_offline(repo)
     git(repo, "commit", "-q", "-v")
@@ -404,7 +405,7 @@ def test_verbose_commit_keeps_the_scissors(repo: Path) -> None:
 
 
 def test_hook_with_a_missing_interpreter_still_commits(repo: Path) -> None:
-    hooks.install(repo, python="/nonexistent/bin/python")
+    installer.install(repo, python="/nonexistent/bin/python")
     stage_feature(repo)
     run = git(repo, "commit", "-q", "-m", "by hand")
     assert last_message(repo) == "by hand"
@@ -660,7 +661,7 @@ def commit_answers(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_provider_answers_and_the_same_diff_comes_from_the_cache(repo: Path) -> None:
     with FakeUpstream(api_key=os.environ[KEY_ENV], responder=commit_answers) as server:
         use_provider(repo, server.base_url)
-        hooks.install(repo)
+        installer.install(repo)
         stage_feature(repo)
         run = git(repo, "commit", "-q")
         assert forge_lines(run.stderr) == [] and server.stats.requests == 1
@@ -679,7 +680,7 @@ def test_provider_down(repo: Path) -> None:
     base_url = server.base_url
     server.stop()  # nothing listens on that port any more
     use_provider(repo, base_url)
-    hooks.install(repo)
+    installer.install(repo)
     stage_feature(repo)
     expected = expected_offline(repo)
     run = git(repo, "commit", "-q")
@@ -691,7 +692,7 @@ def test_provider_down(repo: Path) -> None:
 def test_provider_slow_past_the_budget(repo: Path) -> None:
     with FakeUpstream(api_key=os.environ[KEY_ENV], latency=5.0) as server:
         use_provider(repo, server.base_url)
-        hooks.install(repo)
+        installer.install(repo)
         stage_feature(repo)
         expected = expected_offline(repo)
         started = time.monotonic()
@@ -707,7 +708,7 @@ def test_provider_returns_garbage(repo: Path) -> None:
     with FakeUpstream(api_key=os.environ[KEY_ENV]) as server:
         server.fault_when(lambda items: Fault("malformed"))
         use_provider(repo, server.base_url)
-        hooks.install(repo)
+        installer.install(repo)
         stage_feature(repo)
         expected = expected_offline(repo)
         run = git(repo, "commit", "-q")
@@ -735,7 +736,7 @@ def test_hook_follows_a_chain_from_forge_toml(repo: Path) -> None:
             f'[providers.claude]\ntype = "anthropic"\nbase_url = "{claude.base_url}"\n'
             f'api_key_env = "{KEY_ENV}"\n'
         )
-        hooks.install(repo)
+        installer.install(repo)
         stage_feature(repo)
         run = git(repo, "commit", "-q")
         assert forge_lines(run.stderr) == [], run.stderr

@@ -1,107 +1,30 @@
 """``forge commit-msg``: commit messages and reports from git diffs.
 
 This module is imported by the git hook, whose whole process must stay well under 400 ms: at module
-level it needs only the standard library, the diff parser and the offline rule. The engine, the
-providers and pydantic are imported inside the functions that call a model.
+level it needs only the standard library and ``forge_cli.git.repo`` (which needs no more); the diff
+parser and the offline rule are imported when a message is made, and the engine, the providers and
+pydantic inside the functions that call a model. Reading git lives in ``forge_cli.git.repo``.
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forge_cli.core.errors import ForgeError, UsageError
+from forge_cli.git.repo import commit_diff, commits_in_range, read_diff_file, repo_root, staged_diff
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from forge_cli.app.settings import CommitSettings
     from forge_cli.core.models import Item
+    from forge_cli.git.repo import Commit
 
-DIFF_ARGS = ("-M", "--no-color", "--no-ext-diff", "--no-textconv")
 CONFIG_SECTION = "commit-msg"
-
-
-@dataclass(slots=True, frozen=True)
-class Commit:
-    sha: str
-    parents: tuple[str, ...]
-    subject: str
-
-
-# ---------------------------------------------------------------------------------------------- git
-
-
-def git(args: list[str], cwd: Path) -> str:
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, check=False, stdin=subprocess.DEVNULL
-        )
-    except FileNotFoundError:
-        raise UsageError("git is not installed or not on PATH") from None
-    if proc.returncode != 0:
-        reason = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(f"git {' '.join(args[:2])}: {reason[-1] if reason else 'failed'}")
-    return proc.stdout.decode("utf-8", "replace")
-
-
-def repo_root(cwd: Path) -> Path:
-    try:
-        return Path(git(["rev-parse", "--show-toplevel"], cwd).strip())
-    except UsageError:
-        raise UsageError(f"not a git repository: {cwd}") from None
-
-
-def staged_diff(cwd: Path) -> str:
-    root = repo_root(cwd)
-    diff = git(["diff", "--cached", *DIFF_ARGS], root)
-    if not diff.strip():
-        raise UsageError("nothing staged: stage changes with 'git add', or pass --diff FILE")
-    return diff
-
-
-def read_diff_file(path: str) -> str:
-    if path == "-":
-        return sys.stdin.buffer.read().decode("utf-8", "replace")
-    try:
-        return Path(path).read_bytes().decode("utf-8", "replace")
-    except OSError as exc:
-        raise UsageError(f"cannot read diff {path}: {exc.strerror or exc}") from None
-
-
-def commits_in_range(spec: str, cwd: Path) -> list[Commit]:
-    root = repo_root(cwd)
-    out = git(["log", "--reverse", "--format=%H%x00%P%x00%s", spec, "--"], root)
-    commits = []
-    for line in out.splitlines():
-        sha, parents, subject = [*line.split("\x00"), "", ""][:3]
-        if sha:
-            commits.append(Commit(sha, tuple(parents.split()), subject))
-    if not commits:
-        raise UsageError(f"no commits in range {spec}")
-    return commits
-
-
-def commit_diff(commit: Commit, cwd: Path) -> str:
-    """What the commit changed; merges (against their first parent) and reverts carry their subject.
-
-    Only those two keep the subject: it says what the diff cannot (which branch, what was undone),
-    while for other commits the message is to be made from the diff alone.
-    """
-    from forge_cli.tasks.commits.task import MERGE_PREFIX
-
-    if len(commit.parents) > 1:
-        diff = git(["diff", *DIFF_ARGS, commit.parents[0], commit.sha], cwd)
-        return f"{MERGE_PREFIX}{commit.subject}\n{diff}"
-    diff = git(["show", "--format=", *DIFF_ARGS, commit.sha], cwd)
-    if commit.subject.startswith('Revert "'):
-        return f"{MERGE_PREFIX}{commit.subject}\n{diff}"
-    return diff
 
 
 # ------------------------------------------------------------------------------------------ offline
@@ -109,13 +32,13 @@ def commit_diff(commit: Commit, cwd: Path) -> str:
 
 def offline_report_for(diff_text: str, merge_subject: str | None = None) -> dict[str, Any]:
     from forge_cli.git.diff import parse_diff
-    from forge_cli.tasks.commits.rules import offline_report
+    from forge_cli.tasks.commits.offline import offline_report
 
     return offline_report(parse_diff(diff_text), merge_subject=merge_subject)
 
 
 def offline_message(diff_text: str) -> str:
-    from forge_cli.tasks.commits.rules import format_message
+    from forge_cli.tasks.commits.message import format_message
 
     return format_message(offline_report_for(diff_text))
 
@@ -144,7 +67,7 @@ def hook_message(diff_text: str, *, budget_s: float, cwd: Path) -> tuple[str, st
         return offline_message(diff_text), None
     try:
         from forge_cli.app.settings import CommitSettings, resolve
-        from forge_cli.tasks.commits.rules import format_message
+        from forge_cli.tasks.commits.message import format_message
 
         settings = resolve(CommitSettings, CONFIG_SECTION, cwd=cwd)
         # the hook has one budget for everything: no retries, and no call longer than the budget
@@ -235,7 +158,7 @@ def run_commit_msg(settings: CommitSettings, err: Console) -> int:
 
         sys.stdout.write(orjson.dumps(report).decode() + "\n")
     else:
-        from forge_cli.tasks.commits.rules import format_message
+        from forge_cli.tasks.commits.message import format_message
 
         sys.stdout.write(format_message(report))
     return 0
@@ -263,8 +186,9 @@ def _run_range(settings: CommitSettings, err: Console) -> int:
 def _commit_items(commits: list[Commit], root: Path) -> Iterator[Item]:
     from forge_cli.core.models import Item
     from forge_cli.redact import redact
+    from forge_cli.tasks.commits.task import MERGE_PREFIX
 
     for n, commit in enumerate(commits, 1):
-        text = redact(commit_diff(commit, root)).text
+        text = redact(commit_diff(commit, root, subject_prefix=MERGE_PREFIX)).text
         extra = {"commit": commit.sha, "original_subject": commit.subject}
         yield Item(id=commit.sha[:12], line=n, text=text, extra=extra)

@@ -259,7 +259,7 @@ def redact_command(
     ] = False,
 ) -> None:
     """Print a text with its secrets redacted: exactly what forge would send."""
-    from forge_cli.app.commit_msg import read_diff_file
+    from forge_cli.git.repo import read_diff_file
     from forge_cli.redact import describe, redact
 
     try:

@@ -35,29 +35,29 @@ def hook_install(
     ] = None,
 ) -> None:
     """Install the prepare-commit-msg hook in this repository (honours core.hooksPath)."""
-    from forge_cli.app import hook as hooks
+    from forge_cli.app import hook_install as installer
 
-    _hook_call(lambda: hooks.install(Path.cwd(), chain=chain, budget=budget), "installed")
+    _hook_call(lambda: installer.install(Path.cwd(), chain=chain, budget=budget), "installed")
 
 
 @hook_app.command("uninstall")
 def hook_uninstall() -> None:
     """Remove forge's hook (only forge's; a chained original is put back)."""
-    from forge_cli.app import hook as hooks
+    from forge_cli.app import hook_install as installer
 
-    _hook_call(lambda: hooks.uninstall(Path.cwd()), "uninstalled")
+    _hook_call(lambda: installer.uninstall(Path.cwd()), "uninstalled")
 
 
 @hook_app.command("status")
 def hook_status() -> None:
     """Show whether forge's hook is installed, and where."""
-    from forge_cli.app import hook as hooks
+    from forge_cli.app import hook_install as installer
 
-    _hook_call(lambda: hooks.status(Path.cwd()), "status")
+    _hook_call(lambda: installer.status(Path.cwd()), "status")
 
 
 def _hook_call(action: Callable[[], Any], verb: str) -> None:
-    from forge_cli.app.hook import HookError
+    from forge_cli.app.hook_install import HookError
 
     try:
         state = action()

@@ -15,9 +15,11 @@ from pydantic import BaseModel, field_validator
 
 from forge_cli.core.models import Complexity
 from forge_cli.core.text import estimate_tokens
-from forge_cli.git.diff import parse_diff, render_for_model
+from forge_cli.git.diff import parse_diff
+from forge_cli.git.render import render_for_model
 from forge_cli.tasks.base import TaskBase
-from forge_cli.tasks.commits.rules import COMMIT_TYPES, make_title, offline_report
+from forge_cli.tasks.commits.message import COMMIT_TYPES, make_title
+from forge_cli.tasks.commits.offline import offline_report
 
 PROMPT_VERSION = "commits-v2"
 #: heads the diff of a merge or revert commit with its subject, which the diff alone cannot tell
