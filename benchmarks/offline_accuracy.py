@@ -3,7 +3,7 @@
 Run: ``python benchmarks/offline_accuracy.py`` (add ``--errors`` to list the misclassified tickets,
 ``--sets samples-jsonl`` to limit the sets).
 
-Why a held-out set: the keyword tables in ``forge_cli.tasks.classify.rules`` were tuned against
+Why a held-out set: the keyword tables in ``forge_cli.tasks.classify.cues`` were tuned against
 ``samples/``; ``tests/data/holdout_tickets.jsonl`` was written before the tables and never used to
 tune them, so the gap between the two numbers shows how much of the sample accuracy is overfitting.
 Unusable sample lines (malformed JSON, no text, invalid UTF-8, not an object) are skipped here: they

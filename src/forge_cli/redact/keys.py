@@ -1,0 +1,45 @@
+"""What a key name says: ``password_assignment``, ``secret_assignment`` or nothing.
+
+Judged by how the name ends once suffixes that change nothing (``_BASE``, ``_PROD``, digits) are
+dropped: ``DB_PASSWORD_PROD`` holds a password, ``password_hash`` and ``public_key`` do not."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from forge_cli.redact.words import KEY_QUALIFIERS, NOT_SECRET_TOKEN, TAIL
+
+_A = re.ASCII
+
+#: the words of an identifier: snake_case, kebab-case, camelCase and ACRONYMCase alike
+PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", _A)
+_PASSWORD_WORDS = frozenset({"password", "passwd", "pwd", "pass", "passphrase", "passcode", "pw"})
+_NOT_PASSWORD_PREV = frozenset(
+    {"no", "skip", "ask", "prompt", "show", "hide", "forgot", "reset", "is", "has", "use", "by"}
+)
+
+
+@lru_cache(maxsize=4096)
+def key_kind(key: str) -> str | None:
+    """password_assignment, secret_assignment or None, judged by how the key name ends."""
+    parts = [p.lower() for p in PARTS.findall(key)]
+    while len(parts) > 1 and (parts[-1].isdigit() or parts[-1] in TAIL):
+        parts.pop()
+    if not parts or "public" in parts:
+        return None  # public_key, publicKeyToken: published on purpose
+    last = parts[-1]
+    prev = parts[-2] if len(parts) > 1 else ""
+    if last in _PASSWORD_WORDS or last.endswith(("password", "passwd", "passphrase")):
+        return None if prev in _NOT_PASSWORD_PREV else "password_assignment"
+    if last.endswith("secret") or last in ("credential", "credentials", "creds"):
+        return "secret_assignment"
+    if last.endswith("token"):
+        if prev in NOT_SECRET_TOKEN or last[:-5] in NOT_SECRET_TOKEN:
+            return None
+        return "secret_assignment"
+    if last == "key":
+        return "secret_assignment" if prev in KEY_QUALIFIERS else None
+    if last.endswith("key") and last[:-3] in KEY_QUALIFIERS:
+        return "secret_assignment"
+    return None

@@ -1,0 +1,133 @@
+"""What a value looks like: a placeholder, a mask, a name or prose rather than a credential.
+
+Shared by every detector whose evidence is weaker than a provider prefix: a key name, a URL, a
+fixed phrase. Checked cheapest first, since most candidate values are rejected here."""
+
+from __future__ import annotations
+
+import re
+
+from forge_cli.redact.keys import PARTS
+from forge_cli.redact.words import DUMMIES
+
+_A = re.ASCII
+
+#: substrings (of the lower-cased value) that mark a reference, a template or a mask
+_PLACEHOLDER_PARTS = (
+    "${", "$(", "{{", "{%", "<%", "xxxx", "***", "...", "\u2026", "redacted", "your", "example",
+    "placeholder", "dummy", "fake", "sample", "os.environ", "getenv", "process.env",
+    "import.meta.env", "secrets.", "vault:", "env[", "env(",
+)  # fmt: skip
+#: a whole value (or its start) that is a variable, a printf slot, a colour, a YAML tag, an ARN
+_PLACEHOLDER_WHOLE = re.compile(
+    r"(?:\$\w+|%\w+%|%[sdrif](?:\\.*)?|#[0-9a-f]{3,8}|ask|prompt)$|[{!]|arn:", _A
+)
+#: shapes that only need a look when their first character occurs: %(name)s, {name}, <your-key>,
+#: a regex class; and placeholder phrases
+_PLACEHOLDER_SHAPES = re.compile(
+    r"%\(\w+\)s|\{[^{}\s]*\}|<[\w .\-/|]*>|\[[^\]]*\][+*?{]|\\[dwsb]", _A
+)
+_PLACEHOLDER_PHRASES = re.compile(
+    r"change[_\- ]?me|replace[_\- ]?(?:me|with|this)|insert[_\- ]?(?:key|token|here)"
+    r"|\bmy[_\- ]?(?:api|secret|token|key|pass)",
+    _A,
+)
+#: values made only of placeholder words and a few digits: test-token, testpassword, secret123
+_DUMMY_COMPOUND = re.compile(
+    r"(?:(?:test|dummy|fake|mock|secret|password|passwd|pass|pwd|token|key|api|example|sample"
+    r"|changeme|placeholder|foo|bar|baz|my|your|value|string|demo|default)[_\-.]?)+\d{0,3}",
+    re.I | _A,
+)
+_PATHLIKE = re.compile(r"^(?:~|\.{1,2})?/[\w.\-/]*$|^[A-Za-z]:\\", _A)
+
+
+def is_placeholder(value: str) -> bool:
+    """A reference, template, mask or example rather than a value (checked cheapest first)."""
+    low = value.lower()
+    for part in _PLACEHOLDER_PARTS:
+        if part in low:
+            return True
+    if _PLACEHOLDER_WHOLE.match(low) or low.endswith(("_here", "-here", " here")):
+        return True
+    if any(c in low for c in "%{<[\\") and _PLACEHOLDER_SHAPES.search(low):
+        return True
+    return any(w in low for w in ("change", "replace", "insert", "my")) and bool(
+        _PLACEHOLDER_PHRASES.search(low)
+    )
+
+
+def _is_prose(value: str) -> bool:
+    """Words and nothing else ("Mot de passe", "Forgot password?"): a UI string, not a secret."""
+    words = value.rstrip(".!?:").split()
+    return len(words) > 1 and all(w.replace("'", "").rstrip(",").isalpha() for w in words)
+
+
+def masked(body: str) -> bool:
+    """A provider-prefixed value that is clearly a mask or an example, not a key."""
+    low = body.lower()
+    return (
+        len(set(low)) <= 3
+        or "xxxx" in low
+        or "***" in low
+        or "example" in low
+        or "your" in low
+        or "placeholder" in low
+        or "<" in body
+        or "{" in body
+    )
+
+
+def plausible(value: str) -> bool:
+    """A literal that could be a credential: not empty, a placeholder, a path or prose."""
+    v = value.strip()
+    if len(v) < 4:
+        return False
+    low = v.lower()
+    if low in DUMMIES or len(set(low)) <= 2 or _DUMMY_COMPOUND.fullmatch(v):
+        return False
+    if is_placeholder(v) or _PATHLIKE.match(v) or _is_prose(v):
+        return False
+    if low.startswith(("http://", "https://", "[redacted")):
+        return False
+    if _is_name(v):
+        return False  # a label or a variable named after the key
+
+    return not (v.isdigit() and v in "01234567890123456789")
+
+
+_NAME = re.compile(r"[A-Za-z_$][\w$]*|[A-Za-z]+(?:-[A-Za-z]+)+", _A)
+_NAME_WORDS = ("password", "passwd", "passphrase", "secret", "token", "credential", "apikey")
+
+
+def _is_name(value: str) -> bool:
+    """A name built from key words ("FORCE_CHANGE_PASSWORD", "tokenValue", "no-password-required",
+    "PKCS7PrivateKeyTypes") is a label or a variable, not a value. Judged by whole words, so a
+    random token that happens to contain "Key" or "pw" still counts as a value."""
+    low = value.lower()
+    if not any(w in low for w in ("key", "pass", "pwd", "secret", "token", "credential")):
+        return False
+    if not _NAME.fullmatch(value):
+        return False
+    words = [p.lower() for p in PARTS.findall(value) if p.isalpha()]
+    if not any(w in ("key", "pass", "pwd") or any(n in w for n in _NAME_WORDS) for w in words):
+        return False
+    if not any(c.isdigit() for c in value):
+        return True
+    return all(len(w) >= 3 for w in words)  # names are words; random strings are fragments
+
+
+def token_like(value: str) -> bool:
+    """Generated secrets (API keys, tokens) mix letters and digits, or are long and mixed-case;
+    "keyword", "bold" or "__root__" after a ``token``/``key`` name are not credentials."""
+    if " " in value:
+        return False  # "RFC 2518"
+    if random_looking(value):
+        return True
+    return len(value) >= 20 and any(c.isupper() for c in value) and any(c.islower() for c in value)
+
+
+def random_looking(value: str) -> bool:
+    """Letters and digits mixed, as generated tokens are (used where the context is weak)."""
+    has_digit = any(c.isdigit() for c in value)
+    has_alpha = any(c.isalpha() for c in value)
+    return has_digit and has_alpha and not masked(value)
