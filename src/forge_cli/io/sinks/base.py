@@ -1,4 +1,4 @@
-"""Line-by-line writers for the results and failures files.
+"""What every output writer shares: whole lines only, written to the OS in one piece.
 
 The promise is that a run stopped at any moment leaves files made only of whole lines, so a re-run, ``wc -l`` or ``jq`` never trips over half a record. That rules out Python's
 buffered text files, which flush whenever their buffer fills, mid-line. Instead each row is encoded
@@ -11,30 +11,26 @@ all go through ``close()``.
 
 Files are truncated on open: a re-run rewrites its outputs rather than appending duplicates.
 
-Measured on the development container (``python -m forge_cli.io.sinks --bench``, rows of 6 fields):
-JSONL ~1,250,000 rows/s, CSV ~310,000 rows/s.
+A format's writer subclasses ``Sink`` and implements ``_encode`` (one row to one complete line);
+the buffering, the cut-back after a short write and the closing are all here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
-import stat
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 import orjson
 
-__all__ = ["CsvSink", "JsonlSink", "Sink", "open_sink", "output_paths"]
+__all__ = ["Sink", "lenient_dumps"]
 
 #: buffered bytes that trigger a write to the OS
 _BUFFER_LIMIT = 64 * 1024
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-_JSON_OPTIONS = orjson.OPT_APPEND_NEWLINE
 
 
 def _json_default(value: Any) -> Any:
@@ -55,7 +51,8 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def _dumps(value: Any, option: int = 0) -> bytes:
+def lenient_dumps(value: Any, option: int = 0) -> bytes:
+    """JSON of any row value: unknown types as text, undecodable characters replaced."""
     try:
         return orjson.dumps(value, default=_json_default, option=option)
     except orjson.JSONEncodeError:
@@ -65,14 +62,26 @@ def _dumps(value: Any, option: int = 0) -> bytes:
 
 
 class Sink:
-    """One output file, written whole lines at a time (see the module docstring for why)."""
+    """One output file, written whole lines at a time (see the module docstring for why).
+
+    Every writer is built as ``cls(path, columns)``: ``columns`` are the fields a row is expected to
+    carry, in order (the results' or the failures' fields); a format with a header uses them, one
+    without ignores them.
+    """
+
+    #: False for a writer that keeps rows instead of writing a file: ``--format`` does not offer it
+    writes_file: ClassVar[bool] = True
+    #: extension (without the dot) of the files written, when it is not the format's name
+    extension: ClassVar[str | None] = None
 
     path: Path
     count: int
+    columns: tuple[str, ...]
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, columns: Sequence[str] = ()) -> None:
         self.path = Path(path)
         self.count = 0
+        self.columns = tuple(columns)
         self._chunks: list[bytes] = []
         self._size = 0
         #: bytes of whole lines in the file
@@ -156,191 +165,3 @@ class Sink:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {str(self.path)!r} rows={self.count}>"
-
-
-class JsonlSink(Sink):
-    """One JSON object per line."""
-
-    def _encode(self, row: dict[str, Any]) -> bytes:
-        try:
-            return orjson.dumps(row, option=_JSON_OPTIONS)
-        except TypeError:  # JSONEncodeError: an unknown type or a surrogate; the slow path copes
-            return _dumps(row, _JSON_OPTIONS)
-
-
-class _Lines:
-    """The file object csv.writer writes to: it keeps the one line each writerow() produces."""
-
-    __slots__ = ("line",)
-
-    def __init__(self) -> None:
-        self.line = ""
-
-    def write(self, text: str) -> int:
-        self.line = text
-        return len(text)
-
-
-#: a text cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    """Spreadsheet-friendly cell: booleans as true/false, None as empty, nesting as JSON.
-
-    Text that a spreadsheet would run as a formula (a ticket saying ``=HYPERLINK(...)``, or a
-    model's summary starting with ``-``) gets a leading ``'``, as OWASP advises against CSV
-    injection: the sheet shows the text instead of evaluating it. Numbers are left alone.
-    """
-    kind = type(value)
-    if kind is str:
-        return "'" + value if value.startswith(_FORMULA_START) else value
-    if kind is int or kind is float:
-        return value
-    if value is None:
-        return ""
-    if kind is bool:
-        return "true" if value else "false"
-    if isinstance(value, dict | list | tuple | set | frozenset):
-        return _dumps(value).decode()
-    if isinstance(value, str):  # enums and other str subclasses
-        return _cell(str(value))
-    return value
-
-
-class CsvSink(Sink):
-    """Fixed columns with a header; keys outside them go, as one JSON object, into ``extra``.
-
-    Columns must be fixed before the first row (a CSV header cannot grow), yet rows carry whatever
-    fields the input had; the trailing ``extra`` column keeps those without losing any.
-    """
-
-    def __init__(self, path: Path, columns: Sequence[str]) -> None:
-        super().__init__(path)
-        self.columns: tuple[str, ...] = tuple(columns)
-        #: ``extra`` given as a column: unknown keys merge into it instead of a second one
-        self._extra_in_columns = "extra" in self.columns
-        self._known = frozenset(self.columns)
-        self._out = _Lines()
-        self._writer = csv.writer(self._out, lineterminator="\n")
-        header = list(self.columns)
-        if not self._extra_in_columns:
-            header.append("extra")
-        self._writer.writerow(header)
-        self._buffer_line(self._out.line.encode("utf-8", "replace"))
-
-    def _encode(self, row: dict[str, Any]) -> bytes:
-        known = self._known
-        cells = [_cell(row.get(name)) for name in self.columns]
-        unknown = {k: v for k, v in row.items() if k not in known}
-        if self._extra_in_columns:
-            if unknown:
-                index = self.columns.index("extra")
-                given = row.get("extra")
-                merged = dict(given) if isinstance(given, dict) else {}
-                if given is not None and not isinstance(given, dict):
-                    merged["extra"] = given
-                merged.update(unknown)
-                cells[index] = _dumps(merged).decode()
-        else:
-            cells.append(_dumps(unknown).decode() if unknown else "")
-        self._writer.writerow(cells)
-        line = self._out.line
-        try:
-            return line.encode()
-        except UnicodeEncodeError:
-            return line.encode("utf-8", "replace")
-
-
-class MemorySink(Sink):
-    """Rows kept in a list: for a command that answers on stdout instead of writing files."""
-
-    def __init__(self) -> None:  # no file, on purpose: nothing to open or leave behind
-        self.path = Path("<memory>")
-        self.count = 0
-        self.rows: list[dict[str, Any]] = []
-        self._fd = None
-
-    def write(self, row: dict[str, Any]) -> None:
-        self.rows.append(row)
-        self.count += 1
-
-    def flush(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
-def output_paths(
-    source_name: str, out_dir: Path | None, fmt: Literal["jsonl", "csv"]
-) -> tuple[Path, Path]:
-    """Where the results and failures of one input go: next to it, or in ``out_dir``.
-
-    Named after the input (``tickets.jsonl`` -> ``tickets.results.jsonl``) so several inputs can
-    share one out_dir and a user finds the outputs by the name they typed. stdin and pipes such as
-    ``<(zcat x.gz)`` have no directory to write next to: their outputs go to out_dir or the
-    current directory.
-    """
-    if source_name in ("<stdin>", "-", ""):
-        stem = "stdin"
-        parent = Path.cwd()
-    else:
-        given = Path(source_name)
-        stem = given.stem or given.name or "input"
-        parent = given.parent
-        if _is_special(given):
-            parent = Path.cwd()
-    directory = Path(out_dir) if out_dir is not None else parent
-    if out_dir is not None:
-        directory.mkdir(parents=True, exist_ok=True)
-    return directory / f"{stem}.results.{fmt}", directory / f"{stem}.failures.{fmt}"
-
-
-def _is_special(path: Path) -> bool:
-    """A pipe or device (``/dev/fd/63``): nothing can be written beside it."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
-
-
-def open_sink(path: Path, fmt: Literal["jsonl", "csv"], columns: Sequence[str]) -> Sink:
-    """Open (and truncate) one output file; ``columns`` only matter for CSV."""
-    if fmt == "jsonl":
-        return JsonlSink(path)
-    if fmt == "csv":
-        return CsvSink(path, columns)
-    raise ValueError(f"unknown output format {fmt!r}")
-
-
-def _bench(n: int = 1_000_000) -> None:  # pragma: no cover - manual measurement
-    """Time the writers: ``python -m forge_cli.io.sinks --bench``."""
-    import tempfile
-    import time
-
-    row = {
-        "id": "T-0000001",
-        "label": "hardware_issue",
-        "priority": "high",
-        "summary": "printer stopped working after the driver update",
-        "cached": False,
-        "customer": "acme",
-    }
-    columns = ["id", "label", "priority", "summary", "cached"]
-    with tempfile.TemporaryDirectory() as tmp:
-        formats: tuple[Literal["jsonl", "csv"], ...] = ("jsonl", "csv")
-        for fmt in formats:
-            path = Path(tmp) / f"out.{fmt}"
-            t0 = time.perf_counter()
-            with open_sink(path, fmt, columns) as sink:
-                for _ in range(n):
-                    sink.write(row)
-            dt = time.perf_counter() - t0
-            print(f"{fmt}: {n:,} rows in {dt:.2f}s = {n / dt:,.0f} rows/s")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    if "--bench" in sys.argv:
-        _bench()
