@@ -18,6 +18,7 @@ import orjson
 import pytest
 
 from conftest import forge, write_tickets
+from forge_cli.core.errors import UsageError
 from forge_cli.core.models import Failure
 from forge_cli.io.sinks import (
     CsvSink,
@@ -401,7 +402,7 @@ def test_a_format_is_loaded_from_an_entry_point(tmp_path: Path, plugin: str) -> 
 def test_a_bad_plugin_is_a_clear_error(plugin: str) -> None:
     with pytest.raises(ValueError, match=r"'notasink'.*not a Sink subclass"):
         validate_format("notasink")
-    with pytest.raises(ValueError, match=r"'broken' \(forge_pipe_missing:Sink\) could not be load"):
+    with pytest.raises(UsageError, match=r"'broken' \(forge_pipe_missing:Sink, .*failed to load"):
         validate_format("broken")
     with pytest.raises(ValueError, match=r"unknown output format 'nope': use jsonl or csv or "):
         validate_format("nope")
@@ -413,7 +414,7 @@ def test_built_in_formats_never_scan_installed_packages(
     def refuse(**_: Any) -> Any:
         raise AssertionError("entry points scanned for a built-in format")
 
-    monkeypatch.setattr("importlib.metadata.entry_points", refuse)
+    monkeypatch.setattr("forge_cli.core.plugins.entry_points", refuse)
     for fmt in ("jsonl", "csv"):
         assert validate_format(fmt) == fmt
         open_sink(tmp_path / f"r.{fmt}", fmt, ["id"]).close()

@@ -14,7 +14,6 @@ from forge_cli.io.sinks.jsonl import JsonlSink
 from forge_cli.io.sinks.memory import MemorySink
 from forge_cli.io.sinks.opener import open_sink, output_paths
 from forge_cli.io.sinks.registry import (
-    ENTRY_POINT_GROUP,
     available_formats,
     register_format,
     validate_format,
@@ -22,7 +21,6 @@ from forge_cli.io.sinks.registry import (
 )
 
 __all__ = [
-    "ENTRY_POINT_GROUP",
     "CsvSink",
     "JsonlSink",
     "MemorySink",

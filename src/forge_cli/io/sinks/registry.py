@@ -6,32 +6,20 @@ A package adds a format by naming its ``Sink`` subclass under the entry-point gr
     [project.entry-points."forge.formats"]
     tsv = "forge_tsv:TsvSink"
 
-Entry points are looked at only for a name that is not built in (or registered in-process with
-``register_format``), and loaded only then: scanning installed packages costs milliseconds, and a
-broken plugin must not touch a run that never asked for it.
+Entry points (found through ``core.plugins``) are looked at only for a name that is not built in
+(or registered in-process with ``register_format``), and loaded only then: scanning installed
+packages costs milliseconds, and a broken plugin must not touch a run that never asked for it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from forge_cli.core.plugins import FORMATS, load_plugin, plugin_names
 from forge_cli.io.sinks.base import Sink
 from forge_cli.io.sinks.csv import CsvSink
 from forge_cli.io.sinks.jsonl import JsonlSink
 from forge_cli.io.sinks.memory import MemorySink
 
-if TYPE_CHECKING:
-    from importlib.metadata import EntryPoint
-
-__all__ = [
-    "ENTRY_POINT_GROUP",
-    "available_formats",
-    "register_format",
-    "validate_format",
-    "writer_for",
-]
-
-ENTRY_POINT_GROUP = "forge.formats"
+__all__ = ["available_formats", "register_format", "validate_format", "writer_for"]
 
 _WRITERS: dict[str, type[Sink]] = {}
 
@@ -49,12 +37,20 @@ def register_format(name: str, writer: type[Sink]) -> None:
 def writer_for(name: str) -> type[Sink]:
     """The writer class of an output format, loading it from its plugin the first time.
 
-    Raises ValueError for a name nothing provides, or whose plugin fails to load.
+    Raises ValueError for a name nothing provides or a plugin object that is no writer, and
+    UsageError (from ``core.plugins``) for a plugin that fails to import.
     """
     writer = _WRITERS.get(name)
-    if writer is None:
-        writer = _load_plugin(name)
-    return writer
+    if writer is not None:
+        return writer
+    found = load_plugin(FORMATS, name)
+    if found is None:
+        raise ValueError(_unknown(name))
+    try:
+        register_format(name, found)
+    except TypeError as exc:
+        raise ValueError(f"{exc} (from entry point group {FORMATS})") from None
+    return _WRITERS[name]
 
 
 def validate_format(name: str) -> str:
@@ -72,32 +68,8 @@ def available_formats(*, plugins: bool = True) -> tuple[str, ...]:
     """
     names = [name for name, writer in _WRITERS.items() if writer.writes_file]
     if plugins:
-        names += sorted({ep.name for ep in _entry_points()} - set(_WRITERS))
+        names += [name for name in plugin_names(FORMATS) if name not in _WRITERS]
     return tuple(names)
-
-
-def _entry_points(name: str | None = None) -> tuple[EntryPoint, ...]:
-    # imported here: importlib.metadata alone costs ~15 ms of a cold start that rarely needs it
-    from importlib.metadata import entry_points
-
-    found = entry_points(group=ENTRY_POINT_GROUP)
-    return tuple(found if name is None else found.select(name=name))
-
-
-def _load_plugin(name: str) -> type[Sink]:
-    for ep in _entry_points(name):
-        try:
-            writer = ep.load()
-        except Exception as exc:  # a plugin's import can fail in any way: say which one did
-            raise ValueError(
-                f"output format {name!r} ({ep.value}) could not be loaded: {exc}"
-            ) from exc
-        try:
-            register_format(name, writer)
-        except TypeError as exc:
-            raise ValueError(f"{exc} ({ep.value})") from None
-        return _WRITERS[name]
-    raise ValueError(_unknown(name))
 
 
 def _unknown(name: str) -> str:
