@@ -47,7 +47,15 @@ def open_source(
             raise InputError(f"unknown input format {fmt!r}: use {' or '.join(input_formats())}")
 
     def opening(name: str, file: str | None, stream: Stream, prefix: bytes) -> Opening:
-        return Opening(name, file, stream, prefix, text_field, id_field, max_record_bytes)
+        return Opening(
+            name=name,
+            path=file,
+            stream=stream,
+            prefix=prefix,
+            text_field=text_field,
+            id_field=id_field,
+            max_record_bytes=max_record_bytes,
+        )
 
     if path == "-":
         stream, prefix, chosen = stdin_stream(stdin, forced, _wanted)
