@@ -17,8 +17,21 @@ from typing import Any
 import orjson
 import pytest
 
+from conftest import forge, write_tickets
+from forge_cli.core.errors import UsageError
 from forge_cli.core.models import Failure
-from forge_cli.io.sinks import CsvSink, JsonlSink, Sink, open_sink, output_paths
+from forge_cli.io.sinks import (
+    CsvSink,
+    JsonlSink,
+    MemorySink,
+    Sink,
+    available_formats,
+    open_sink,
+    output_paths,
+    register_format,
+    validate_format,
+)
+from forge_cli.io.sinks import registry as sinks_registry
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -241,7 +254,7 @@ def test_sink_is_a_sink(tmp_path: Path) -> None:
     assert isinstance(sink, Sink) and sink.path == tmp_path / "a.jsonl"
     sink.close()
     with pytest.raises(ValueError, match="unknown output format"):
-        open_sink(tmp_path / "a.x", "xml", [])  # type: ignore[arg-type]
+        open_sink(tmp_path / "a.x", "xml", [])
 
 
 def test_a_full_disk_never_leaves_half_a_line(
@@ -294,3 +307,124 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_defused(tmp_path):
         "plain text",
     ]
     assert [r["n"] for r in rows] == ["-5", "3", "0", "1", "2.5"]  # numbers stay numbers
+
+
+# --- the format registry -------------------------------------------------------------------------
+
+
+class TsvSink(Sink):
+    """A whole output format in a few lines: what a plugin would ship."""
+
+    extension = "tab"
+
+    def __init__(self, path: Path, columns: Any = ()) -> None:
+        super().__init__(path, columns)
+        self._buffer_line(("\t".join(self.columns) + "\n").encode())
+
+    def _encode(self, row: dict[str, Any]) -> bytes:
+        return ("\t".join(str(row.get(c, "")) for c in self.columns) + "\n").encode()
+
+
+@pytest.fixture
+def formats(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Formats registered by a test stay in that test."""
+    monkeypatch.setattr(sinks_registry, "_WRITERS", dict(sinks_registry._WRITERS))
+
+
+def test_a_registered_format_writes_its_files(tmp_path: Path, formats: None) -> None:
+    register_format("tsv", TsvSink)
+    assert "tsv" in available_formats(plugins=False) and validate_format("tsv") == "tsv"
+    results, failures = output_paths(str(tmp_path / "tickets.jsonl"), None, "tsv")
+    assert (results.name, failures.name) == ("tickets.results.tab", "tickets.failures.tab")
+    with open_sink(results, "tsv", ["id", "label"]) as sink:
+        sink.write({"id": "T-1", "label": "billing", "ignored": True})
+        sink.write({"id": "T-2", "label": "other"})
+    assert results.read_text() == "id\tlabel\nT-1\tbilling\nT-2\tother\n"
+
+
+def test_only_sink_classes_can_be_registered(formats: None) -> None:
+    with pytest.raises(TypeError, match="not a Sink subclass"):
+        register_format("bad", dict)  # type: ignore[arg-type]
+
+
+def test_memory_is_a_writer_but_not_a_file_format(tmp_path: Path) -> None:
+    assert isinstance(open_sink(tmp_path / "unused", "memory", ["id"]), MemorySink)
+    assert not (tmp_path / "unused").exists()
+    assert "memory" not in available_formats(plugins=False)
+    with pytest.raises(ValueError, match="unknown output format 'memory': use jsonl or csv"):
+        validate_format("memory")
+
+
+PLUGIN = textwrap.dedent(
+    """
+    from forge_cli.io.sinks import Sink
+
+    class PipeSink(Sink):
+        def _encode(self, row):
+            return ("|".join(str(row.get(c)) for c in self.columns) + "\\n").encode()
+
+    class NotASink:
+        pass
+    """
+)
+
+
+@pytest.fixture
+def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, formats: None) -> str:
+    """An installed package (a dist-info on sys.path) that offers formats under forge.formats."""
+    site = tmp_path / "site"
+    dist = site / "forge_pipe-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: forge-pipe\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text(
+        "[forge.formats]\n"
+        "pipe = forge_pipe_plugin:PipeSink\n"
+        "notasink = forge_pipe_plugin:NotASink\n"
+        "broken = forge_pipe_missing:Sink\n"
+    )
+    (site / "forge_pipe_plugin.py").write_text(PLUGIN)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "forge_pipe_plugin", raising=False)
+    return "forge_pipe_plugin"
+
+
+def test_a_format_is_loaded_from_an_entry_point(tmp_path: Path, plugin: str) -> None:
+    assert available_formats()[:2] == ("jsonl", "csv")
+    assert {"pipe", "notasink", "broken"} <= set(available_formats())
+    assert plugin not in sys.modules  # listed by name, not imported
+    path = tmp_path / "out.pipe"
+    with open_sink(path, "pipe", ["id", "n"]) as sink:
+        sink.write({"id": "a", "n": 1})
+    assert path.read_text() == "a|1\n"
+    assert plugin in sys.modules and validate_format("pipe") == "pipe"
+
+
+def test_a_bad_plugin_is_a_clear_error(plugin: str) -> None:
+    with pytest.raises(ValueError, match=r"'notasink'.*not a Sink subclass"):
+        validate_format("notasink")
+    with pytest.raises(UsageError, match=r"'broken' \(forge_pipe_missing:Sink, .*failed to load"):
+        validate_format("broken")
+    with pytest.raises(ValueError, match=r"unknown output format 'nope': use jsonl or csv or "):
+        validate_format("nope")
+
+
+def test_built_in_formats_never_scan_installed_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(**_: Any) -> Any:
+        raise AssertionError("entry points scanned for a built-in format")
+
+    monkeypatch.setattr("forge_cli.core.plugins.entry_points", refuse)
+    for fmt in ("jsonl", "csv"):
+        assert validate_format(fmt) == fmt
+        open_sink(tmp_path / f"r.{fmt}", fmt, ["id"]).close()
+
+
+def test_the_command_line_takes_a_plugin_format(tmp_path: Path, plugin: str) -> None:
+    src = write_tickets(tmp_path / "t.jsonl", ["printer on fire", "charged twice this month"])
+    run = forge("classify", str(src), "--format", "pipe", "--no-progress")
+    assert run.exit_code == 0, run.stderr
+    rows = (tmp_path / "t.results.pipe").read_text().splitlines()
+    assert [row.split("|")[:2] for row in rows] == [["T1", "1"], ["T2", "2"]]
+    bad = forge("classify", str(src), "--format", "xml")
+    assert bad.exit_code == 2 and "--format: unknown output format 'xml'" in bad.stderr

@@ -6,6 +6,7 @@ import io
 import os
 import threading
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import pytest
 
 from forge_cli.core.errors import InputError
 from forge_cli.core.models import Failure, Item
-from forge_cli.io.sources import Source, open_source, urgency_of
+from forge_cli.io.sources import Source, input_formats, open_source, register_reader, urgency_of
+from forge_cli.io.sources import registry as sources_registry
 
 
 def write(tmp_path: Path, name: str, data: str | bytes) -> str:
@@ -639,3 +641,40 @@ def test_a_json_array_on_stdin_is_recognised():
     stream = io.BytesIO(b'[{"text": "one"}, {"text": "two"}]')
     texts = [r.text for r in open_source("-", stdin=stream) if isinstance(r, Item)]
     assert texts == ["one", "two"]
+
+
+# --- the reader registry -------------------------------------------------------------------------
+
+
+class LinesSource(Source):
+    """A whole input format in a few lines: each non-blank line of a text file is one ticket."""
+
+    format = "lines"
+    extensions = (".txt",)
+
+    def __iter__(self) -> Iterator[Item | Failure]:
+        try:
+            for n, raw in enumerate(self._stream, 1):
+                if raw.strip():
+                    yield self._record({"text": raw.decode("utf-8", "replace")}, n, False)
+        finally:
+            self.close()
+
+
+def test_a_registered_reader_is_one_class_and_one_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources_registry, "_READERS", dict(sources_registry._READERS))
+    monkeypatch.setattr(sources_registry, "_BY_EXTENSION", dict(sources_registry._BY_EXTENSION))
+    path = write(tmp_path, "notes.txt", "printer on fire\n\n  cannot log in \n")
+    with pytest.raises(InputError, match=r"use --input-format jsonl or csv$"):
+        open_source(path)
+    register_reader(LinesSource)
+    assert input_formats() == ("jsonl", "csv", "lines")
+    items = only_items(read_all(path))
+    assert [(i.id, i.line, i.text) for i in items] == [
+        ("1", 1, "printer on fire"),
+        ("3", 3, "cannot log in"),
+    ]
+    piped = open_source("-", fmt="lines", stdin=io.BytesIO(b'{"text": "not JSON to it"}\n'))
+    assert [r.text for r in only_items(list(piped))] == ['{"text": "not JSON to it"}']

@@ -54,7 +54,8 @@ class RunSettings(BaseModel):
     breaker_threshold: int = Field(5, ge=1)
     breaker_cooldown: float = Field(10.0, ge=0)
     out_dir: Path | None = None
-    format: Literal["jsonl", "csv"] = "jsonl"
+    #: an output format of forge.io.sinks' registry: built in, or added by a plugin
+    format: str = "jsonl"
     cache_dir: Path | None = None
     cache_ttl: float = Field(24 * 3600, ge=0)
     no_cache: bool = False
@@ -71,13 +72,22 @@ class RunSettings(BaseModel):
     #: setting name -> where it came from ("flag", "env FORGE_MODEL", "forge.toml"), for messages
     setting_sources: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        # imported here: the git hook validates settings too, and never writes a file
+        from forge_cli.io.sinks.registry import validate_format
+
+        return validate_format(value)
+
 
 class ClassifySettings(RunSettings):
     input: str
     pack: int | None = Field(None, ge=1, le=200)
     #: None: the task's own default labels
     labels: tuple[str, ...] | None = None
-    input_format: Literal["jsonl", "csv"] | None = None
+    #: an input format of forge.io.sources' registry
+    input_format: str | None = None
     text_field: str | None = None
     id_field: str | None = None
     dry_run: bool = False
@@ -92,6 +102,15 @@ class ClassifySettings(RunSettings):
     @classmethod
     def _labels(cls, value: Any) -> Any:
         return parse_labels(value) if value is not None else None
+
+    @field_validator("input_format")
+    @classmethod
+    def _input_format(cls, value: str | None) -> str | None:
+        from forge_cli.io.sources.registry import input_formats
+
+        if value is not None and value not in input_formats():
+            raise ValueError(f"unknown input format {value!r}: use {' or '.join(input_formats())}")
+        return value
 
 
 class CommitSettings(RunSettings):

@@ -82,7 +82,9 @@ CALLS: tuple[Shared, ...] = (
 )
 OUTPUT: tuple[Shared, ...] = (
     Shared("out_dir", Path | None, "Where results and failures go (default: next to the input)."),
-    Shared("format", str, "Output format: jsonl or csv."),
+    # the built-in names written out: listing them from the registry would import the writers
+    # (and scan installed packages) on every start-up, for text few ever read
+    Shared("format", str, "Output format: jsonl or csv, or one an installed plugin adds."),
     Shared("cache_dir", Path | None, "Dedup cache folder (default: the user cache dir)."),
     Shared("cache_ttl", float, "Seconds a cached answer stays valid (0 = forever)."),
     Shared("no_cache", bool, "Neither read nor write the cache."),
