@@ -3,6 +3,7 @@ a task, a provider and an output format, each one module's worth of code plus it
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 import orjson
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 import forge_cli
 from forge_cli.core.calls import Completion, PackItem, PackRequest
 from forge_cli.core.models import Complexity
+from forge_cli.io.sinks import Sink
 from forge_cli.providers import registry as providers
 from forge_cli.providers.config import ProviderConfig
 from forge_cli.tasks import registry as tasks
@@ -161,3 +163,32 @@ def test_a_provider_from_an_entry_point(mood_task, monkeypatch):
         "mood", ["hello"], provider="mine", provider_tables=tables, no_cache=True
     )
     assert result.results[0]["mood"] == "neutral"
+
+
+# ------------------------------------------------------------------------------- an output format
+
+
+class TabSink(Sink):
+    """The whole of an output format: the file's extension and how one row becomes one line."""
+
+    extension = "tab"
+
+    def __init__(self, path: Path, columns: Any = ()) -> None:
+        super().__init__(path, columns)
+        self._buffer_line(("\t".join(self.columns) + "\n").encode())
+
+    def _encode(self, row: dict[str, Any]) -> bytes:
+        return ("\t".join(str(row.get(c, "")) for c in self.columns) + "\n").encode()
+
+
+def test_a_new_output_format_is_one_class_and_one_registration(tmp_path, monkeypatch):
+    from conftest import forge, write_tickets
+    from forge_cli.io.sinks import registry as formats
+
+    monkeypatch.setattr(formats, "_WRITERS", dict(formats._WRITERS))
+    forge_cli.register_format("tab", TabSink)
+    src = write_tickets(tmp_path / "t.jsonl", ["My invoice is wrong", "Server fan is loud"])
+    run = forge("classify", str(src), "--format", "tab", "--no-progress")
+    assert run.exit_code == 0, run.stderr
+    header, *rows = (tmp_path / "t.results.tab").read_text().splitlines()
+    assert header.split("\t")[:3] == ["id", "line", "category"] and len(rows) == 2
