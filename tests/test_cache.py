@@ -35,9 +35,12 @@ def test_ttl_expires_entries(tmp_path):
         assert cache.ttl is None
 
 
-def test_default_dir_honours_env(monkeypatch, tmp_path):
+def test_cache_dir_comes_from_the_settings_then_the_platform(monkeypatch, tmp_path):
+    from forge_cli.app.settings import CacheSettings, resolve
+
     monkeypatch.setenv("FORGE_CACHE_DIR", str(tmp_path / "x"))
-    assert default_cache_dir() == tmp_path / "x"
+    assert resolve(CacheSettings, "cache", cwd=tmp_path).cache_dir == tmp_path / "x"
     monkeypatch.delenv("FORGE_CACHE_DIR")
+    assert resolve(CacheSettings, "cache", cwd=tmp_path).cache_dir is None
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "forge"

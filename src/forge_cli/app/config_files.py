@@ -24,7 +24,7 @@ CONFIG_NAME = "forge.toml"
 SPECIAL_TABLES = ("providers", "prices")
 #: commands whose settings read the top-level keys of forge.toml (bench runs a simulator by default:
 #: a top-level chain must not turn it into a paid sweep, so it reads only its own [bench] table)
-COMMANDS = ("classify", "commit-msg", "providers")
+COMMANDS = ("classify", "commit-msg", "providers", "cache")
 #: settings that name what to work on in this one run: never taken from the environment
 NOT_FROM_ENV = frozenset(
     {"input", "diff", "range", "json_output", "show_prompt", "show_redactions", "yes", "dry_run"}

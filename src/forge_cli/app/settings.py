@@ -135,6 +135,12 @@ class ProvidersCheckSettings(ProvidersSettings):
     timeout: float = Field(10.0, gt=0)
 
 
+class CacheSettings(BaseModel):
+    """``forge cache stats|clear``: which cache to look at."""
+
+    cache_dir: Path | None = None
+
+
 class BenchSettings(BaseModel):
     """``forge bench``: the sweep, the simulator's behaviour, or a real provider to sweep."""
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from forge_cli.app.settings import ProvidersCheckSettings, ProvidersSettings
+from forge_cli.app.settings import CacheSettings, ProvidersCheckSettings, ProvidersSettings
 from forge_cli.cli.options import CHAIN, CacheDirOpt, JsonOpt, with_options
 from forge_cli.cli.support import fail, run_command
 from forge_cli.core.errors import ForgeError
@@ -107,28 +107,16 @@ def providers_check(json_output: JsonOpt = False, **shared: Any) -> None:
 
 
 @cache_app.command("stats")
-def cache_stats(
-    cache_dir: CacheDirOpt = None,
-) -> None:
+def cache_stats(cache_dir: CacheDirOpt = None) -> None:
     """Show where the cache is, how many answers it holds and its size."""
-    from forge_cli.engine.cache import ResultCache, default_cache_dir
+    from forge_cli.app.cache_command import run_stats
 
-    directory = cache_dir or default_cache_dir()
-    with ResultCache(directory) as cache:
-        stats = cache.stats()
-    typer.echo(f"cache dir: {stats.directory}")
-    typer.echo(f"entries:   {stats.entries:,}")
-    typer.echo(f"size:      {stats.size_bytes / 1e6:,.2f} MB")
+    run_command(run_stats, CacheSettings, "cache", {"cache_dir": cache_dir})
 
 
 @cache_app.command("clear")
-def cache_clear(
-    cache_dir: CacheDirOpt = None,
-) -> None:
+def cache_clear(cache_dir: CacheDirOpt = None) -> None:
     """Remove every cached answer."""
-    from forge_cli.engine.cache import ResultCache, default_cache_dir
+    from forge_cli.app.cache_command import run_clear
 
-    directory = cache_dir or default_cache_dir()
-    with ResultCache(directory) as cache:
-        removed = cache.clear()
-    typer.echo(f"removed {removed:,} cached answers from {directory}")
+    run_command(run_clear, CacheSettings, "cache", {"cache_dir": cache_dir})

@@ -22,10 +22,7 @@ DEFAULT_TTL = 24 * 3600
 
 
 def default_cache_dir() -> Path:
-    """The user cache dir: $FORGE_CACHE_DIR, else the platform's convention."""
-    env = os.environ.get("FORGE_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
+    """The platform's user cache dir (``cache_dir`` in the settings, or FORGE_CACHE_DIR, overrides it)."""
     if sys.platform == "win32":
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
     elif sys.platform == "darwin":
