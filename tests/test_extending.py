@@ -192,3 +192,18 @@ def test_a_new_output_format_is_one_class_and_one_registration(tmp_path, monkeyp
     assert run.exit_code == 0, run.stderr
     header, *rows = (tmp_path / "t.results.tab").read_text().splitlines()
     assert header.split("\t")[:3] == ["id", "line", "category"] and len(rows) == 2
+
+
+def test_the_urgency_hook_schedules_urgent_records_first():
+    """Urgency is the task's reading of a record's fields; the engine only orders by it."""
+    records = [
+        {"id": "calm-1", "text": "How do I change my avatar?", "priority": "low"},
+        {"id": "calm-2", "text": "Question about the invoice layout", "priority": "p3"},
+        {"id": "fire", "text": "Production database is down", "priority": "P0"},
+        {"id": "plain", "text": "Feature idea: dark mode"},
+    ]
+    result = forge_cli.run(
+        "classify", records, provider="offline", concurrency=1, no_cache=True, pack=1
+    )
+    assert result.results[0]["id"] == "fire"
+    assert result.results[0]["input_priority"] == "P0"  # the field itself is passed through

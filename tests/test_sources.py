@@ -15,8 +15,10 @@ import pytest
 
 from forge_cli.core.errors import InputError
 from forge_cli.core.models import Failure, Item
-from forge_cli.io.sources import Source, input_formats, open_source, register_reader, urgency_of
+from forge_cli.io.sources import Source, input_formats, open_source, register_reader
 from forge_cli.io.sources import registry as sources_registry
+from forge_cli.tasks.classify.task import TicketTask
+from forge_cli.tasks.classify.urgency import urgency_of
 
 
 def write(tmp_path: Path, name: str, data: str | bytes) -> str:
@@ -58,9 +60,11 @@ def test_jsonl_item_fields(tmp_path: Path) -> None:
     first, second = only_items(read_all(path))
     assert (first.id, first.line, first.text) == ("A-1", 1, "printer on fire")
     assert first.extra == {"customer": "acme", "tags": ["x"]}
-    assert first.urgency == 0
-    assert (second.id, second.line, second.text, second.urgency) == ("7", 2, "screen flickers", 3)
-    assert second.extra == {"priority": "P1"}  # the urgency field is still passed through
+    assert (second.id, second.line, second.text) == ("7", 2, "screen flickers")
+    assert second.extra == {"priority": "P1"}  # the urgency field is passed through
+    # how urgent a record is, is the task's business, read from what the reader passed through
+    task = TicketTask()
+    assert (task.urgency(first.extra), task.urgency(second.extra)) == (0, 3)
 
 
 def test_jsonl_blank_lines_are_skipped_and_lines_stay_physical(tmp_path: Path) -> None:
@@ -280,7 +284,7 @@ def test_urgency_field_order(tmp_path: Path) -> None:
         {"text": "d", "priority": "someday", "urgency": "high"},  # first present field wins
     )
     items = only_items(read_all(write(tmp_path, "t.jsonl", data)))
-    assert [i.urgency for i in items] == [4, 3, 1, 0]
+    assert [TicketTask().urgency(i.extra) for i in items] == [4, 3, 1, 0]
     assert items[2].extra == {"severity": "low"}
 
 
@@ -292,7 +296,8 @@ def test_csv_basic(tmp_path: Path) -> None:
         "id,text,priority,customer\nA,printer broke,high,acme\n,no id here,,\nC,  padded  ,P0,x\n"
     )
     items = only_items(read_all(write(tmp_path, "t.csv", data)))
-    assert [(i.id, i.line, i.text, i.urgency) for i in items] == [
+    urgency = TicketTask().urgency
+    assert [(i.id, i.line, i.text, urgency(i.extra)) for i in items] == [
         ("A", 2, "printer broke", 3),
         ("3", 3, "no id here", 0),  # an empty cell is no id: the line number stands in
         ("C", 4, "padded", 4),

@@ -36,7 +36,7 @@ class Item:
     line: int
     text: str
     extra: dict[str, Any] = field(default_factory=dict)
-    #: 0 = no urgency given; higher is more urgent (from a priority/urgency input field)
+    #: 0 = no urgency given; higher is more urgent (the task's urgency hook reads the record)
     urgency: int = 0
     # filled in by the pipeline
     key: str = ""

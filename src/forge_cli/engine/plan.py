@@ -81,6 +81,8 @@ def plan_run(
             plan.cache_hits += 1
             continue
         record.complexity = task.complexity(record.text)
+        if record.extra:
+            record.urgency = task.urgency(record.extra)
         record.tokens = item_tokens(task, record.text)
         sched.push(record)
         if sched.pending >= window:

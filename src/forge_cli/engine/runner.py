@@ -197,6 +197,8 @@ class Runner:
                 self._write_result(item, hit["answer"], hit["provider"], hit["model"], cached=True)
                 return
         item.complexity = self.task.complexity(item.text)
+        if item.extra:
+            item.urgency = self.task.urgency(item.extra)
         item.tokens = item_tokens(self.task, item.text)
         self._inflight[key] = [item]
         self._sched.push(item)

@@ -10,7 +10,7 @@ by name.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -67,6 +67,10 @@ class Task(Protocol):
         """The task's deterministic rule, answering in the JSON a model would (the offline provider)."""
         ...
 
+    def urgency(self, fields: Mapping[str, Any]) -> int:
+        """0..4 from the record's other fields: urgent records are scheduled first."""
+        ...
+
 
 #: length thresholds of the default complexity hook, in characters
 _SIMPLE_BELOW = 300
@@ -77,7 +81,7 @@ class TaskBase:
     """Shared behaviour of forge's tasks; subclasses fill in the class attributes and hooks.
 
     Required: ``name``, ``prompt_version``, ``answer_model`` (pydantic: one item's answer, without its
-    id) and ``sections()`` (the prompt's parts). Optional hooks: ``check`` (rules a schema cannot say),
+    id) and ``sections()`` (the prompt's parts). Optional hooks: ``check`` (rules a schema cannot say), ``urgency``,
     ``to_row`` (answer -> result columns), ``render`` (item text -> what the model sees),
     ``answer_schema`` (JSON Schema for structured output), ``complexity``, ``fingerprint_parts``,
     ``offline_entry`` (the offline rule for one item).
@@ -128,6 +132,10 @@ class TaskBase:
         if size < _SIMPLE_BELOW:
             return Complexity.SIMPLE
         return Complexity.MEDIUM if size < _COMPLEX_FROM else Complexity.COMPLEX
+
+    def urgency(self, fields: Mapping[str, Any]) -> int:
+        """No field of the record says how urgent it is, unless the task knows one that does."""
+        return 0
 
     def offline_entry(self, text: str) -> dict[str, Any]:
         """One item's answer from the task's deterministic rule, shaped like a model's."""

@@ -14,16 +14,13 @@ with id, text, priority and two extra fields; ``python -m forge_cli.io.sources -
 from forge_cli.io.sources.base import TEXT_FIELDS, Opening, Source, count_lines
 from forge_cli.io.sources.opener import open_source
 from forge_cli.io.sources.registry import input_formats, register_reader
-from forge_cli.io.sources.urgency import URGENCY_FIELDS, urgency_of
 
 __all__ = [
     "TEXT_FIELDS",
-    "URGENCY_FIELDS",
     "Opening",
     "Source",
     "count_lines",
     "input_formats",
     "open_source",
     "register_reader",
-    "urgency_of",
 ]

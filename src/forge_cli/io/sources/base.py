@@ -1,7 +1,7 @@
 """What every input reader shares: the Source protocol, the record rules and the failure records.
 
 A reader only turns its format into records (``dict`` per record, with its physical line); the rules
-that make an Item of a record — which field is the text, the id, the urgency, what is left as extra —
+that make an Item of a record — which field is the text, the id, what is left as extra —
 live here once, so every format applies them alike. So do the Failures a bad record becomes: each
 names the file and the line, so the run goes on and the user can find it.
 """
@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 import orjson
 
 from forge_cli.core.models import Failure, Item
-from forge_cli.io.sources.urgency import URGENCY_FIELDS, remembered_urgency
 
 __all__ = ["TEXT_FIELDS", "Opening", "Source", "count_lines"]
 
@@ -154,7 +153,7 @@ class Source:
         return f"{self._label}:{line}"
 
     def _record(self, rec: dict[str, Any], line: int, empty_is_null: bool) -> Item | Failure:
-        """Apply the text/id/extra/urgency rules to one parsed record (``rec`` is consumed).
+        """Apply the text/id/extra rules to one parsed record (``rec`` is consumed).
 
         ``empty_is_null``: CSV has no null, so an empty cell counts as absent there (for the id and
         the choice of text field), while JSON's ``""`` is a present, empty value.
@@ -195,12 +194,7 @@ class Source:
             return self._no_text(rid, line, f"{name!r} is empty", rec)
         del rec[name]
 
-        urgency = 0
-        for field_name in URGENCY_FIELDS:
-            if field_name in rec:
-                urgency = remembered_urgency(rec[field_name])
-                break
-        return Item(rid, line, text, rec, urgency)
+        return Item(rid, line, text, rec)
 
     # -- failure records -----------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, field_validator
@@ -11,6 +11,7 @@ from forge_cli.core.models import Complexity
 from forge_cli.tasks.base import TaskBase
 from forge_cli.tasks.classify import rules as ticket_rules
 from forge_cli.tasks.classify.complexity import estimate
+from forge_cli.tasks.classify.urgency import record_urgency
 
 PROMPT_VERSION = "tickets-v2"
 SUMMARY_CHARS = 160
@@ -91,6 +92,10 @@ class TicketTask(TaskBase):
 
     def complexity(self, text: str) -> Complexity:
         return estimate(text)
+
+    def urgency(self, fields: Mapping[str, Any]) -> int:
+        """A ticket's own priority/urgency/severity field (urgent, p0, sev1, 4, ...)."""
+        return record_urgency(fields)
 
     def _sections(self) -> dict[str, str]:
         """The prompt's parts except the pack (``context``), written once per task."""

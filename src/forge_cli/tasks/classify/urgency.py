@@ -1,15 +1,16 @@
 """How urgent a record says it is: its priority/urgency/severity field folded onto 0..4.
 
-Kept apart from the readers because it is a rule about tickets rather than about input formats; the
-readers only call it for the first urgency field a record has.
+A rule about tickets, not about input formats: the classify task's urgency hook, which the engine
+calls for every record it admits, so that urgent tickets are scheduled first.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["URGENCY_FIELDS", "remembered_urgency", "urgency_of"]
+__all__ = ["URGENCY_FIELDS", "record_urgency", "remembered_urgency", "urgency_of"]
 
 #: the fields looked at, in order: the first one present decides
 URGENCY_FIELDS = ("priority", "urgency", "severity")
@@ -59,3 +60,11 @@ def remembered_urgency(value: Any) -> int:
         if len(_URGENCY_SEEN) < _SEEN_LIMIT:  # inputs use a handful of spellings
             _URGENCY_SEEN[value] = found
     return found
+
+
+def record_urgency(fields: Mapping[str, Any]) -> int:
+    """The urgency of a record's first urgency field (priority, urgency, severity), or 0."""
+    for name in URGENCY_FIELDS:
+        if name in fields:
+            return remembered_urgency(fields[name])
+    return 0
