@@ -474,7 +474,7 @@ def test_prompt_settings_from_forge_toml_reach_gemini_as_xml_sections(
     system = str(wire.last_system_instruction)
     assert "<role>" in system and "<output_format>" in system
     assert "fraud is always urgent" in system
-    assert "- refund: the customer wants money back" in system
+    assert '- "refund": the customer wants money back' in system
     assert "<context>" in str(wire.last_user_text) and "<task>" in str(wire.last_user_text)
     assert wire.last_generation_config["temperature"] == 1.0  # Gemini 3 keeps its default
     assert {r["category"] for r in results_of(src)} == {"refund"}

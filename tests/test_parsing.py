@@ -91,7 +91,7 @@ def test_custom_labels_reject_default_ones():
         orjson.dumps([answer("billing"), answer("bug", rid="2")]).decode(), ["1", "2"]
     )
     assert set(parsed.answers) == {"2"}
-    assert "- bug" in task.system_prompt and "billing" not in task.system_prompt
+    assert '- "bug"' in task.system_prompt and "billing" not in task.system_prompt
 
 
 def test_request_carries_pack_as_json_array_and_clips_long_texts(task):

@@ -16,9 +16,11 @@ from rich.table import Table
 from forge_cli.app.assemble import Assembly, assemble
 from forge_cli.app.run import EXIT_OK, run_to_files
 from forge_cli.app.settings import ClassifySettings
+from forge_cli.core.errors import UsageError
 from forge_cli.core.models import Failure, Item
 from forge_cli.engine.plan import plan_run
 from forge_cli.io.sources import Source, open_source
+from forge_cli.tasks.classify.fields import field_from_flag, field_from_table
 from forge_cli.tasks.classify.task import TicketTask
 
 OFFLINE_NOTICE = (
@@ -28,9 +30,23 @@ OFFLINE_NOTICE = (
 
 
 def make_task(settings: ClassifySettings) -> TicketTask:
-    labels = {"labels": settings.labels} if settings.labels else {}
+    """The classification the settings ask for: --field flags, else [classify.fields] tables of
+    forge.toml, else ticket triage (with --labels as its categories)."""
+    fields = None
+    if settings.field:
+        fields = [field_from_flag(spec) for spec in settings.field]
+    elif settings.fields:
+        fields = [field_from_table(name, table) for name, table in settings.fields.items()]
+    if fields and settings.labels:
+        raise UsageError(
+            "--labels sets the default category field; with --field or [classify.fields], "
+            "give each field its labels (--field category=A,B)"
+        )
     return TicketTask(
-        instructions=settings.instructions, descriptions=settings.label_descriptions, **labels
+        labels=settings.labels,
+        instructions=settings.instructions,
+        descriptions=settings.label_descriptions,
+        fields=fields,
     )
 
 

@@ -28,6 +28,8 @@ COMMANDS = ("classify", "commit-msg", "providers", "cache")
 #: settings that name what to work on in this one run: never taken from the environment
 NOT_FROM_ENV = frozenset(
     {"input", "diff", "range", "json_output", "show_prompt", "show_redactions", "yes", "dry_run"}
+    # fields are lists of tables: a flag or forge.toml says them, one variable could not
+    | {"field", "fields", "label_descriptions"}
 )
 
 

@@ -27,7 +27,6 @@ setting. Its layout::
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -36,8 +35,12 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from forge_cli.app.config_files import LoadedConfig, env_name, gather, load_config
 from forge_cli.core.errors import UsageError
-
-_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+from forge_cli.tasks.classify.fields import (
+    check_fields,
+    field_from_flag,
+    field_from_table,
+    parse_labels,
+)
 
 
 class RunSettings(BaseModel):
@@ -86,6 +89,10 @@ class ClassifySettings(RunSettings):
     pack: int | None = Field(None, ge=1, le=200)
     #: None: the task's own default labels
     labels: tuple[str, ...] | None = None
+    #: ``--field NAME=L1,L2`` (repeatable): the classification's fields, replacing the default ones
+    field: tuple[str, ...] | None = None
+    #: ``[classify.fields.NAME]`` tables of forge.toml (used when no --field is given)
+    fields: dict[str, dict[str, Any]] = Field(default_factory=dict)
     #: an input format of forge.io.sources' registry
     input_format: str | None = None
     text_field: str | None = None
@@ -102,6 +109,30 @@ class ClassifySettings(RunSettings):
     @classmethod
     def _labels(cls, value: Any) -> Any:
         return parse_labels(value) if value is not None else None
+
+    @field_validator("field", mode="before")
+    @classmethod
+    def _field(cls, value: Any) -> Any:
+        if value is None or value == []:
+            return None
+        specs = [value] if isinstance(value, str) else list(value)
+        check_fields([field_from_flag(str(spec)) for spec in specs])
+        return tuple(specs)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _fields(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValueError("[classify.fields] must hold one table per field")
+        tables = {}
+        for name, table in value.items():
+            if not isinstance(table, dict):
+                raise ValueError(f"[classify.fields.{name}] must be a table (labels = [...])")
+            field_from_table(str(name), table)
+            tables[str(name)] = table
+        if tables:
+            check_fields([field_from_table(n, t) for n, t in tables.items()])
+        return tables
 
     @field_validator("input_format")
     @classmethod
@@ -161,23 +192,6 @@ class BenchSettings(BaseModel):
     timeout: float = Field(30.0, gt=0)
     yes: bool = False
     out_dir: Path = Path(".")
-
-
-def parse_labels(value: Any) -> tuple[str, ...]:
-    """``"a, b,c"`` or a list -> a tuple of distinct, well-formed label names."""
-    raw = value.split(",") if isinstance(value, str) else list(value)
-    labels: list[str] = []
-    for part in raw:
-        name = str(part).strip()
-        if not name:
-            continue
-        if not _LABEL.match(name):
-            raise ValueError(f"label {name!r} may hold only letters, digits, _ and -")
-        if name not in labels:
-            labels.append(name)
-    if len(labels) < 2:
-        raise ValueError("give at least two labels, separated by commas")
-    return tuple(labels)
 
 
 S = TypeVar("S", bound=BaseModel)

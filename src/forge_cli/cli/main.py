@@ -82,6 +82,15 @@ def classify(
             "Comma-separated categories (default: hardware_issue,software_issue,model_quality,billing,other).",
         ),
     ] = None,
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            help="A field of the answer, replacing the default category/priority/summary "
+            "(repeat for several): NAME=L1,L2 (one label), NAME[]=L1,L2 (one or more), NAME "
+            "(free text). Or [classify.fields.NAME] tables in forge.toml.",
+        ),
+    ] = None,
     input_format: Annotated[
         str | None,
         opt("--input-format", "Input format when the extension does not tell: jsonl or csv."),

@@ -91,7 +91,7 @@ class TaskBase:
     prompt_version: ClassVar[str]
     answer_model: ClassVar[type[BaseModel]]
     #: output tokens one item's answer costs, for budgets and dry runs
-    answer_tokens_per_item: ClassVar[int] = 60
+    answer_tokens_per_item: int = 60
     #: a longer item text is cut (the model is told) so one paste of logs cannot blow a budget
     max_item_chars: ClassVar[int] = 8_000
 
@@ -199,17 +199,25 @@ class TaskBase:
             if local_id in duplicated:
                 parsed.errors[local_id] = "answered more than once, differently"
                 continue
-            try:
-                answer = self.answer_model.model_validate(row)
-            except ValidationError as exc:
-                parsed.errors[local_id] = "invalid answer: " + first_error(exc)
-                continue
-            problem = self.check(answer)
-            if problem is not None:
-                parsed.errors[local_id] = problem
+            accepted = self.accept(row)
+            if isinstance(accepted, str):
+                parsed.errors[local_id] = accepted
             else:
-                parsed.answers[local_id] = self.to_row(answer)
+                parsed.answers[local_id] = accepted
         return parsed
+
+    def accept(self, entry: dict[str, Any]) -> dict[str, Any] | str:
+        """One entry of the answer as result columns, or why it is not acceptable.
+
+        By default: validated by ``answer_model``, then ``check``, then ``to_row``. A task whose
+        answer shape is only known at run time (the user's own fields) overrides this instead.
+        """
+        try:
+            answer = self.answer_model.model_validate(entry)
+        except ValidationError as exc:
+            return "invalid answer: " + first_error(exc)
+        problem = self.check(answer)
+        return problem if problem is not None else self.to_row(answer)
 
 
 def clip(text: str, limit: int) -> str:
