@@ -1,0 +1,127 @@
+"""Accuracy of forge's classify on public labelled tickets nobody here wrote, through a real model.
+
+Data: ``../shared/data/tickets_dev.csv`` (1,395 synthetic support tickets with queue, type and
+priority; licence CC BY-NC 4.0: read from ../shared when it is there, never copied into the project).
+A fixed split: every ticket whose id hashes (sha256) into the chosen bucket, sorted by id, first
+``--n`` of them. Model: any OpenAI-compatible server, by default the small local LLM that
+``../shared/tools/local-llm.sh`` starts on 127.0.0.1:8089 (Qwen2.5-Coder-0.5B behind llama.cpp).
+
+For each variant (pack size; with or without labelled examples when forge has them) it reports, per
+field, the share of records that got a valid answer and the accuracy against the gold label, plus
+calls and tokens per record. What is judged is forge's part (every record answered, within the labels;
+packing costing little accuracy), not the 0.5B model's skill.
+
+    python benchmarks/accuracy.py --n 30 --packs 1 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "tickets_dev.csv"
+FIELDS = ("queue", "type", "priority")
+
+
+def load(n: int, bucket: int, buckets: int) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    with DATA.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    labels = {name: sorted({r[name] for r in rows}) for name in FIELDS}
+    chosen = sorted(
+        (
+            r
+            for r in rows
+            if int(hashlib.sha256(r["id"].encode()).hexdigest(), 16) % buckets == bucket
+        ),
+        key=lambda r: r["id"],
+    )[:n]
+    records = [
+        {
+            "id": r["id"],
+            "text": (r["subject"] + "\n" + r["body"].replace("\\n", "\n")).strip(),
+            **{f"gold_{name}": r[name] for name in FIELDS},
+        }
+        for r in chosen
+    ]
+    return records, labels
+
+
+def run_variant(
+    records: list[dict[str, Any]], labels: dict[str, list[str]], args: argparse.Namespace, pack: int
+) -> dict[str, Any]:
+    import forge_cli
+    from forge_cli.tasks.classify.fields import Field
+    from forge_cli.tasks.classify.task import TicketTask
+
+    task = TicketTask(
+        fields=[
+            Field("queue", tuple(labels["queue"]), description="the team that takes the ticket"),
+            Field("type", tuple(labels["type"])),
+            Field("priority", tuple(labels["priority"]), urgency=True),
+        ]
+    )
+    started = time.perf_counter()
+    result = forge_cli.run(
+        task,
+        records,
+        provider=args.provider,
+        base_url=args.base_url,
+        model=args.model,
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        no_cache=True,
+        pack=pack,
+    )
+    seconds = time.perf_counter() - started
+    by_id = {r["id"]: r for r in result.results}
+    out: dict[str, Any] = {"pack": pack, "records": len(records), "seconds": round(seconds, 1)}
+    for name in FIELDS:
+        answered = [rec for rec in records if rec["id"] in by_id]
+        right = sum(by_id[rec["id"]][name] == rec[f"gold_{name}"] for rec in answered)
+        out[f"{name}_valid"] = len(answered) / len(records)
+        out[f"{name}_acc"] = right / len(records)
+    stats = result.stats
+    out["calls"] = stats.calls
+    out["tokens_per_record"] = (stats.tokens_in + stats.tokens_out) / len(records)
+    out["failures"] = len(result.failures)
+    out["failure_reasons"] = sorted({f["message"][:80] for f in result.failures})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=30, help="tickets in the split")
+    parser.add_argument("--bucket", type=int, default=0)
+    parser.add_argument("--buckets", type=int, default=4, help="the split is 1/BUCKETS of the data")
+    parser.add_argument("--packs", type=int, nargs="+", default=[1, 10])
+    parser.add_argument("--provider", default="llamacpp")
+    parser.add_argument("--base-url", default="http://127.0.0.1:8089/v1")
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=300.0)
+    args = parser.parse_args()
+    if not DATA.exists():
+        sys.exit(f"{DATA} is not there: this benchmark needs ../shared/data")
+    records, labels = load(args.n, args.bucket, args.buckets)
+    print(f"{len(records)} tickets from {DATA.name} (bucket {args.bucket}/{args.buckets})")
+    head = f"{'pack':>4} {'calls':>5} {'tok/rec':>7}"
+    head += "".join(f" {n + ' valid':>14} {n + ' acc':>12}" for n in FIELDS)
+    print(head)
+    for pack in args.packs:
+        row = run_variant(records, labels, args, pack)
+        line = f"{row['pack']:>4} {row['calls']:>5} {row['tokens_per_record']:>7.0f}"
+        for name in FIELDS:
+            line += f" {row[name + '_valid']:>14.1%} {row[name + '_acc']:>12.1%}"
+        print(line, f"({row['seconds']} s, {row['failures']} failed)", flush=True)
+        for reason in row["failure_reasons"]:
+            print(f"     failure: {reason}")
+
+
+if __name__ == "__main__":
+    main()
