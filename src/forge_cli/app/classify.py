@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import orjson
 from rich.console import Console
 from rich.table import Table
 
 from forge_cli.app.assemble import Assembly, assemble
+from forge_cli.app.examples import read_examples
 from forge_cli.app.run import EXIT_OK, run_to_files
 from forge_cli.app.settings import ClassifySettings
 from forge_cli.core.errors import UsageError
@@ -21,7 +22,7 @@ from forge_cli.core.models import Failure, Item
 from forge_cli.engine.plan import plan_run
 from forge_cli.io.sources import Source, open_source
 from forge_cli.tasks.classify.fields import field_from_flag, field_from_table
-from forge_cli.tasks.classify.task import TicketTask
+from forge_cli.tasks.classify.task import TicketTask, classification_fields
 
 OFFLINE_NOTICE = (
     "forge: no provider configured: using the built-in offline classifier, a keyword baseline "
@@ -29,9 +30,12 @@ OFFLINE_NOTICE = (
 )
 
 
-def make_task(settings: ClassifySettings) -> TicketTask:
+def make_task(
+    settings: ClassifySettings, warn: Callable[[str], None] = lambda line: None
+) -> TicketTask:
     """The classification the settings ask for: --field flags, else [classify.fields] tables of
-    forge.toml, else ticket triage (with --labels as its categories)."""
+    forge.toml, else ticket triage (with --labels as its categories); with --examples, the labelled
+    records a few of which each pack is shown (``warn`` hears about the unusable ones)."""
     fields = None
     if settings.field:
         fields = [field_from_flag(spec) for spec in settings.field]
@@ -42,12 +46,22 @@ def make_task(settings: ClassifySettings) -> TicketTask:
             "--labels sets the default category field; with --field or [classify.fields], "
             "give each field its labels (--field category=A,B)"
         )
-    return TicketTask(
-        labels=settings.labels,
-        instructions=settings.instructions,
-        descriptions=settings.label_descriptions,
-        fields=fields,
-    )
+    resolved = classification_fields(settings.labels, None, settings.label_descriptions, fields)
+    examples = None
+    if settings.examples is not None:
+        if settings.examples == "-" and settings.input == "-":
+            raise UsageError("--examples - and the input - cannot both read stdin")
+        examples = read_examples(
+            settings.examples,
+            resolved,
+            per_label=settings.examples_per_label,
+            budget=settings.examples_tokens,
+            text_field=settings.text_field,
+            max_record_bytes=settings.max_record_bytes,
+            redact=settings.redact,
+            warn=warn,
+        )
+    return TicketTask(instructions=settings.instructions, fields=resolved, examples=examples)
 
 
 def run_classify(settings: ClassifySettings, err: Console | None = None) -> int:
@@ -59,7 +73,7 @@ def run_classify(settings: ClassifySettings, err: Console | None = None) -> int:
         id_field=settings.id_field,
         max_record_bytes=settings.max_record_bytes,
     )
-    task = make_task(settings)
+    task = make_task(settings, warn=lambda line: err.print(f"forge: warning: {line}", markup=False))
     if settings.provider is None:
         err.print(OFFLINE_NOTICE)
     if not settings.dry_run:

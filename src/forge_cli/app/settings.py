@@ -104,6 +104,12 @@ class ClassifySettings(RunSettings):
     instructions: str = ""
     #: label -> what it means, shown to the model next to the label
     label_descriptions: dict[str, str] = Field(default_factory=dict)
+    #: labelled records (JSONL, CSV, or - for stdin): each pack is shown a few near its texts
+    examples: str | None = None
+    #: examples per label of the first label field, when the token budget has room
+    examples_per_label: int = Field(2, ge=1, le=20)
+    #: the most tokens a pack's examples may add to its prompt
+    examples_tokens: int = Field(500, ge=50, le=100_000)
 
     @field_validator("labels", mode="before")
     @classmethod

@@ -129,6 +129,22 @@ def classify(
             "Extra guidance for the model, added to forge's prompt (e.g. what counts as urgent for you).",
         ),
     ] = "",
+    examples: Annotated[
+        str | None,
+        opt(
+            "--examples",
+            "Labelled records (.jsonl or .csv, or - for stdin) with a text and a column per field "
+            "(category, priority, ... or your --field names): each pack's prompt shows a few, near "
+            "its texts.",
+        ),
+    ] = None,
+    examples_per_label: Annotated[
+        int,
+        opt("--examples-per-label", "Examples per label of the first field, budget permitting."),
+    ] = 2,
+    examples_tokens: Annotated[
+        int, opt("--examples-tokens", "The most tokens the examples may add to one request.")
+    ] = 500,
     **shared: Any,
 ) -> None:
     """Classify support tickets into categories, with a priority and a one-line summary.

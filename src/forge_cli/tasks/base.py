@@ -83,6 +83,7 @@ class TaskBase:
     Required: ``name``, ``prompt_version``, ``answer_model`` (pydantic: one item's answer, without its
     id) and ``sections()`` (the prompt's parts). Optional hooks: ``check`` (rules a schema cannot say), ``urgency``,
     ``to_row`` (answer -> result columns), ``render`` (item text -> what the model sees),
+    ``prompt`` (one pack's whole prompt, for a task whose prompt depends on the pack),
     ``answer_schema`` (JSON Schema for structured output), ``complexity``, ``fingerprint_parts``,
     ``offline_entry`` (the offline rule for one item).
     """
@@ -121,6 +122,13 @@ class TaskBase:
     def render(self, text: str, pack_size: int) -> str:
         """What the model sees of one item."""
         return clip(text, self.max_item_chars)
+
+    def prompt(self, items: Sequence[PackItem]) -> PromptSections:
+        """One pack's prompt: ``sections()``, and the pack as a JSON array of ``{"id", "text"}`` for
+        the context. A task that adds something chosen for the pack (examples near its texts)
+        extends this, keeping the context the pack alone: it is what the model answers."""
+        pack = [{"id": it.id, "text": self.render(it.text, len(items))} for it in items]
+        return PromptSections(context=orjson.dumps(pack).decode(), **self.sections())
 
     def answer_schema(self) -> dict[str, object] | None:
         """The answer as a JSON Schema, for providers that constrain output to one."""
@@ -164,10 +172,8 @@ class TaskBase:
         return cached
 
     def build_request(self, items: Sequence[PackItem]) -> PackRequest:
-        pack = [{"id": it.id, "text": self.render(it.text, len(items))} for it in items]
-        sections = PromptSections(context=orjson.dumps(pack).decode(), **self.sections())
         return PackRequest.from_sections(
-            sections,
+            self.prompt(items),
             items=items,
             json_mode=True,
             max_tokens=64 + self.answer_tokens_per_item * 2 * len(items),

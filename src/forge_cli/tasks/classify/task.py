@@ -9,15 +9,18 @@ and validation work for any set of them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
+from forge_cli.core.calls import PackItem, PromptSections
 from forge_cli.core.models import Complexity
 from forge_cli.tasks.base import TaskBase
 from forge_cli.tasks.classify import rules as ticket_rules
 from forge_cli.tasks.classify.complexity import estimate
+from forge_cli.tasks.classify.examples import ExamplePool
 from forge_cli.tasks.classify.fields import Field, LabelSet, check_fields, clip_summary, label_key
 from forge_cli.tasks.classify.urgency import record_urgency, urgency_of
 
@@ -60,6 +63,21 @@ def default_fields(
     )
 
 
+def classification_fields(
+    labels: Sequence[str] | None = None,
+    priorities: Sequence[str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+    fields: Sequence[Field] | None = None,
+) -> tuple[Field, ...]:
+    """The fields a classification asks for: the user's own (with ``[classify.label_descriptions]``
+    applied to every field that has the label), else ticket triage. Known before the task is built,
+    so labelled examples can be matched to them."""
+    if fields:
+        extra = dict(descriptions or {})
+        fields = [f if not extra else _with_descriptions(f, extra) for f in fields]
+    return check_fields(fields or default_fields(labels, priorities, descriptions))
+
+
 class TicketTask(TaskBase):
     """Classify records into the user's fields; by default, support-ticket triage."""
 
@@ -73,13 +91,13 @@ class TicketTask(TaskBase):
         instructions: str = "",
         descriptions: Mapping[str, str] | None = None,
         fields: Sequence[Field] | None = None,
+        examples: ExamplePool | None = None,
     ) -> None:
         #: the user's own guidance (forge.toml ``instructions``), added to forge's
         self.instructions = instructions.strip()
-        if fields:
-            extra = dict(descriptions or {})
-            fields = [f if not extra else _with_descriptions(f, extra) for f in fields]
-        self.fields = check_fields(fields or default_fields(labels, priorities, descriptions))
+        self.fields = classification_fields(labels, priorities, descriptions, fields)
+        #: labelled examples, a few of which each pack is shown (``--examples``)
+        self.examples = examples
         self._sets = {f.name: f.label_set() for f in self.fields if not f.is_text}
         self._parts = self._sections()
         self._schema = self._answer_schema()
@@ -102,10 +120,31 @@ class TicketTask(TaskBase):
         return next((f.labels for f in self.fields if f.urgency and f.labels), ())
 
     def fingerprint_parts(self) -> list[Any]:
-        return [self.instructions, [f.identity() for f in self.fields]]
+        parts: list[Any] = [self.instructions, [f.identity() for f in self.fields]]
+        if self.examples is not None:
+            parts.append(self.examples.identity())
+        return parts
 
     def sections(self) -> dict[str, str]:
         return self._parts
+
+    def prompt(self, items: Sequence[PackItem]) -> PromptSections:
+        """With examples, the ones chosen for this pack follow the fields and their labels, in the
+        instructions: apart from the pack, which alone is what the model answers."""
+        prompt = super().prompt(items)
+        if self.examples is None:
+            return prompt
+        block = self.examples.block([it.text for it in items])
+        if not block:
+            return prompt
+        return dataclasses.replace(prompt, instructions=f"{prompt.instructions}\n\n{block}")
+
+    def estimate_request_tokens(self, texts: Sequence[str]) -> tuple[int, int]:
+        """The examples count as part of every pack, at the size of a typical block."""
+        tokens_in, tokens_out = super().estimate_request_tokens(texts)
+        if self.examples is None:
+            return tokens_in, tokens_out
+        return tokens_in + self.examples.typical_tokens, tokens_out
 
     def answer_schema(self) -> dict[str, object]:
         return self._schema
