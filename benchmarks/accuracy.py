@@ -20,6 +20,7 @@ import argparse
 import csv
 import hashlib
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -52,20 +53,40 @@ def load(n: int, bucket: int, buckets: int) -> tuple[list[dict[str, Any]], dict[
     return records, labels
 
 
+def examples_file(labels_from: list[dict[str, Any]], folder: Path) -> Path:
+    """Labelled examples from another bucket of the data, in a temporary file (never the project)."""
+    import orjson
+
+    path = folder / "examples.jsonl"
+    with path.open("wb") as f:
+        for rec in labels_from:
+            row = {"id": rec["id"], "text": rec["text"]}
+            row.update({name: rec[f"gold_{name}"] for name in FIELDS})
+            f.write(orjson.dumps(row) + b"\n")
+    return path
+
+
 def run_variant(
-    records: list[dict[str, Any]], labels: dict[str, list[str]], args: argparse.Namespace, pack: int
+    records: list[dict[str, Any]],
+    labels: dict[str, list[str]],
+    args: argparse.Namespace,
+    pack: int,
+    examples: Path | None = None,
 ) -> dict[str, Any]:
     import forge_cli
+    from forge_cli.app.examples import read_examples
     from forge_cli.tasks.classify.fields import Field
     from forge_cli.tasks.classify.task import TicketTask
 
-    task = TicketTask(
-        fields=[
-            Field("queue", tuple(labels["queue"]), description="the team that takes the ticket"),
-            Field("type", tuple(labels["type"])),
-            Field("priority", tuple(labels["priority"]), urgency=True),
-        ]
-    )
+    fields = [
+        Field("queue", tuple(labels["queue"]), description="the team that takes the ticket"),
+        Field("type", tuple(labels["type"])),
+        Field("priority", tuple(labels["priority"]), urgency=True),
+    ]
+    pool = None
+    if examples is not None:
+        pool = read_examples(str(examples), fields, per_label=1, budget=args.examples_tokens)
+    task = TicketTask(fields=fields, examples=pool)
     started = time.perf_counter()
     result = forge_cli.run(
         task,
@@ -81,6 +102,7 @@ def run_variant(
     seconds = time.perf_counter() - started
     by_id = {r["id"]: r for r in result.results}
     out: dict[str, Any] = {"pack": pack, "records": len(records), "seconds": round(seconds, 1)}
+    out["examples"] = examples is not None
     for name in FIELDS:
         answered = [rec for rec in records if rec["id"] in by_id]
         right = sum(by_id[rec["id"]][name] == rec[f"gold_{name}"] for rec in answered)
@@ -105,22 +127,35 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--examples",
+        action="store_true",
+        help="also run every pack size with labelled examples from the next bucket",
+    )
+    parser.add_argument("--examples-tokens", type=int, default=400)
     args = parser.parse_args()
     if not DATA.exists():
         sys.exit(f"{DATA} is not there: this benchmark needs ../shared/data")
     records, labels = load(args.n, args.bucket, args.buckets)
     print(f"{len(records)} tickets from {DATA.name} (bucket {args.bucket}/{args.buckets})")
-    head = f"{'pack':>4} {'calls':>5} {'tok/rec':>7}"
+    head = f"{'pack':>4} {'ex':>3} {'calls':>5} {'tok/rec':>7}"
     head += "".join(f" {n + ' valid':>14} {n + ' acc':>12}" for n in FIELDS)
     print(head)
+    variants: list[Path | None] = [None]
+    folder = Path(tempfile.mkdtemp(prefix="forge-accuracy-"))
+    if args.examples:
+        pool, _ = load(200, (args.bucket + 1) % args.buckets, args.buckets)
+        variants.append(examples_file(pool, folder))
     for pack in args.packs:
-        row = run_variant(records, labels, args, pack)
-        line = f"{row['pack']:>4} {row['calls']:>5} {row['tokens_per_record']:>7.0f}"
-        for name in FIELDS:
-            line += f" {row[name + '_valid']:>14.1%} {row[name + '_acc']:>12.1%}"
-        print(line, f"({row['seconds']} s, {row['failures']} failed)", flush=True)
-        for reason in row["failure_reasons"]:
-            print(f"     failure: {reason}")
+        for examples in variants:
+            row = run_variant(records, labels, args, pack, examples)
+            mark = "yes" if row["examples"] else "no"
+            line = f"{row['pack']:>4} {mark:>3} {row['calls']:>5} {row['tokens_per_record']:>7.0f}"
+            for name in FIELDS:
+                line += f" {row[name + '_valid']:>14.1%} {row[name + '_acc']:>12.1%}"
+            print(line, f"({row['seconds']} s, {row['failures']} failed)", flush=True)
+            for reason in row["failure_reasons"]:
+                print(f"     failure: {reason}")
 
 
 if __name__ == "__main__":
