@@ -29,6 +29,7 @@ from forge_cli.providers.schemas import strict_schema
 from forge_cli.tasks.classify.task import TicketTask
 from forge_cli.testing.sim.answers import default_classification
 from forge_cli.testing.sim.anthropic_wire import AnthropicWire
+from forge_cli.testing.sim.openai_wire import OpenAIWire
 from forge_cli.testing.sim.server import FakeUpstream
 
 #: labels the simulator does not know: only a schema it honours can make it answer with them
@@ -236,6 +237,32 @@ def test_a_refused_schema_costs_one_extra_call_for_the_run(
     assert all(PLAIN.parse(done.content, IDS).answers for done in answers)
 
 
+class LlamaCppPythonWire(OpenAIWire):
+    """llama-cpp-python 0.3's server: a json_schema response_format is a 500 carrying pydantic's
+    validation error (its body as measured against 0.3.16), and json_object takes a schema."""
+
+    def output_refused(self, output: str, model: str) -> tuple[int, Any]:
+        message = (
+            "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+            "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+            "'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"llama_cpp/server/app.py\""
+            ", line 376, in create_chat_completion\n    POST /v1/chat/completions"
+        )
+        body = {"message": message, "type": "internal_server_error", "param": None, "code": None}
+        return 500, {"error": body}
+
+
+def test_json_mode_keeps_the_schema_where_the_server_reads_it_there() -> None:
+    with FakeUpstream(wire=LlamaCppPythonWire(), json_schema=False) as server:
+        provider = adapter("openai", server, schema_in_json_mode=True)
+        answers = complete(provider, TASK.build_request(ITEMS), TASK.build_request(ITEMS))
+    assert steps(server) == [("schema", 500), ("json", 200), ("json", 200)]
+    for record in server.stats.records[1:]:
+        assert record.answer_schema() == TASK.answer_schema()  # beside json_object, as it was
+    for done in answers:  # bound by it: the user's labels
+        assert TASK.parse(done.content, IDS).errors == {}
+
+
 @pytest.mark.parametrize("wire", ["openai", "gemini", "cohere"])
 def test_schema_then_json_mode_then_the_prompt_alone(wire: str) -> None:
     with FakeUpstream(wire=wire, api_key=API_KEY, json_schema=False, json_mode=False) as server:
@@ -318,6 +345,35 @@ def test_classify_through_anthropic_parses_the_tool_answers(tmp_path: Path) -> N
     assert records and {(r.output, r.status) for r in records} == {("schema", 200)}
     outputs = src.with_name("t.results.jsonl").read_text() + run.stdout + run.stderr
     assert API_KEY not in outputs
+
+
+def test_classify_on_llama_cpp_python_stays_bound_to_the_labels(tmp_path: Path) -> None:
+    texts = distinct_texts(9)
+    src = write_tickets(tmp_path / "t.jsonl", texts)
+    with FakeUpstream(wire=LlamaCppPythonWire(), json_schema=False) as server:
+        run = forge(
+            "classify",
+            str(src),
+            "--provider",
+            "llamacpp",
+            "--base-url",
+            server.base_url,
+            "--labels",
+            ",".join(LABELS),
+            "--concurrency",
+            "1",
+            "--no-progress",
+            "--json-summary",
+        )
+    assert run.exit_code == 0, run.stderr
+    seen = steps(server)
+    assert seen[0] == ("schema", 500) and set(seen[1:]) == {("json", 200)}
+    by_id = {f"T{n}": text for n, text in enumerate(texts, 1)}
+    results = results_of(src)
+    assert len(results) == 9
+    for row in results:
+        expected = default_classification(by_id[row["id"]], LABELS, TASK.priorities)
+        assert row["category"] == expected["category"]
 
 
 def test_json_schema_off_in_forge_toml_or_the_environment(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from forge_cli.core.calls import PackItem, PackRequest
-from forge_cli.core.errors import RateLimitError, RequestError
+from forge_cli.core.errors import RateLimitError, RequestError, UpstreamError
 from forge_cli.providers.schemas import openapi_schema, strict_schema
 from forge_cli.providers.structured import Output, OutputLadder
 from forge_cli.tasks.classify.task import TicketTask
@@ -223,3 +223,17 @@ def test_other_errors_are_not_refusals() -> None:
     limited = RateLimitError("rate limited (response_format)", status=429)
     assert ladder.refused(Output.SCHEMA, limited) is None
     assert ladder.choose(request()) is Output.SCHEMA
+
+
+def test_a_500_that_names_the_output_is_a_refusal_too() -> None:
+    # llama-cpp-python's server answers an unknown response_format type with a 500
+    ladder = OutputLadder(schema=True, json=True, refusal=REFUSAL)
+    validation = UpstreamError(
+        "server error (1 validation error: {'loc': ('body', 'response_format', 'type')})",
+        status=500,
+    )
+    assert ladder.refused(Output.SCHEMA, validation) is Output.JSON
+    sick = UpstreamError("server error (The server had an error)", status=500)
+    assert ladder.refused(Output.JSON, sick) is None
+    overloaded = UpstreamError("server error (response_format overloaded)", status=503)
+    assert ladder.refused(Output.JSON, overloaded) is None

@@ -32,6 +32,8 @@ class ProviderConfig:
     json_mode: bool = True
     #: the answer's schema may be sent as structured output (``providers/structured.py``)
     json_schema: bool = True
+    #: the server reads a schema inside JSON mode (``Preset.schema_in_json_mode``)
+    schema_in_json_mode: bool = False
     timeout: float = 60.0
     concurrency: int = 8
     rpm: float | None = None

@@ -18,7 +18,7 @@ import httpx
 import orjson
 
 from forge_cli.core.calls import Completion, PackRequest, RateInfo
-from forge_cli.core.errors import ProviderTimeoutError, RequestError, UpstreamError
+from forge_cli.core.errors import ProviderError, ProviderTimeoutError, UpstreamError
 from forge_cli.core.text import parse_duration, snippet
 from forge_cli.providers.config import ProviderConfig
 from forge_cli.providers.structured import Output, OutputLadder
@@ -107,15 +107,15 @@ class HttpAdapter:
     async def complete(self, request: PackRequest) -> Completion:
         """Answer ``request`` in the richest output mode the server has not refused.
 
-        A refusal of that mode (a 400 about ``response_format``, a schema, a tool) sends the same
-        request again one step down; the step holds for every later request of this instance, so a
+        A refusal of that mode (a 400 about ``response_format``, a schema, a tool; see
+        ``OutputLadder.refused``) sends the same request again one step down; the step holds for every later request of this instance, so a
         server without structured output costs one extra call per step and run, not one per pack.
         """
         output = self.output.choose(request)
         while True:
             try:
                 return await self._call(request, output)
-            except RequestError as exc:
+            except ProviderError as exc:
                 lower = self.output.refused(output, exc)
                 if lower is None:
                     raise

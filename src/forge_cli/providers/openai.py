@@ -2,9 +2,10 @@
 
 The answer is bound by ``response_format``: the task's schema as strict ``json_schema``
 (``schemas.strict_schema``), which llama.cpp, vLLM and Ollama compile into a grammar the model
-cannot leave, else ``json_object``, else nothing but the prompt. A server that refuses one answers
-400 naming ``response_format`` (or the schema, or the grammar it could not build), and the adapter
-steps down (``HttpAdapter.complete``).
+cannot leave, else ``json_object`` (with the schema beside it for servers that read that older
+form), else nothing but the prompt. A server that refuses one answers 400 naming
+``response_format`` (or the schema, or the grammar it could not build), and the adapter steps down
+(``HttpAdapter.complete``).
 
 Error mapping follows OpenAI's bodies ``{"error": {"message", "type", "param", "code"}}``: 401/403 and
 ``insufficient_quota`` stop the run (retrying cannot help), 429 and 503 honour ``Retry-After``, other
@@ -45,8 +46,12 @@ OPENAI_ERRORS = COMMON.before(
 
 
 class OpenAICompatibleProvider(HttpAdapter):
-    def __init__(self, *, auth_header: str = "bearer", **kwargs: Any) -> None:
+    def __init__(
+        self, *, auth_header: str = "bearer", schema_in_json_mode: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
+        #: JSON mode carries the schema too (``Preset.schema_in_json_mode``: llama.cpp's older form)
+        self.schema_in_json_mode = schema_in_json_mode
         if self._key and auth_header.lower() in ("bearer", "authorization"):
             self._headers["authorization"] = f"Bearer {self._key}"
         elif self._key:  # e.g. Sarvam's api-subscription-key
@@ -54,7 +59,11 @@ class OpenAICompatibleProvider(HttpAdapter):
 
     @classmethod
     def _options(cls, config: ProviderConfig) -> dict[str, Any]:
-        return {**super()._options(config), "auth_header": config.auth_header}
+        return {
+            **super()._options(config),
+            "auth_header": config.auth_header,
+            "schema_in_json_mode": config.schema_in_json_mode,
+        }
 
     def body(self, request: PackRequest, output: Output | None = None) -> dict[str, Any]:
         """The chat-completions body for ``request`` (public so tests and dry runs can show it)."""
@@ -69,6 +78,8 @@ class OpenAICompatibleProvider(HttpAdapter):
             body["response_format"] = {"type": "json_schema", "json_schema": _json_schema(request)}
         elif output is not Output.TEXT:
             body["response_format"] = {"type": "json_object"}
+            if self.schema_in_json_mode and request.schema is not None:
+                body["response_format"]["schema"] = request.schema
         return body
 
     async def _call(self, request: PackRequest, output: Output) -> Completion:

@@ -204,6 +204,7 @@ def _base(name: str, kind: str) -> tuple[ProviderConfig, Preset | None]:
             auth_header=preset.auth_header,
             json_mode=preset.json_mode,
             json_schema=preset.json_schema,
+            schema_in_json_mode=preset.schema_in_json_mode,
         )
         src = f"preset {preset.name}"
         preset_rows = ("wire", "base_url", "model", "api_key_env", "json_mode", "json_schema")

@@ -5,7 +5,8 @@ a field: the labels are enums it cannot leave. Most wires take a schema (OpenAI-
 as ``response_format`` ``json_schema``, which llama.cpp and vLLM turn into a grammar; Gemini as
 ``responseSchema``; Cohere as ``json_schema``; Anthropic as the input schema of a tool it is made
 to call), but not every server behind a wire does: an older llama.cpp build, a model on a router,
-DeepSeek. Those answer 400, so a provider tries the richest output first and steps down on a
+DeepSeek. Those answer 400 (llama-cpp-python's server a 500 whose body is the validation error
+naming ``response_format``), so a provider tries the richest output first and steps down on a
 refusal (schema, then the wire's plain JSON mode, then the prompt alone), sending the same request
 again once per step and remembering the step for the rest of the run.
 """
@@ -67,7 +68,11 @@ class OutputLadder:
         Requests in flight when the first refusal comes each get their own 400 and step down
         alongside; every later request starts below the refused mode.
         """
-        if used is Output.TEXT or not isinstance(error, RequestError):
+        if used is Output.TEXT:
+            return None
+        # a 400/422 is the usual refusal; llama-cpp-python's server answers a response_format it
+        # does not know with a 500 carrying the validation error, which no retry can change
+        if not isinstance(error, RequestError) and error.status != 500:
             return None
         if not self._refusal.search(f"{error.message} {error.raw or ''}"):
             return None

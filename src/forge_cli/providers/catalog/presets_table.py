@@ -31,6 +31,10 @@ class Preset:
     #: ``json_schema`` on the others). On wherever the provider documents it or might support it:
     #: a server that refuses it costs one extra call, then the adapter steps down for the run
     json_schema: bool = True
+    #: the server also reads a schema inside JSON mode, ``{"type": "json_object", "schema": ...}``
+    #: (llama.cpp's and llama-cpp-python's older form), and compiles it into a grammar: where
+    #: ``json_schema`` is refused, the answer stays bound to the schema
+    schema_in_json_mode: bool = False
     #: the provider type that speaks the endpoint's wire format
     wire: str = "openai"
     #: "bearer" sends ``Authorization: Bearer KEY``; anything else names a header that carries the
@@ -160,8 +164,18 @@ PRESETS: dict[str, Preset] = {
         Preset("ollama", "http://localhost:11434/v1", None, "llama3.2", concurrency=4, local=True),
         # the model must be the name vLLM serves (--served-model-name); pass --model
         Preset("vllm", "http://localhost:8000/v1", None, "default", concurrency=4, local=True),
-        # llama-server answers with whatever model it loaded, whatever the request names
-        Preset("llamacpp", "http://localhost:8080/v1", None, "default", concurrency=4, local=True),
+        # llama-server answers with whatever model it loaded, whatever the request names. Older
+        # builds and llama-cpp-python's server (0.3.x answers json_schema with a 500) know only
+        # json_object, with the schema beside it
+        Preset(
+            "llamacpp",
+            "http://localhost:8080/v1",
+            None,
+            "default",
+            schema_in_json_mode=True,
+            concurrency=4,
+            local=True,
+        ),
         # LM Studio rejects response_format json_object ("'response_format.type' must be
         # 'json_schema' or 'text'", lmstudio-ai/lmstudio-bug-tracker#189): the schema or nothing
         Preset(

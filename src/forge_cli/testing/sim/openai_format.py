@@ -1,6 +1,7 @@
 """OpenAI's ``response_format`` as the simulated upstream reads it, and OpenAI's error envelope.
 
-``json_object`` asks for any JSON; ``json_schema`` ``{name, strict, schema}`` for structured output.
+``json_object`` asks for any JSON (with a ``schema`` beside it, llama.cpp's older form, for JSON
+bound to that schema); ``json_schema`` ``{name, strict, schema}`` for structured output.
 With ``strict`` true OpenAI compiles the schema ahead of decoding and refuses one it cannot: every
 object must be closed (``additionalProperties: false``) and list every property in ``required``;
 the refusal is a 400 "Invalid schema for response_format 'NAME': In context=(...), ..." naming
@@ -75,7 +76,9 @@ def read_response_format(body: Any, request: WireRequest) -> None:
     if kind == "text":
         return
     if kind == "json_object":
-        request.output = "json"
+        # llama.cpp's and llama-cpp-python's older form: a schema beside JSON mode binds it
+        schema = response_format.get("schema")
+        request.output, request.schema = "json", schema if isinstance(schema, dict) else None
     elif kind == "json_schema":
         request.output = "schema"
         spec = response_format.get("json_schema")
