@@ -40,7 +40,7 @@ from forge_cli.testing.sim.answers import default_classification
 from forge_cli.testing.sim.anthropic_wire import AnthropicWire
 from forge_cli.testing.sim.faults import Fault
 from forge_cli.testing.sim.server import FakeUpstream
-from forge_cli.testing.sim.wire import Limited, WindowState
+from forge_cli.testing.sim.wire import Limited, WindowState, WireRequest
 
 KEY = "sk-ant-api03-forgetest-Zq8x7W6v5U4t3S2r1Q0p"
 KEY_ENV = "ANTHROPIC_API_KEY"
@@ -528,6 +528,7 @@ def test_wire_bodies_and_headers() -> None:
         prompt_tokens=10,
         completion_tokens=2,
         reasoning_tokens=0,
+        request=WireRequest(model=MODEL),
     )
     assert success["id"].startswith("msg_") and success["type"] == "message"
     assert success["role"] == "assistant" and success["stop_reason"] == "end_turn"

@@ -252,12 +252,14 @@ def test_schema_is_passed_as_gemini_response_schema() -> None:
         "required": ["results"],
     }
     config = provider(DEFAULT_BASE_URL).body(request)["generationConfig"]
-    # Gemini's Schema is an OpenAPI subset: enum type names, no keywords it does not know
+    # Gemini's Schema is an OpenAPI subset: enum type names, no keywords it does not know, and
+    # the properties in the task's order (Gemini's own is alphabetical)
     assert config["responseSchema"] == {
         "type": "OBJECT",
         "properties": {
             "results": {"type": "ARRAY", "items": {"type": "STRING", "enum": ["a", "b"]}}
         },
+        "propertyOrdering": ["results"],
         "required": ["results"],
     }
     assert config["responseMimeType"] == "application/json"

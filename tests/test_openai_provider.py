@@ -112,8 +112,9 @@ def test_server_without_json_mode_is_used_without_it(tmp_path, server):
     assert run.exit_code == 0, run.stderr
     assert len(read_jsonl(tmp_path / "t.results.jsonl")) == 30
     with_format = [b for b in server.seen if "response_format" in b]
-    assert len(with_format) == 1  # asked once, then remembered for the run
-    assert len(server.seen) > 2
+    # each step of the ladder asked once, then remembered for the run
+    assert [b["response_format"]["type"] for b in with_format] == ["json_schema", "json_object"]
+    assert len(server.seen) > 3
 
 
 def test_unknown_model_stops_the_run_at_once(tmp_path, server):

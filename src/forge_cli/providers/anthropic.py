@@ -5,9 +5,10 @@ The wire differs from OpenAI's in ways that matter to a batch tool:
 * the key travels in ``x-api-key`` and every request must name an API version in
   ``anthropic-version`` (``2023-06-01``, the only GA version); the system prompt is a top-level
   ``system`` field, not a message, and ``max_tokens`` is required;
-* the answer is a list of typed content blocks (only ``text`` blocks are the answer; ``thinking``
-  blocks are not); usage counts cached input separately (``cache_creation_input_tokens``,
-  ``cache_read_input_tokens``), so the input a call really cost is the sum of the three;
+* the answer is a list of typed content blocks (``text`` blocks, or the ``tool_use`` block of the
+  tool the request forced; ``thinking`` blocks are not the answer); usage counts cached input
+  separately (``cache_creation_input_tokens``, ``cache_read_input_tokens``), so the input a call
+  really cost is the sum of the three;
 * errors are ``{"type": "error", "error": {"type", "message"}, "request_id"}``; 529
   ``overloaded_error`` means Anthropic as a whole is short of capacity: it is not a limit on the
   account and the request itself is fine, so it is retried with backoff like any 5xx (honouring
@@ -21,9 +22,10 @@ out; an authentication failure shows only the error type, so no key can surface 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import orjson
@@ -47,6 +49,7 @@ from forge_cli.providers.status import (
     signal,
     status,
 )
+from forge_cli.providers.structured import ANSWER_NAME, Output
 
 __all__ = ["ANTHROPIC_VERSION", "DEFAULT_BASE_URL", "AnthropicProvider"]
 
@@ -105,18 +108,27 @@ ANTHROPIC_ERRORS = (
 class AnthropicProvider(HttpAdapter):
     """Claude models through ``/v1/messages``.
 
-    JSON answers without a JSON mode: the Messages API has no ``response_format``. The classic
-    trick, prefilling the assistant turn with ``{`` so the model can only continue a JSON object,
-    is deliberately not used: Claude 4.6 and later models reject a conversation that ends with an
-    assistant turn (400 "This model does not support assistant message prefill"), so a prefill
-    would break exactly the models people pick today, and a per-model allow-list would rot. Every
-    forge task already states the answer format in its system prompt and its parser tolerates
-    prose or code fences around the JSON, which is what Claude reliably returns without prefill;
-    an answer that is still not JSON (or is cut by ``max_tokens``) is re-asked by the engine like
-    any other invalid answer.
+    The Messages API has no JSON mode. With the answer's schema, the request defines one tool whose
+    ``input_schema`` is that schema and forces it (``tool_choice`` ``{"type": "tool"}``): the model
+    answers with a ``tool_use`` block whose ``input`` is the answer, bound to the schema, and its
+    JSON text is what the task parses. Without a schema (or after a server refused the tool), JSON
+    comes from the prompt alone. The classic trick, prefilling the assistant turn with ``{`` so the
+    model can only continue a JSON object, is deliberately not used: Claude 4.6 and later models
+    reject a conversation that ends with an assistant turn (400 "This model does not support
+    assistant message prefill"), so a prefill would break exactly the models people pick today, and
+    a per-model allow-list would rot. Every forge task states the answer format in its system prompt
+    and its parser tolerates prose or code fences around the JSON, which is what Claude reliably
+    returns without prefill; an answer that is still not JSON (or is cut by ``max_tokens``) is
+    re-asked by the engine like any other invalid answer.
     """
 
     cacheable = True
+    has_json_mode = False
+    #: a refused tool: "tools: Extra inputs are not permitted" from a server without tools, a
+    #: ``tool_choice`` or ``input_schema`` it cannot take
+    output_refusal: ClassVar[re.Pattern[str]] = re.compile(
+        r"\btools?\b|tool_choice|input_schema|\bschema\b", re.IGNORECASE
+    )
 
     def _setup(self) -> None:
         self._headers["anthropic-version"] = ANTHROPIC_VERSION
@@ -125,12 +137,12 @@ class AnthropicProvider(HttpAdapter):
 
     # -- the call ----------------------------------------------------------------------------
 
-    async def complete(self, request: PackRequest) -> Completion:
+    async def _call(self, request: PackRequest, output: Output) -> Completion:
         started = time.perf_counter()
         response = await post_json(
             self._client,
             f"{self.base_url}/messages",
-            self._body(request),
+            self._body(request, output),
             self._headers,
             provider=self.name,
         )
@@ -139,7 +151,7 @@ class AnthropicProvider(HttpAdapter):
             raise self._error(response)
         return self._completion(response, latency_ms)
 
-    def _body(self, request: PackRequest) -> dict[str, Any]:
+    def _body(self, request: PackRequest, output: Output | None = None) -> dict[str, Any]:
         if request.sections is not None:
             system = request.sections.system_text()
         else:
@@ -157,6 +169,23 @@ class AnthropicProvider(HttpAdapter):
         }
         if system:
             body["system"] = system
+        output = self.output.choose(request) if output is None else output
+        schema = request.schema
+        # a tool's input is an object: a schema of anything else cannot be one
+        if output is Output.SCHEMA and schema is not None and schema.get("type") == "object":
+            body["tools"] = [
+                {
+                    "name": ANSWER_NAME,
+                    "description": "Record the answer for every item of the pack, in the shape "
+                    "the instructions give.",
+                    "input_schema": schema,
+                }
+            ]
+            body["tool_choice"] = {
+                "type": "tool",
+                "name": ANSWER_NAME,
+                "disable_parallel_tool_use": True,
+            }
         return body
 
     def _completion(self, response: httpx.Response, latency_ms: float) -> Completion:
@@ -173,12 +202,7 @@ class AnthropicProvider(HttpAdapter):
                 raw=snippet(response.text),
                 rate=anthropic_rate_info(response.headers),
             ) from None
-        # only text blocks are the answer: thinking/redacted_thinking blocks are the model's notes
-        content = "".join(
-            str(block.get("text") or "")
-            for block in blocks
-            if isinstance(block, dict) and block.get("type") == "text"
-        )
+        content = _answer(blocks)
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         # cached prompt tokens are reported apart from input_tokens; the prompt is all three
         tokens_in = sum(
@@ -245,6 +269,28 @@ class AnthropicProvider(HttpAdapter):
             request_id = request_id or _str_or_none(data.get("request_id"))
         message = scrub(text, self._key) or response.reason_phrase or f"HTTP {response.status_code}"
         return message, err_type, code, request_id
+
+
+def _answer(blocks: Sequence[Any]) -> str:
+    """The answer's text: the forced tool's input as JSON, else the text blocks.
+
+    An empty input is no answer (a call cut off by ``max_tokens`` ends with one) and reads as an
+    empty text, which the engine re-asks. thinking/redacted_thinking blocks are the model's notes,
+    never the answer.
+    """
+    for block in blocks:
+        if isinstance(block, dict) and (block.get("type"), block.get("name")) == (
+            "tool_use",
+            ANSWER_NAME,
+        ):
+            answer = block.get("input")
+            if answer:
+                return answer if isinstance(answer, str) else orjson.dumps(answer).decode()
+    return "".join(
+        str(block.get("text") or "")
+        for block in blocks
+        if isinstance(block, dict) and block.get("type") == "text"
+    )
 
 
 def _text(content: Any) -> str:

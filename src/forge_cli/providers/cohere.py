@@ -1,7 +1,9 @@
 """Cohere's native v2 chat API: ``POST {base_url}/chat`` with ``Authorization: Bearer KEY``.
 
 The request is ``{model, messages, temperature, max_tokens, stream: false}`` plus
-``response_format {"type": "json_object"[, "json_schema"]}`` in JSON mode; v2 takes the same
+``response_format {"type": "json_object"[, "json_schema"]}`` in JSON mode, the task's schema as
+``json_schema`` (the field name of Cohere's v2 API definition and SDKs; v1 called it ``schema``,
+and some v2 guide pages still show that spelling); v2 takes the same
 ``system`` / ``user`` / ``assistant`` messages as OpenAI, so the pack goes as it is. The answer is
 ``{id, finish_reason, message {role, content [{type: "text", text} | {type: "thinking", ...}]},
 usage {billed_units, tokens}}``: only ``text`` parts are the answer, and tokens come from
@@ -50,6 +52,7 @@ from forge_cli.providers.status import (
     status,
     status_from,
 )
+from forge_cli.providers.structured import Output
 
 __all__ = ["DEFAULT_BASE_URL", "CohereProvider", "cohere_rate_info"]
 
@@ -120,7 +123,8 @@ class CohereProvider(HttpAdapter):
         if self._key:
             self._headers["authorization"] = f"Bearer {self._key}"
 
-    async def complete(self, request: PackRequest) -> Completion:
+    def body(self, request: PackRequest, output: Output | None = None) -> dict[str, Any]:
+        """The v2 chat body for ``request`` (public so tests and dry runs can show it)."""
         body: dict[str, Any] = {
             "model": self.model,
             "messages": request.messages,
@@ -128,14 +132,22 @@ class CohereProvider(HttpAdapter):
             "max_tokens": request.max_tokens,
             "stream": False,
         }
-        if request.json_mode:
+        output = self.output.choose(request) if output is None else output
+        if output is not Output.TEXT:
             response_format: dict[str, Any] = {"type": "json_object"}
-            if request.schema:
+            if output is Output.SCHEMA and request.schema is not None:
                 response_format["json_schema"] = request.schema
             body["response_format"] = response_format
+        return body
+
+    async def _call(self, request: PackRequest, output: Output) -> Completion:
         started = time.perf_counter()
         response = await post_json(
-            self._client, f"{self.base_url}/chat", body, self._headers, provider=self.name
+            self._client,
+            f"{self.base_url}/chat",
+            self.body(request, output),
+            self._headers,
+            provider=self.name,
         )
         latency_ms = (time.perf_counter() - started) * 1000
         if response.status_code >= 400:

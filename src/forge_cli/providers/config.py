@@ -28,7 +28,12 @@ class ProviderConfig:
     model: str = ""
     api_key_env: str | None = None
     auth_header: str = "bearer"
+    #: the wire's plain JSON mode may be asked for (``response_format`` ``json_object``, ...)
     json_mode: bool = True
+    #: the answer's schema may be sent as structured output (``providers/structured.py``)
+    json_schema: bool = True
+    #: the server reads a schema inside JSON mode (``Preset.schema_in_json_mode``)
+    schema_in_json_mode: bool = False
     timeout: float = 60.0
     concurrency: int = 8
     rpm: float | None = None

@@ -4,8 +4,9 @@ Wire format (Gemini Developer API, v1beta):
 
 * request: ``systemInstruction {parts: [{text}]}``, ``contents [{role: user|model, parts}]`` and
   ``generationConfig {maxOutputTokens, temperature, responseMimeType, responseSchema,
-  thinkingConfig}``; the key travels in the ``x-goog-api-key`` header and never in the URL (the
-  ``?key=`` form would put it in every log line and exception that shows a URL);
+  thinkingConfig}``, the task's schema as ``responseSchema`` in Gemini's OpenAPI subset
+  (``schemas.openapi_schema``); the key travels in the ``x-goog-api-key`` header and never in the
+  URL (the ``?key=`` form would put it in every log line and exception that shows a URL);
 * answer: ``candidates[0].content.parts[].text`` (parts with ``"thought": true`` are thought
   summaries, not the answer), ``finishReason`` (STOP, MAX_TOKENS, SAFETY, RECITATION, ...),
   ``promptFeedback.blockReason`` when the prompt itself was refused, ``usageMetadata
@@ -24,10 +25,11 @@ the provider at all.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -35,7 +37,9 @@ from forge_cli.core.calls import Completion, PackRequest, PromptSections
 from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError
 from forge_cli.core.text import estimate_tokens, parse_duration, parse_retry_after
 from forge_cli.providers.http import HttpAdapter, json_body, post_json, scrub
+from forge_cli.providers.schemas import openapi_schema
 from forge_cli.providers.status import COMMON, ErrorReply, Rule, key_hint, signal, status
+from forge_cli.providers.structured import Output
 
 __all__ = ["DEFAULT_BASE_URL", "MODEL_SPECS", "GeminiProvider", "ModelSpec", "model_spec"]
 
@@ -146,6 +150,12 @@ def xml_prompt(sections: PromptSections) -> tuple[str, str]:
 
 
 class GeminiProvider(HttpAdapter):
+    #: a refused ``responseSchema`` ("Unknown name \"responseSchema\"", "...response_schema...")
+    #: or JSON mode ("Json mode is not enabled for models/...")
+    output_refusal: ClassVar[re.Pattern[str]] = re.compile(
+        r"response_?schema|\bschema\b|response_?mime_?type|json mode", re.IGNORECASE
+    )
+
     def _setup(self) -> None:
         self.base_url = self.base_url or DEFAULT_BASE_URL
         self.spec = model_spec(self.model)
@@ -154,10 +164,10 @@ class GeminiProvider(HttpAdapter):
         if self._key:
             self._headers["x-goog-api-key"] = self._key
 
-    async def complete(self, request: PackRequest) -> Completion:
+    async def _call(self, request: PackRequest, output: Output) -> Completion:
         started = time.perf_counter()
         response = await post_json(
-            self._client, self._url, self.body(request), self._headers, provider=self.name
+            self._client, self._url, self.body(request, output), self._headers, provider=self.name
         )
         latency_ms = (time.perf_counter() - started) * 1000
         if response.status_code >= 400:
@@ -166,7 +176,7 @@ class GeminiProvider(HttpAdapter):
 
     # -- request -------------------------------------------------------------------------------
 
-    def body(self, request: PackRequest) -> dict[str, Any]:
+    def body(self, request: PackRequest, output: Output | None = None) -> dict[str, Any]:
         """The generateContent body for ``request`` (public so tests and dry runs can show it)."""
         if request.sections is not None:
             system, user = xml_prompt(request.sections)
@@ -181,10 +191,11 @@ class GeminiProvider(HttpAdapter):
         }
         if self.spec.thinking is not None:
             config["thinkingConfig"] = dict(self.spec.thinking)
-        if request.json_mode:
+        output = self.output.choose(request) if output is None else output
+        if output is not Output.TEXT:
             config["responseMimeType"] = "application/json"
-            if request.schema is not None:
-                config["responseSchema"] = openapi_schema(request.schema)
+        if output is Output.SCHEMA and request.schema is not None:
+            config["responseSchema"] = openapi_schema(request.schema)
         body: dict[str, Any] = {"contents": contents, "generationConfig": config}
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
@@ -354,29 +365,3 @@ def _daily_quota_only(details: Sequence[dict[str, Any]]) -> bool:
     """True when every violated quota is a per-day one: retrying before tomorrow is futile."""
     ids = _quota_ids(details)
     return bool(ids) and all("PerDay" in quota for quota in ids)
-
-
-#: the JSON Schema keywords Gemini's responseSchema (an OpenAPI 3.0 subset) understands
-_SCHEMA_KEYS = frozenset(
-    ("type", "format", "description", "nullable", "enum", "properties", "required", "items")
-)
-
-
-def openapi_schema(schema: Any) -> Any:
-    """A JSON Schema as Gemini's ``responseSchema`` takes it: enum type names (``OBJECT``,
-    ``STRING``, ...) and only the keywords it knows, so a task can write one plain JSON Schema."""
-    if not isinstance(schema, dict):
-        return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key not in _SCHEMA_KEYS:
-            continue
-        if key == "type" and isinstance(value, str):
-            out[key] = value.upper()
-        elif key == "properties" and isinstance(value, dict):
-            out[key] = {name: openapi_schema(sub) for name, sub in value.items()}
-        elif key == "items":
-            out[key] = openapi_schema(value)
-        else:
-            out[key] = value
-    return out

@@ -1,24 +1,27 @@
 """HTTP plumbing every adapter shares: the client, one POST with transport errors mapped, key
-scrubbing and the common rate-limit header dialects.
+scrubbing, the common rate-limit header dialects, and stepping down the output ladder.
 
 Adapters differ in URLs, bodies and error shapes, not in how a timeout or a reset connection is
-reported, so that lives here once. Nothing in this module ever formats a request header into a
-message: keys travel in headers and only in headers.
+reported, nor in how a server's refusal of structured output is survived, so that lives here once.
+Nothing in this module ever formats a request header into a message: keys travel in headers and
+only in headers.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import httpx
 import orjson
 
-from forge_cli.core.calls import RateInfo
-from forge_cli.core.errors import ProviderTimeoutError, UpstreamError
+from forge_cli.core.calls import Completion, PackRequest, RateInfo
+from forge_cli.core.errors import ProviderError, ProviderTimeoutError, UpstreamError
 from forge_cli.core.text import parse_duration, snippet
 from forge_cli.providers.config import ProviderConfig
+from forge_cli.providers.structured import Output, OutputLadder
 from forge_cli.providers.transport import ShardedTransport
 
 __all__ = [
@@ -33,13 +36,21 @@ __all__ = [
 
 
 class HttpAdapter:
-    """What every HTTP adapter holds: its name, model, base URL, prices, key and client.
+    """What every HTTP adapter holds: its name, model, base URL, prices, key, client and output ladder.
 
     Subclasses add their own URL and headers (the key goes into a header, never a URL) and the
-    ``complete`` that speaks their wire format.
+    ``_call`` that speaks their wire format with the output mode it is given; ``complete`` picks the
+    mode and steps down when the server refuses it (``providers/structured.py``).
     """
 
     cacheable = True
+    #: the wire has a plain JSON mode besides a schema (Anthropic's Messages API has none)
+    has_json_mode: ClassVar[bool] = True
+    #: what the wire's servers say when they refuse an output mode: OpenAI-style ``response_format``
+    #: errors, "json_schema" / "JSON schema" in vLLM's and llama.cpp's, a grammar that failed to build
+    output_refusal: ClassVar[re.Pattern[str]] = re.compile(
+        r"response[_ ]?format|json[_ ]?schema|\bschema\b|grammar", re.IGNORECASE
+    )
 
     def __init__(
         self,
@@ -52,6 +63,8 @@ class HttpAdapter:
         client: httpx.AsyncClient,
         price_in: float = 0.0,
         price_out: float = 0.0,
+        json_mode: bool = True,
+        json_schema: bool = True,
     ) -> None:
         self.name = name
         self.model = model
@@ -62,6 +75,11 @@ class HttpAdapter:
         self._key_env = key_env
         self._client = client
         self._headers: dict[str, str] = {"content-type": "application/json"}
+        #: the output modes this instance may still use: what the config allows, less what the
+        #: server has refused during the run
+        self.output = OutputLadder(
+            schema=json_schema, json=json_mode and self.has_json_mode, refusal=self.output_refusal
+        )
         self._setup()
 
     @classmethod
@@ -79,11 +97,33 @@ class HttpAdapter:
 
     @classmethod
     def _options(cls, config: ProviderConfig) -> dict[str, Any]:
-        """The adapter's own constructor arguments taken from the config (none by default)."""
-        return {}
+        """Constructor arguments taken from the config: the output modes it allows, and whatever
+        more an adapter adds."""
+        return {"json_mode": config.json_mode, "json_schema": config.json_schema}
 
     def _setup(self) -> None:
         """Add the adapter's own URL and headers (the base has set everything else)."""
+
+    async def complete(self, request: PackRequest) -> Completion:
+        """Answer ``request`` in the richest output mode the server has not refused.
+
+        A refusal of that mode (a 400 about ``response_format``, a schema, a tool; see
+        ``OutputLadder.refused``) sends the same request again one step down; the step holds for every later request of this instance, so a
+        server without structured output costs one extra call per step and run, not one per pack.
+        """
+        output = self.output.choose(request)
+        while True:
+            try:
+                return await self._call(request, output)
+            except ProviderError as exc:
+                lower = self.output.refused(output, exc)
+                if lower is None:
+                    raise
+                output = lower
+
+    async def _call(self, request: PackRequest, output: Output) -> Completion:
+        """One HTTP call in the wire's format, binding the answer as ``output`` says."""
+        raise NotImplementedError(f"{type(self).__name__} speaks no wire format")
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -1,5 +1,12 @@
 """Any OpenAI-compatible ``/v1/chat/completions`` endpoint.
 
+The answer is bound by ``response_format``: the task's schema as strict ``json_schema``
+(``schemas.strict_schema``), which llama.cpp, vLLM and Ollama compile into a grammar the model
+cannot leave, else ``json_object`` (with the schema beside it for servers that read that older
+form), else nothing but the prompt. A server that refuses one answers 400 naming
+``response_format`` (or the schema, or the grammar it could not build), and the adapter steps down
+(``HttpAdapter.complete``).
+
 Error mapping follows OpenAI's bodies ``{"error": {"message", "type", "param", "code"}}``: 401/403 and
 ``insufficient_quota`` stop the run (retrying cannot help), 429 and 503 honour ``Retry-After``, other
 5xx and broken connections are upstream errors. Messages are built from the status and the provider's
@@ -15,11 +22,13 @@ import httpx
 import orjson
 
 from forge_cli.core.calls import Completion, PackRequest
-from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError, RequestError
+from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError
 from forge_cli.core.text import estimate_tokens, parse_retry_after, snippet
 from forge_cli.providers.config import ProviderConfig
 from forge_cli.providers.http import HttpAdapter, openai_rate_info, post_json, scrub
+from forge_cli.providers.schemas import strict_schema
 from forge_cli.providers.status import COMMON, ErrorReply, Rule, key_hint, signal, status
+from forge_cli.providers.structured import ANSWER_NAME, Output
 
 #: the common table, except that a 429 for ``insufficient_quota`` is an empty account, not a limit
 #: to wait out, and only 408 is a timeout: a 504 (often from a proxy in front of the server) stays a
@@ -38,10 +47,11 @@ OPENAI_ERRORS = COMMON.before(
 
 class OpenAICompatibleProvider(HttpAdapter):
     def __init__(
-        self, *, json_mode: bool = True, auth_header: str = "bearer", **kwargs: Any
+        self, *, auth_header: str = "bearer", schema_in_json_mode: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self.json_mode = json_mode
+        #: JSON mode carries the schema too (``Preset.schema_in_json_mode``: llama.cpp's older form)
+        self.schema_in_json_mode = schema_in_json_mode
         if self._key and auth_header.lower() in ("bearer", "authorization"):
             self._headers["authorization"] = f"Bearer {self._key}"
         elif self._key:  # e.g. Sarvam's api-subscription-key
@@ -49,29 +59,31 @@ class OpenAICompatibleProvider(HttpAdapter):
 
     @classmethod
     def _options(cls, config: ProviderConfig) -> dict[str, Any]:
-        return {"json_mode": config.json_mode, "auth_header": config.auth_header}
+        return {
+            **super()._options(config),
+            "auth_header": config.auth_header,
+            "schema_in_json_mode": config.schema_in_json_mode,
+        }
 
-    async def complete(self, request: PackRequest) -> Completion:
-        json_mode = request.json_mode and self.json_mode
-        try:
-            return await self._complete(request, json_mode)
-        except RequestError as exc:
-            # some OpenAI-compatible servers (older vLLM, llama.cpp builds, some models on
-            # routers) reject response_format; the prompt asks for JSON anyway, so go on without
-            if not json_mode or "response_format" not in (exc.raw or "") + exc.message:
-                raise
-            self.json_mode = False
-            return await self._complete(request, False)
-
-    async def _complete(self, request: PackRequest, json_mode: bool) -> Completion:
+    def body(self, request: PackRequest, output: Output | None = None) -> dict[str, Any]:
+        """The chat-completions body for ``request`` (public so tests and dry runs can show it)."""
         body: dict[str, Any] = {
             "model": self.model,
             "messages": request.messages,
             "temperature": request.temperature,
             "max_tokens": request.max_tokens,
         }
-        if json_mode:
+        output = self.output.choose(request) if output is None else output
+        if output is Output.SCHEMA and request.schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": _json_schema(request)}
+        elif output is not Output.TEXT:
             body["response_format"] = {"type": "json_object"}
+            if self.schema_in_json_mode and request.schema is not None:
+                body["response_format"]["schema"] = request.schema
+        return body
+
+    async def _call(self, request: PackRequest, output: Output) -> Completion:
+        body = self.body(request, output)
         started = time.perf_counter()
         response = await post_json(
             self._client,
@@ -141,3 +153,18 @@ class OpenAICompatibleProvider(HttpAdapter):
         except (orjson.JSONDecodeError, AttributeError):
             pass
         return scrub(text, self._key) or response.reason_phrase, code
+
+
+def _json_schema(request: PackRequest) -> dict[str, Any]:
+    """``response_format.json_schema``: the strict form when the schema has one.
+
+    A schema with no strict form (it leaves an object open) goes as it is with ``strict`` false,
+    which OpenAI treats as best effort and grammar-based servers still enforce.
+    """
+    assert request.schema is not None
+    strict = strict_schema(request.schema)
+    return {
+        "name": ANSWER_NAME,
+        "strict": strict is not None,
+        "schema": strict if strict is not None else request.schema,
+    }

@@ -50,6 +50,8 @@ class ProviderTable(BaseModel):
     price_in: float | None = Field(None, ge=0)
     price_out: float | None = Field(None, ge=0)
     json_mode: bool | None = None
+    #: false: never send the answer's schema as structured output (a server that mishandles it)
+    json_schema: bool | None = None
 
     @field_validator("type")
     @classmethod
@@ -201,9 +203,12 @@ def _base(name: str, kind: str) -> tuple[ProviderConfig, Preset | None]:
             api_key_env=preset.key_env,
             auth_header=preset.auth_header,
             json_mode=preset.json_mode,
+            json_schema=preset.json_schema,
+            schema_in_json_mode=preset.schema_in_json_mode,
         )
         src = f"preset {preset.name}"
-        config.sources = {n: src for n in ("wire", "base_url", "model", "api_key_env", "json_mode")}
+        preset_rows = ("wire", "base_url", "model", "api_key_env", "json_mode", "json_schema")
+        config.sources = {n: src for n in preset_rows}
         return config, preset
     # a provider type that is no preset (a plugin's): everything else comes from the layers
     plugin = provider_type(kind)

@@ -26,6 +26,15 @@ class Preset:
     #: the endpoint accepts a JSON output mode (``response_format: {"type": "json_object"}`` on the
     #: OpenAI wire; the native equivalent on the others)
     json_mode: bool = True
+    #: the endpoint takes the answer's JSON Schema as structured output (``response_format``
+    #: ``json_schema`` on the OpenAI wire; ``responseSchema``, a forced tool, Cohere's
+    #: ``json_schema`` on the others). On wherever the provider documents it or might support it:
+    #: a server that refuses it costs one extra call, then the adapter steps down for the run
+    json_schema: bool = True
+    #: the server also reads a schema inside JSON mode, ``{"type": "json_object", "schema": ...}``
+    #: (llama.cpp's and llama-cpp-python's older form), and compiles it into a grammar: where
+    #: ``json_schema`` is refused, the answer stays bound to the schema
+    schema_in_json_mode: bool = False
     #: the provider type that speaks the endpoint's wire format
     wire: str = "openai"
     #: "bearer" sends ``Authorization: Bearer KEY``; anything else names a header that carries the
@@ -45,7 +54,9 @@ PRESETS: dict[str, Preset] = {
     for p in (
         # --- hosted, OpenAI wire -------------------------------------------------------------
         Preset("openai", "https://api.openai.com/v1", "OPENAI_API_KEY", "gpt-4o-mini"),
-        # free plan, llama-3.1-8b-instant: 30 RPM, 6K TPM, 14.4K requests/day
+        # free plan, llama-3.1-8b-instant: 30 RPM, 6K TPM, 14.4K requests/day. Structured outputs
+        # only on some models (console.groq.com/docs/structured-outputs: gpt-oss strict, others
+        # best effort); the default model refuses json_schema and the adapter steps down
         Preset(
             "groq",
             "https://api.groq.com/openai/v1",
@@ -83,7 +94,14 @@ PRESETS: dict[str, Preset] = {
         ),
         # DeepSeek retired the deepseek-chat / deepseek-reasoner aliases on 2026-07-24
         # (api-docs.deepseek.com, V4 release notes); V4-Flash is the non-reasoning default.
-        Preset("deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY", "deepseek-v4-flash"),
+        # Its JSON Output is json_object only: no json_schema
+        Preset(
+            "deepseek",
+            "https://api.deepseek.com",
+            "DEEPSEEK_API_KEY",
+            "deepseek-v4-flash",
+            json_schema=False,
+        ),
         # a GitHub token with the models:read scope; ids are publisher/model. The free
         # prototyping quota for "low" tier models such as gpt-4o-mini is 15 RPM / 150 a day.
         Preset(
@@ -118,8 +136,8 @@ PRESETS: dict[str, Preset] = {
             wire="gemini",
             auth_header="x-goog-api-key",
         ),
-        # Messages API; no json_object mode (structured outputs take a schema), so JSON comes
-        # from the prompt alone
+        # Messages API; no json_object mode: the answer's schema goes as the input schema of a
+        # tool the model is made to call, or JSON comes from the prompt alone
         Preset(
             "anthropic",
             "https://api.anthropic.com/v1",
@@ -129,7 +147,8 @@ PRESETS: dict[str, Preset] = {
             wire="anthropic",
             auth_header="x-api-key",
         ),
-        # v2 chat accepts response_format {"type": "json_object"}; the Python SDK reads CO_API_KEY
+        # v2 chat accepts response_format {"type": "json_object"[, "json_schema": {...}]} (the
+        # API definition's field name; v1 called it "schema"); the Python SDK reads CO_API_KEY
         # (many other tools use COHERE_API_KEY: pass --api-key-env). Trial keys: 20 chat
         # requests/min and 1,000 calls a month.
         Preset(
@@ -141,13 +160,24 @@ PRESETS: dict[str, Preset] = {
             rpm=20,
         ),
         # --- local servers: no key, nothing to pay -------------------------------------------
+        # ollama (0.5+), vLLM and llama.cpp turn a json_schema response_format into a grammar
         Preset("ollama", "http://localhost:11434/v1", None, "llama3.2", concurrency=4, local=True),
         # the model must be the name vLLM serves (--served-model-name); pass --model
         Preset("vllm", "http://localhost:8000/v1", None, "default", concurrency=4, local=True),
-        # llama-server answers with whatever model it loaded, whatever the request names
-        Preset("llamacpp", "http://localhost:8080/v1", None, "default", concurrency=4, local=True),
+        # llama-server answers with whatever model it loaded, whatever the request names. Older
+        # builds and llama-cpp-python's server (0.3.x answers json_schema with a 500) know only
+        # json_object, with the schema beside it
+        Preset(
+            "llamacpp",
+            "http://localhost:8080/v1",
+            None,
+            "default",
+            schema_in_json_mode=True,
+            concurrency=4,
+            local=True,
+        ),
         # LM Studio rejects response_format json_object ("'response_format.type' must be
-        # 'json_schema' or 'text'", lmstudio-ai/lmstudio-bug-tracker#189)
+        # 'json_schema' or 'text'", lmstudio-ai/lmstudio-bug-tracker#189): the schema or nothing
         Preset(
             "lmstudio",
             "http://localhost:1234/v1",

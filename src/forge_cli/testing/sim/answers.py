@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from forge_cli.testing.sim.faults import Fault
+from forge_cli.testing.sim.structured import conform, item_schema
 from forge_cli.testing.sim.wire import WireRequest, content_text
 
 __all__ = [
@@ -110,15 +111,16 @@ def compose(
 ) -> tuple[str, str | None, int]:
     """(content, reasoning_content, items answered) of a 200, content faults applied.
 
-    A pack gets ``{"results": [...]}``; any other request a short reply that quotes it, as JSON
-    when the client asked for JSON.
+    A pack gets ``{"results": [...]}``, bound to the answer schema when the request sent one
+    (``sim/structured.py``); any other request a short reply that quotes it, as JSON when the
+    client asked for JSON.
     """
     kind = fault.kind if fault is not None else None
     answered = 0
     first_id: Any = "1"
     truth = labels[0]
     if items is not None:
-        results = _results(items, labels, priorities, responder)
+        results = _results(items, labels, priorities, responder, request.schema)
         if kind == "partial" and fault is not None:
             results = results[fault.drop :]
         if kind == "invalid_label" and results:
@@ -159,11 +161,17 @@ def _results(
     labels: Sequence[str],
     priorities: Sequence[str],
     responder: Responder | None,
+    schema: Any,
 ) -> list[dict[str, Any]]:
-    if responder is not None:
+    if responder is not None:  # a test's own answers go out as it wrote them
         return [dict(result) for result in responder(items)]
+    bound = item_schema(schema)
     return [
-        {"id": item["id"], **default_classification(item["text"], labels, priorities)}
+        conform(
+            {"id": item["id"], **default_classification(item["text"], labels, priorities)},
+            bound,
+            item["text"],
+        )
         for item in items
     ]
 

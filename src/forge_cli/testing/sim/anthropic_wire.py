@@ -24,8 +24,11 @@ Follows the public API as documented and as seen in real responses:
   {limit,remaining,reset}`` with resets as RFC 3339 UTC timestamps and token counts rounded to
   the nearest thousand, as Anthropic documents.
 
-The Messages API has no JSON mode, so ``wants_json`` is always False: forge's adapter relies on
-the prompt, not on a prefilled ``{`` (which Claude 4.6+ rejects).
+The Messages API has no JSON mode, so ``wants_json`` is always False: structured output is a tool
+the request forces (``sim/anthropic_tools.py``), answered with a ``tool_use`` block; without one
+forge's adapter relies on the prompt, not on a prefilled ``{`` (which Claude 4.6+ rejects). A
+server told it lacks tools refuses them as the API refuses any field it does not know ("tools:
+Extra inputs are not permitted").
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from forge_cli.testing.sim.anthropic_tools import read_tools, tool_use
 from forge_cli.testing.sim.wire import Headers, Limited, WindowState, WireRequest
 
 __all__ = ["ANTHROPIC_VERSION", "AnthropicWire"]
@@ -246,9 +250,15 @@ class AnthropicWire:
                 )
             converted.append({"role": role, "content": text})
 
+        tools = read_tools(body)
+        if tools.problem is not None:
+            return _refused(400, "invalid_request_error", tools.problem, model)
         if self.models is not None and model not in self.models:
             return _refused(404, "not_found_error", f"model: {model}", model)
-        return WireRequest(model=model, messages=converted, max_tokens=max_tokens, wants_json=False)
+        request = WireRequest(model=model, messages=converted, max_tokens=max_tokens)
+        if tools.name is not None:
+            request.output, request.schema, request.tool = "schema", tools.input_schema, tools.name
+        return request
 
     def bad_json(self) -> tuple[int, Any]:
         return 400, error_body(
@@ -266,6 +276,10 @@ class AnthropicWire:
     def too_large(self) -> tuple[int, Any]:
         return 413, error_body(*_STATUS_ERRORS[413])
 
+    def output_refused(self, output: str, model: str) -> tuple[int, Any]:
+        field = "tools" if output == "schema" else "response_format"
+        return 400, error_body("invalid_request_error", f"{field}: Extra inputs are not permitted")
+
     # -- answers -----------------------------------------------------------------------------
 
     def success(
@@ -277,14 +291,19 @@ class AnthropicWire:
         prompt_tokens: int,
         completion_tokens: int,
         reasoning_tokens: int,
+        request: WireRequest,
     ) -> Any:
         blocks: list[dict[str, Any]] = []
+        stop_reason = "end_turn"
         if reasoning is not None:
-            # extended thinking: a signed thinking block precedes the answer's text
+            # extended thinking: a signed thinking block precedes the answer
             blocks.append(
                 {"type": "thinking", "thinking": reasoning, "signature": secrets.token_urlsafe(48)}
             )
-        if content:
+        if request.tool is not None:
+            block, stop_reason = tool_use(request.tool, content)
+            blocks.append(block)
+        elif content:
             blocks.append({"type": "text", "text": content})
         return {
             "id": message_id(),
@@ -292,7 +311,7 @@ class AnthropicWire:
             "role": "assistant",
             "model": model,
             "content": blocks,
-            "stop_reason": "end_turn",
+            "stop_reason": stop_reason,
             "stop_sequence": None,
             "usage": {
                 "input_tokens": prompt_tokens,

@@ -1,7 +1,7 @@
 """How the simulated provider treats a chat request, apart from HTTP: the knobs and their state.
 
-Latency that grows with the answer, jitter, the RPM/TPM window, random failures, an API key and
-scripted faults are what make real providers hard; ``Behaviour`` holds them (everything random
+Latency that grows with the answer, jitter, the RPM/TPM window, random failures, an API key,
+servers without structured output and scripted faults are what make real providers hard; ``Behaviour`` holds them (everything random
 drawn from RNGs seeded by ``seed``) and answers the request handler's questions, which the handler
 asks in the order ``FakeUpstream`` documents. It knows nothing of sockets, so it can be read and
 changed without the server in mind.
@@ -64,6 +64,8 @@ class Behaviour:
         max_records: int | None = 100_000,
         wire: Wire | str | None = None,
         rate_window: float = RATE_WINDOW,
+        json_schema: bool = True,
+        json_mode: bool = True,
     ) -> None:
         if latency < 0 or per_token_latency < 0:
             raise ValueError("latency and per_token_latency must be >= 0")
@@ -89,6 +91,10 @@ class Behaviour:
         self.responder = responder
         self.models: tuple[str, ...] = tuple(models)
         self.seed = seed
+        #: the server takes the answer's schema as structured output / has a JSON mode; False
+        #: refuses a request asking for it with the wire's own 400, as a server without it does
+        self.json_schema = json_schema
+        self.json_mode = json_mode
         if wire is None or isinstance(wire, str):
             wire = make_wire(wire or DEFAULT_WIRE, seed)
         #: the provider dialect spoken on the wire
@@ -113,6 +119,13 @@ class Behaviour:
         if hmac.compare_digest(presented.encode(), self._api_key.encode()):
             return None
         return self.wire.auth_failure(presented)
+
+    def refuse_output(self, request: WireRequest) -> tuple[int, Any] | None:
+        """The wire's 400 when the request asks for an output this server does not support."""
+        supported = {"schema": self.json_schema, "json": self.json_mode}.get(request.output, True)
+        if supported:
+            return None
+        return self.wire.output_refused(request.output, request.model or "")
 
     def admit(self, tokens: int) -> tuple[Limited | None, dict[str, str]]:
         """Apply the RPM/TPM window; (refusal or None, the wire's rate-limit headers)."""

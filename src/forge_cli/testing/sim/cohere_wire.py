@@ -25,7 +25,8 @@ What is emulated, and how sure it is:
     header). A measured 429 carried no Retry-After and no rate-limit headers, so none are added
     here (``Fault("429", retry_after=...)`` still adds its own Retry-After).
 
-* Plausible guesses, where nothing public shows the real text: the 503 "overloaded" body
+* Plausible guesses, where nothing public shows the real text: the 400 of a server told it
+  lacks ``json_schema`` or JSON mode (``output_refused``), the 503 "overloaded" body
   (Cohere's OpenAPI lists 503 "too many users trying to access the service at the same time"
   without an example message), the 502/504 messages, the 400 for empty ``messages``, the tail of
   the invalid-JSON message (its "invalid json syntax:" prefix is documented), and the messages of
@@ -127,6 +128,10 @@ class CohereWire:
         response_format = body.get("response_format")
         response_format = response_format if isinstance(response_format, dict) else {}
         request.wants_json = response_format.get("type") == "json_object"
+        if request.wants_json:
+            schema = response_format.get("json_schema")
+            request.output = "schema" if isinstance(schema, dict) else "json"
+            request.schema = schema if isinstance(schema, dict) else None
         temperature = body.get("temperature")
 
         if request.model is None:
@@ -165,6 +170,13 @@ class CohereWire:
     def too_large(self) -> tuple[int, Any]:
         return 413, _body("request body too large")
 
+    def output_refused(self, output: str, model: str) -> tuple[int, Any]:
+        # the simulator's wording: nothing public shows Cohere refusing a response_format
+        what = "json_schema" if output == "schema" else "json_object"
+        return 400, _body(
+            f"invalid request: response_format {what} is not supported for model '{model}'."
+        )
+
     def success(
         self,
         *,
@@ -174,6 +186,7 @@ class CohereWire:
         prompt_tokens: int,
         completion_tokens: int,
         reasoning_tokens: int,
+        request: WireRequest,
     ) -> Any:
         parts: list[dict[str, str]] = []
         if reasoning is not None:

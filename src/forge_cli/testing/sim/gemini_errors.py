@@ -19,6 +19,7 @@ __all__ = [
     "bad_json",
     "bad_role",
     "google_error",
+    "json_mode_disabled",
     "missing_contents",
     "missing_key",
     "not_a_message",
@@ -82,6 +83,12 @@ def unknown_field(name: str, where: str | None = None) -> tuple[int, Any]:
         message,
         [{"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [violation]}],
     )
+
+
+def json_mode_disabled(model: str) -> tuple[int, Any]:
+    """``responseMimeType`` "application/json" on a model without JSON mode (the simulator's
+    wording, after what the 1.0 models answered)."""
+    return _invalid(f"Json mode is not enabled for models/{model}")
 
 
 def not_a_message() -> tuple[int, Any]:

@@ -26,6 +26,10 @@ in the wild:
 * headers: Google's front end adds ``server-timing: gfet4t7; dur=N`` and a few fixed security
   headers; there are no rate-limit headers.
 
+The answer's schema is read from ``responseSchema`` (or ``responseJsonSchema``); a server told it
+lacks structured output refuses the field as an API version without it would ("Unknown name
+\"responseSchema\" at 'generation_config'").
+
 For tests, the wire remembers the last request's ``generationConfig``, system instruction, user
 text and *where* the key was presented ("header" or "query"), never the key itself.
 """
@@ -90,6 +94,10 @@ _CONFIG_FIELDS = frozenset(
         "mediaResolution",
     }
 )
+
+
+#: where GenerationConfig carries the answer's schema: the OpenAPI subset or plain JSON Schema
+_SCHEMA_FIELDS = ("responseSchema", "response_schema", "responseJsonSchema", "response_json_schema")
 
 
 def _snake(name: str) -> str:
@@ -198,6 +206,13 @@ class GeminiWire:
         request.max_tokens = max_tokens if isinstance(max_tokens, int) else 0
         mime = config.get("responseMimeType", config.get("response_mime_type"))
         request.wants_json = mime == "application/json"
+        schema = next(
+            (config[name] for name in _SCHEMA_FIELDS if isinstance(config.get(name), dict)), None
+        )
+        if schema is not None:
+            request.output, request.schema = "schema", schema
+        elif request.wants_json:
+            request.output = "json"
 
         instruction = body.get("systemInstruction", body.get("system_instruction"))
         system = _parts_text(instruction.get("parts")) if isinstance(instruction, dict) else ""
@@ -245,6 +260,11 @@ class GeminiWire:
     def too_large(self) -> tuple[int, Any]:
         return errors.too_large()
 
+    def output_refused(self, output: str, model: str) -> tuple[int, Any]:
+        if output == "schema":  # a version of the API without the field
+            return errors.unknown_field("responseSchema", "generation_config")
+        return errors.json_mode_disabled(model)
+
     def success(
         self,
         *,
@@ -254,6 +274,7 @@ class GeminiWire:
         prompt_tokens: int,
         completion_tokens: int,
         reasoning_tokens: int,
+        request: WireRequest,
     ) -> Any:
         parts: list[dict[str, Any]] = []
         if reasoning:

@@ -26,6 +26,8 @@ from forge_cli.testing.sim.behaviour import Behaviour
 from forge_cli.testing.sim.faults import ERROR_FAULTS
 from forge_cli.testing.sim.openai_wire import model_list
 from forge_cli.testing.sim.stats import RequestRecord
+from forge_cli.testing.sim.structured import schema_text
+from forge_cli.testing.sim.wire import WireRequest
 
 __all__ = ["MAX_BODY_BYTES", "SimHandler", "SimServer"]
 
@@ -213,6 +215,7 @@ class SimHandler(BaseHTTPRequestHandler):
         presented = wire.presented_key(self.headers, self._query())
         items: list[dict[str, Any]] | None = None
         model: str | None = path_model
+        request: WireRequest | None = None
 
         def finish(
             status: int,
@@ -237,6 +240,12 @@ class SimHandler(BaseHTTPRequestHandler):
                 fault=fault,
                 duration=time.monotonic() - started,
                 delivered=status != 0,
+                output=request.output if request is not None else "text",
+                schema=behaviour.stats.shared_schema(
+                    schema_text(request.schema)
+                    if request is not None and request.schema is not None
+                    else None
+                ),
             )
             behaviour.stats.add(record, answered, *usage)
             if status == 0:
@@ -264,6 +273,10 @@ class SimHandler(BaseHTTPRequestHandler):
             return
         if request.error is not None:
             finish(*request.error)
+            return
+        refused = behaviour.refuse_output(request)
+        if refused is not None:
+            finish(*refused)
             return
         assert model is not None
 
@@ -305,6 +318,7 @@ class SimHandler(BaseHTTPRequestHandler):
             prompt_tokens=prompt,
             completion_tokens=completion_tokens,
             reasoning_tokens=reasoning_tokens,
+            request=request,
         )
         finish(
             200,

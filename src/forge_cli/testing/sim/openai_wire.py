@@ -15,6 +15,12 @@ speak it):
   20s. ..."), 500 and 503 (``type`` "server_error", ``code`` null), 404 "Invalid URL (POST /v1/x)";
   the server's own refusals of an unreadable request (400 for a Content-Length that is not a
   number, 413 for a body over the limit) use this shape with the simulator's own messages;
+* structured output: ``response_format`` ``json_object`` or ``json_schema`` ``{name, strict,
+  schema}``; with ``strict`` true the schema is checked as OpenAI does (every object closed with
+  ``additionalProperties: false``, every property in ``required``) and refused with its 400
+  "Invalid schema for response_format 'NAME': In context=(...), ..."; a server told it lacks one
+  answers "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this
+  model.", the text OpenAI gives for a model without it;
 * headers: ``x-request-id``, ``openai-processing-ms``, ``openai-version`` and, when a limit is
   configured, ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}`` with resets in OpenAI's
   Go-duration style ("6m0s", "1.5s", "12ms"); ``retry-after`` on 429 (and on scripted 503s).
@@ -30,6 +36,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from forge_cli.testing.sim.openai_format import error_body, read_response_format
 from forge_cli.testing.sim.wire import Limited, WindowState, WireRequest, content_text
 
 __all__ = ["ORGANIZATION", "OpenAIWire", "go_duration", "mask_key", "model_list"]
@@ -76,10 +83,6 @@ def model_list(models: Sequence[str]) -> dict[str, Any]:
     return {"object": "list", "data": data}
 
 
-def _error(message: str, type_: str, param: str | None = None, code: str | None = None) -> dict:
-    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
-
-
 def _completion_id() -> str:
     alphabet = string.ascii_letters + string.digits
     return "chatcmpl-" + "".join(secrets.choice(alphabet) for _ in range(29))
@@ -88,28 +91,28 @@ def _completion_id() -> str:
 def _server_error_body(status: int, request_id: str) -> dict:
     """OpenAI's body for a 5xx (or any status used as failure_status)."""
     if status == 503:
-        return _error(
+        return error_body(
             "That model is currently overloaded with other requests. You can retry your request, "
             "or contact us through our help center at help.openai.com if the error persists. "
             f"(Please include the request ID {request_id} in your message.)",
             "server_error",
         )
     if status == 429:
-        return _error(
+        return error_body(
             "The engine is currently overloaded, please try again later.",
             "requests",
             code="rate_limit_exceeded",
         )
     if status == 502:
-        return _error("Bad gateway.", "server_error", code="bad_gateway")
+        return error_body("Bad gateway.", "server_error", code="bad_gateway")
     if status >= 500:
-        return _error(
+        return error_body(
             "The server had an error while processing your request. Sorry about that! You can "
             "retry your request, or contact us through our help center at help.openai.com if the "
             f"error persists. (Please include the request ID {request_id} in your message.)",
             "server_error",
         )
-    return _error(f"Simulated failure with status {status}.", "invalid_request_error")
+    return error_body(f"Simulated failure with status {status}.", "invalid_request_error")
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -122,7 +125,7 @@ def _bearer(authorization: str | None) -> str | None:
 
 
 def _missing_key_body() -> dict:
-    return _error(
+    return error_body(
         "You didn't provide an API key. You need to provide your API key in an Authorization "
         "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field "
         "(with blank username) if you're accessing the API from your browser and are prompted for "
@@ -133,7 +136,7 @@ def _missing_key_body() -> dict:
 
 def _wrong_key_body(presented: str | None) -> dict:
     shown = mask_key(presented) if presented else "***"
-    return _error(
+    return error_body(
         f"Incorrect API key provided: {shown}. You can find your API key at {_KEYS_URL}.",
         "invalid_request_error",
         code="invalid_api_key",
@@ -142,7 +145,7 @@ def _wrong_key_body(presented: str | None) -> dict:
 
 def _rate_limit_body(model: str, limited: Limited) -> dict:
     unit = "requests per min (RPM)" if limited.dimension == "requests" else "tokens per min (TPM)"
-    return _error(
+    return error_body(
         f"Rate limit reached for {model} in organization {ORGANIZATION} on {unit}: "
         f"Limit {limited.limit}, Used {limited.used}, Requested {limited.requested}. "
         f"Please try again in {go_duration(limited.wait)}. Visit {_LIMITS_URL} to learn more.",
@@ -187,16 +190,16 @@ class OpenAIWire:
             ]
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or 0
         request.max_tokens = max_tokens if isinstance(max_tokens, int) else 0
-        request.wants_json = (body.get("response_format") or {}).get("type") == "json_object"
+        read_response_format(body, request)
         if model is None:
             request.error = (
                 400,
-                _error("you must provide a model parameter", "invalid_request_error"),
+                error_body("you must provide a model parameter", "invalid_request_error"),
             )
         elif not isinstance(messages, list) or not messages:
             request.error = (
                 400,
-                _error(
+                error_body(
                     "Missing required parameter: 'messages'.",
                     "invalid_request_error",
                     param="messages",
@@ -206,7 +209,7 @@ class OpenAIWire:
         return request
 
     def bad_json(self) -> tuple[int, Any]:
-        return 400, _error(
+        return 400, error_body(
             "We could not parse the JSON body of your request. (HINT: This likely means "
             "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "
             "payload, but what was sent was not valid JSON.)",
@@ -214,14 +217,23 @@ class OpenAIWire:
         )
 
     def not_found(self, method: str, path: str) -> tuple[int, Any]:
-        return 404, _error(f"Invalid URL ({method} {path})", "invalid_request_error")
+        return 404, error_body(f"Invalid URL ({method} {path})", "invalid_request_error")
 
     # the simulator's own texts: what OpenAI's front end says to these is not modelled
     def bad_content_length(self) -> tuple[int, Any]:
-        return 400, _error("Invalid Content-Length header.", "invalid_request_error")
+        return 400, error_body("Invalid Content-Length header.", "invalid_request_error")
 
     def too_large(self) -> tuple[int, Any]:
-        return 413, _error("Request body too large.", "invalid_request_error")
+        return 413, error_body("Request body too large.", "invalid_request_error")
+
+    def output_refused(self, output: str, model: str) -> tuple[int, Any]:
+        kind = "json_schema" if output == "schema" else "json_object"
+        return 400, error_body(
+            f"Invalid parameter: 'response_format' of type '{kind}' is not supported with this "
+            "model.",
+            "invalid_request_error",
+            param="response_format",
+        )
 
     def success(
         self,
@@ -232,6 +244,7 @@ class OpenAIWire:
         prompt_tokens: int,
         completion_tokens: int,
         reasoning_tokens: int,
+        request: WireRequest,
     ) -> Any:
         message: dict[str, Any] = {
             "role": "assistant",

@@ -34,12 +34,15 @@ class FakeUpstream:
     wire's name), scriptable for tests and benchmarks.
 
     Behaviour knobs mirror what makes real providers hard: latency that grows with the answer,
-    jitter, a sliding-window RPM (and optional TPM) limit, random failures, an API key, and one-shot
-    or rule-based faults. Everything random is drawn from RNGs seeded by ``seed``.
+    jitter, a sliding-window RPM (and optional TPM) limit, random failures, an API key, a server
+    without structured output (``json_schema=False``) or without a JSON mode (``json_mode=False``),
+    and one-shot or rule-based faults. Everything random is drawn from RNGs seeded by ``seed``.
+    Every request's output mode and answer schema are recorded (``stats.records``), and the
+    simulator's own answers obey the schema sent (``sim/structured.py``).
 
-    Order of decisions for a chat request: 401 (api_key) -> 400 (no model/messages) -> 429 from the
-    real RPM/TPM window -> scripted fault -> ``fault_when`` rules -> ``failure_rate`` -> answer.
-    Only admitted requests enter the window; TPM counts prompt tokens plus ``max_tokens`` as OpenAI
+    Order of decisions for a chat request: 401 (api_key) -> 400 (no model/messages, then an output
+    the server does not support) -> 429 from the real RPM/TPM window -> scripted fault ->
+    ``fault_when`` rules -> ``failure_rate`` -> answer. Only admitted requests enter the window; TPM counts prompt tokens plus ``max_tokens`` as OpenAI
     estimates it. x-ratelimit-* headers are sent only for the limits that are configured, so a
     client never paces itself on made-up numbers. Error responses are immediate; latency applies to
     200 answers (``latency + per_token_latency * completion tokens``, times ``1 ± jitter``).
@@ -67,6 +70,8 @@ class FakeUpstream:
         max_records: int | None = 100_000,
         wire: Wire | str | None = None,
         rate_window: float = RATE_WINDOW,
+        json_schema: bool = True,
+        json_mode: bool = True,
     ) -> None:
         if host not in (LOOPBACK, "localhost"):
             raise ValueError(f"FakeUpstream binds only to {LOOPBACK}, not {host!r}")
@@ -90,6 +95,8 @@ class FakeUpstream:
             max_records=max_records,
             wire=wire,
             rate_window=rate_window,
+            json_schema=json_schema,
+            json_mode=json_mode,
         )
         self._port = port
         self._server: SimServer | None = None

@@ -7,6 +7,7 @@ many at once), so these are counted on the server side, where forge cannot get t
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -38,6 +39,15 @@ class RequestRecord:
     duration: float
     #: False when the client had gone before the response could be written (e.g. after "timeout")
     delivered: bool
+    #: how the request bound the answer: "schema", "json" or "text" (``WireRequest.output``)
+    output: str = "text"
+    #: the answer schema exactly as the wire received it, as canonical JSON (equal schemas share
+    #: one string, so a long benchmark keeps one copy); None without one
+    schema: str | None = None
+
+    def answer_schema(self) -> Any:
+        """The schema the request carried, parsed (None without one)."""
+        return None if self.schema is None else json.loads(self.schema)
 
 
 class UpstreamStats:
@@ -61,6 +71,7 @@ class UpstreamStats:
         self._tokens_out = 0
         self._max_concurrent = 0
         self._records: deque[RequestRecord] = deque(maxlen=max_records)
+        self._schemas: dict[str, str] = {}
 
     @property
     def requests(self) -> int:
@@ -139,6 +150,13 @@ class UpstreamStats:
         """A chat request is done, whatever became of it."""
         with self._lock:
             self._in_flight -= 1
+
+    def shared_schema(self, text: str | None) -> str | None:
+        """One string per distinct schema: every request of a run sends the same one."""
+        if text is None:
+            return None
+        with self._lock:
+            return self._schemas.setdefault(text, text)
 
     def add(self, record: RequestRecord, items: int, tokens_in: int, tokens_out: int) -> None:
         """Count one answered (or refused) request, before its response is written."""

@@ -54,6 +54,18 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="which provider's API to speak (paths, bodies, errors, headers)",
     )
     parser.add_argument(
+        "--no-json-schema",
+        dest="json_schema",
+        action="store_false",
+        help="refuse structured output (a JSON schema) with the wire's own 400",
+    )
+    parser.add_argument(
+        "--no-json-mode",
+        dest="json_mode",
+        action="store_false",
+        help="refuse the wire's JSON mode with its own 400",
+    )
+    parser.add_argument(
         "--rate-window",
         type=float,
         default=RATE_WINDOW,
@@ -92,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host,
             wire=args.wire,
             rate_window=args.rate_window,
+            json_schema=args.json_schema,
+            json_mode=args.json_mode,
         )
         upstream.start()
     except (ValueError, OSError) as exc:

@@ -75,6 +75,13 @@ class WireRequest:
     max_tokens: int = 0
     #: the client asked for JSON (response_format, responseMimeType, ...)
     wants_json: bool = False
+    #: how the client bound the answer: "schema" (a JSON Schema as structured output, a forced
+    #: tool), "json" (the wire's JSON mode) or "text" (nothing but the prompt)
+    output: str = "text"
+    #: the answer's JSON Schema as this wire received it, when ``output`` is "schema"
+    schema: Any = None
+    #: the tool the client forced the model to call (Anthropic's ``tool_choice``), if any
+    tool: str | None = None
     #: the request is unusable: (status, body) of the provider's own 400
     error: tuple[int, Any] | None = None
 
@@ -123,6 +130,11 @@ class Wire(Protocol):
         any path before it is buffered, and the connection closed."""
         ...
 
+    def output_refused(self, output: str, model: str) -> tuple[int, Any]:
+        """Status and body when the server does not support the output the request asked for
+        ("schema" or "json"): the provider's own 400 for it."""
+        ...
+
     def success(
         self,
         *,
@@ -132,8 +144,9 @@ class Wire(Protocol):
         prompt_tokens: int,
         completion_tokens: int,
         reasoning_tokens: int,
+        request: WireRequest,
     ) -> Any:
-        """The body of a 200 answer."""
+        """The body of a 200 answer to ``request`` (a forced tool answers through it)."""
         ...
 
     def rate_limited(self, model: str, limited: Limited) -> tuple[int, Any, dict[str, str]]:
