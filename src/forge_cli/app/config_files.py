@@ -27,7 +27,19 @@ SPECIAL_TABLES = ("providers", "prices")
 COMMANDS = ("classify", "commit-msg", "providers", "cache")
 #: settings that name what to work on in this one run: never taken from the environment
 NOT_FROM_ENV = frozenset(
-    {"input", "diff", "range", "json_output", "show_prompt", "show_redactions", "yes", "dry_run"}
+    {
+        "input",
+        "diff",
+        "range",
+        "json_output",
+        "show_prompt",
+        "show_redactions",
+        "yes",
+        "dry_run",
+        "gold",
+        "results",
+        "variants",
+    }
 )
 
 
@@ -80,8 +92,14 @@ def config_files(explicit: Path | None, start: Path | None = None) -> list[Path]
 
 
 def load_config(explicit: Path | None = None, start: Path | None = None) -> LoadedConfig:
+    return load_files(config_files(explicit, start))
+
+
+def load_files(paths: Iterable[Path | str]) -> LoadedConfig:
+    """The given files merged, lowest precedence first: what ``load_config`` found, read again by
+    a command that resolves another command's settings (eval resolves classify's per variant)."""
     loaded = LoadedConfig()
-    for path in config_files(explicit, start):
+    for path in map(Path, paths):
         _merge(loaded, path, _read_toml(path))
         loaded.files.append(path)
     return loaded
