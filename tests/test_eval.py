@@ -451,3 +451,30 @@ def test_labels_are_shown_as_written_and_null_failure_ids_are_left_out(tmp_path)
     assert entry["coverage"] == {"gold": 3, "answered": 2, "failed": 1, "missing": 0, "extra": 0}
     assert entry["fields"][0]["accuracy"] == pytest.approx(2 / 3)
     assert "[P1] urgent" in run.stderr and "[bold]low" in run.stderr  # --json: tables on stderr
+
+
+def test_lists_in_the_answers_make_a_field_multi_label(tmp_path):
+    gold = write_csv(tmp_path / "g.csv", [{"id": "1", "text": "t", "tags": "vpn; login"}])
+    res = write_jsonl(tmp_path / "g.results.jsonl", [result_row("1", 1, tags=["Login", "VPN"])])
+    run = forge("eval", str(gold), "--results", str(res), "--json")
+    assert run.exit_code == 0, run.stderr
+    (field,) = orjson.loads(run.stdout)["entries"][0]["fields"]
+    assert (field["kind"], field["accuracy"], field["micro_f1"]) == ("multi", 1.0, 1.0)
+
+
+def test_a_variant_without_its_key_stops_eval_before_any_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("GROQ_API_KEY", raising=False)
+    gold = sample_gold(tmp_path, 5)
+    run = forge(
+        "eval",
+        str(gold),
+        "--variant",
+        "ok:provider=offline",
+        "--variant",
+        "paid:provider=groq",
+        "--map",
+        "category=queue",
+    )
+    assert run.exit_code == 2
+    assert "--variant paid" in run.stderr and "GROQ_API_KEY" in run.stderr
+    assert "classifying" not in run.stderr and not (tmp_path / "eval.json").exists()

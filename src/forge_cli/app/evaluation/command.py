@@ -12,6 +12,7 @@ import io
 import sys
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -247,6 +248,8 @@ def _score_fields(
     rows: Mapping[str, Mapping[str, Any]],
 ) -> None:
     for spec in specs:
+        if not spec.multi and any(isinstance(row.get(spec.name), list) for row in rows.values()):
+            spec = replace(spec, multi=True)  # the answers are lists: a multi-label field
         result = score(spec, gold, rows)
         if result is None:
             entry.notes.append(f"{spec.name}: no gold record has a {spec.gold!r} value; not scored")

@@ -4,7 +4,8 @@ A variant is a set of classify settings given as flags: each is resolved like ``
 would resolve them (defaults < forge.toml < FORGE_* < the flags given to eval < the variant's own),
 the task is built by classify's own ``make_task`` and the run goes through ``assemble.run_task``
 into memory. Every variant is prepared (its settings validated, its task built) before any of them
-calls anything, so a typo in the last one costs nothing.
+calls anything (its provider chain built and closed again), so a typo or a missing key in the
+last one costs nothing.
 
 The gold columns being scored are taken out of each record before the run: the answer must never
 reach the prompt, the cache key, the urgency hook or the results rows it is compared with.
@@ -12,6 +13,7 @@ reach the prompt, the cache key, the urgency hook or the results rows it is comp
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -19,7 +21,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from forge_cli.app.assemble import Notify, run_task
+from forge_cli.app.assemble import Notify, build_chain, run_task
 from forge_cli.app.classify import make_task, redacting
 from forge_cli.app.config_files import LoadedConfig
 from forge_cli.app.settings import ClassifySettings, resolve
@@ -141,6 +143,9 @@ def prepare(
     try:
         settings = resolve(ClassifySettings, "classify", flags, loaded=loaded)
         task = make_task(settings)
+        # built and closed at once (no call is made): a missing key or a bad URL is found now,
+        # not after the variants before it have run
+        asyncio.run(build_chain(settings, RunStats()).aclose())
     except (UsageError, ValueError) as exc:
         raise UsageError(f"--variant {variant.name}: {exc}") from None
     return Prepared(variant, settings, task)
