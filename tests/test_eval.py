@@ -399,6 +399,16 @@ def test_variant_values_keep_their_commas():
         "base_url": "http://h:1/v1",
     }
     assert dict(parse_variant("bare").flags) == {}
+    # a key given twice is a list, as a repeated flag would be (classify's --field NAME=LABELS)
+    two = parse_variant("twice:labels=a=1,b,labels=c,pack=1")
+    assert dict(two.flags) == {"labels": ["a=1,b", "c"], "pack": "1"}
+    assert two.describe() == "labels=a=1,b,labels=c,pack=1"
+
+
+def test_what_to_score_is_never_taken_from_the_environment(gold, results, monkeypatch):
+    monkeypatch.setenv("FORGE_RESULTS", str(results))
+    run = forge("eval", str(gold))
+    assert run.exit_code == 2 and "--results is given on the command line only" in run.stderr
 
 
 def test_a_priced_variant_reports_cost_and_latency(tmp_path, upstream):

@@ -27,19 +27,7 @@ SPECIAL_TABLES = ("providers", "prices")
 COMMANDS = ("classify", "commit-msg", "providers", "cache")
 #: settings that name what to work on in this one run: never taken from the environment
 NOT_FROM_ENV = frozenset(
-    {
-        "input",
-        "diff",
-        "range",
-        "json_output",
-        "show_prompt",
-        "show_redactions",
-        "yes",
-        "dry_run",
-        "gold",
-        "results",
-        "variants",
-    }
+    {"input", "diff", "range", "json_output", "show_prompt", "show_redactions", "yes", "dry_run"}
 )
 
 

@@ -119,11 +119,13 @@ def _tables(*, stderr: bool) -> Console:
 
 
 def _variants(settings: EvalSettings) -> list[Variant]:
-    source = settings.setting_sources.get("variants", "flag")
-    if settings.variants and not source.startswith("flag"):
-        raise UsageError(
-            f"variants are given on the command line only (--variant), not in {source}"
-        )
+    # what to score is said on the command line: a FORGE_RESULTS left in the environment must not
+    # pick the file, and forge.toml would join a list of variants with commas
+    for name, flag in (("results", "--results"), ("variants", "--variant")):
+        source = settings.setting_sources.get(name, "flag")
+        if getattr(settings, name) and not source.startswith("flag"):
+            where = source.removeprefix("env ")
+            raise UsageError(f"{flag} is given on the command line only, not in {where}")
     variants = [parse_variant(text) for text in settings.variants]
     seen: set[str] = set()
     for v in variants:

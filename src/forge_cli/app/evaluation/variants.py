@@ -64,15 +64,22 @@ class Variant:
     """One row of the comparison: a name and the classify settings it changes."""
 
     name: str
-    flags: Mapping[str, str]
+    #: setting -> its value as typed (a list where the key was given more than once)
+    flags: Mapping[str, str | list[str]]
 
     def describe(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in self.flags.items()) or "(eval's own settings)"
+        parts = [
+            f"{key}={one}"
+            for key, value in self.flags.items()
+            for one in ([value] if isinstance(value, str) else value)
+        ]
+        return ",".join(parts) or "(eval's own settings)"
 
 
 def parse_variant(text: str) -> Variant:
     """``NAME:key=value,key=value``; a part without ``=`` continues the value before it, so
-    ``labels=a,b,c`` and ``provider=groq,offline`` (a chain) keep their commas."""
+    ``labels=a,b,c`` and ``provider=groq,offline`` (a chain) keep their commas. A key given twice
+    is a list, for the settings a flag may repeat (``field=queue=A,B,field=type=C,D``)."""
     name, colon, spec = text.partition(":")
     name = name.strip()
     if not name or "=" in name or not _NAME.match(name):
@@ -80,8 +87,8 @@ def parse_variant(text: str) -> Variant:
             f"--variant {text!r}: start with a name of letters, digits, _, - or . "
             "(NAME:key=value,key=value)"
         )
-    flags: dict[str, str] = {}
-    last: str | None = None
+    values: dict[str, list[str]] = {}
+    last: list[str] | None = None
     allowed = set(variant_keys())
     for part in spec.split(",") if colon and spec.strip() else []:
         key, eq, value = part.partition("=")
@@ -89,14 +96,15 @@ def parse_variant(text: str) -> Variant:
         if not eq:
             if last is None:
                 raise UsageError(f"--variant {name}: {part!r} is not key=value")
-            flags[last] += "," + part
+            last[-1] += "," + part
             continue
         if key not in allowed:
             raise UsageError(
                 f"--variant {name}: unknown setting {key!r} (one of: {', '.join(sorted(allowed))})"
             )
-        flags[key] = value.strip()
-        last = key
+        last = values.setdefault(key, [])
+        last.append(value.strip())
+    flags = {key: found[0] if len(found) == 1 else found for key, found in values.items()}
     return Variant(name, flags)
 
 
