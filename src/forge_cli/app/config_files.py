@@ -82,8 +82,14 @@ def config_files(explicit: Path | None, start: Path | None = None) -> list[Path]
 
 
 def load_config(explicit: Path | None = None, start: Path | None = None) -> LoadedConfig:
+    return load_files(config_files(explicit, start))
+
+
+def load_files(paths: Iterable[Path | str]) -> LoadedConfig:
+    """The given files merged, lowest precedence first: what ``load_config`` found, read again by
+    a command that resolves another command's settings (eval resolves classify's per variant)."""
     loaded = LoadedConfig()
-    for path in config_files(explicit, start):
+    for path in map(Path, paths):
         _merge(loaded, path, _read_toml(path))
         loaded.files.append(path)
     return loaded

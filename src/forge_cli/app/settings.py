@@ -150,6 +150,66 @@ class ClassifySettings(RunSettings):
         return value
 
 
+class EvalSettings(RunSettings):
+    """``forge eval``: gold data, answers to score (a results file, variants to run) and how.
+
+    The chain, call and cache settings are the base every variant starts from; ``pack``,
+    ``labels`` and ``instructions`` too, checked by classify's own settings when a variant is built.
+    """
+
+    gold: str
+    results: str | None = None
+    id_field: str = "id"
+    input_format: str | None = None
+    text_field: str | None = None
+    #: answer columns to score (default: every one the gold has a column for)
+    fields: tuple[str, ...] = ()
+    #: answer column -> gold column, where their names differ
+    maps: dict[str, str] = Field(default_factory=dict)
+    #: fields holding several labels (a list, or labels separated by ; or ,)
+    multi: tuple[str, ...] = ()
+    #: NAME:key=value,... (command line only: forge.toml would join a list with commas)
+    variants: tuple[str, ...] = ()
+    pack: int | None = Field(None, ge=1, le=200)
+    labels: str | None = None
+    instructions: str | None = None
+    json_output: bool = False
+    config_files: list[str] = Field(default_factory=list)
+
+    @field_validator("fields", "multi", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        parts = [value] if isinstance(value, str) else list(value or ())
+        return tuple(n.strip() for part in parts for n in str(part).split(",") if n.strip())
+
+    @field_validator("maps", mode="before")
+    @classmethod
+    def _maps(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            pairs = [(str(k), str(v)) for k, v in value.items()]
+        else:
+            parts = value.split(",") if isinstance(value, str) else list(value or ())
+            pairs = []
+            for part in parts:
+                result, eq, gold = str(part).partition("=")
+                if not eq:
+                    raise ValueError(f"{part!r} is not RESULT_COLUMN=GOLD_COLUMN")
+                pairs.append((result, gold))
+        maps = {k.strip(): v.strip() for k, v in pairs}
+        if not all(maps) or not all(maps.values()):
+            raise ValueError("give both names: RESULT_COLUMN=GOLD_COLUMN")
+        return maps
+
+    @field_validator("input_format")
+    @classmethod
+    def _input_format(cls, value: str | None) -> str | None:
+        from forge_cli.io.sources.registry import input_formats
+
+        if value is not None and value not in input_formats():
+            raise ValueError(f"unknown input format {value!r}: use {' or '.join(input_formats())}")
+        return value
+
+
 class CommitSettings(RunSettings):
     diff: str | None = None
     range: str | None = None

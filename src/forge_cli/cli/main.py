@@ -15,6 +15,7 @@ import typer
 from forge_cli import __version__
 from forge_cli.app.config_files import load_config
 from forge_cli.app.settings import BenchSettings, ClassifySettings, CommitSettings
+from forge_cli.cli.evaluate import eval_command
 from forge_cli.cli.options import RUN, opt, with_options
 from forge_cli.cli.support import err as _err
 from forge_cli.cli.support import fail as _fail
@@ -268,6 +269,9 @@ def bench(
     from forge_cli.app.bench_command import run_bench
 
     run_command(run_bench, BenchSettings, "bench", dict(locals()))
+
+
+app.command("eval")(eval_command)
 
 
 @app.command("redact")
