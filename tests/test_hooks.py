@@ -152,6 +152,20 @@ def test_install_status_uninstall(repo: Path) -> None:
         installer.uninstall(repo)
 
 
+def test_a_hook_from_an_older_forge_is_reported_and_updated(repo: Path, monkeypatch) -> None:
+    """forge 0.1 hooks ran ``python -m forge_cli.hooks``, a module that is gone: say so."""
+    installer.install(repo)
+    hook = hook_path(repo)
+    hook.write_text(hook.read_text().replace(installer.RUNTIME_MODULE, "forge_cli.hooks"))
+    assert installer.status(repo).outdated
+    monkeypatch.chdir(repo)
+    run = forge("hook", "status")
+    assert run.exit_code == 0 and "older forge" in run.stdout and "forge hook install" in run.stdout
+    state = installer.install(repo)  # forge's own hook is updated in place
+    assert state.installed and not installer.status(repo).outdated
+    assert not installer.status(repo).foreign
+
+
 def test_not_a_git_repository(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()

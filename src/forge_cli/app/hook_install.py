@@ -33,6 +33,8 @@ HOOK_NAME = "prepare-commit-msg"
 #: identifies a hook forge wrote; later versions keep the "# forge-hook v" prefix so any forge
 #: hook, old or new, is recognised as forge's and updated in place rather than called foreign
 MARKER = "# forge-hook v1"
+#: the module the installed script runs (``python -P -m RUNTIME_MODULE run ...``)
+RUNTIME_MODULE = "forge_cli.app.hook"
 _MARKER_PREFIX = b"# forge-hook v"
 #: where a hook that was there before forge goes when installed with --chain
 CHAINED_SUFFIX = ".forge-chained"
@@ -54,6 +56,8 @@ class HookStatus:
     chained: Path | None
     foreign: bool
     hooks_path_config: str | None
+    #: forge's hook, written by an older forge that ran a module this one no longer has
+    outdated: bool = False
 
 
 def _git(args: list[str], repo: Path) -> GitResult:
@@ -111,7 +115,17 @@ def _status_at(hook: Path, repo: Path) -> HookStatus:
         chained=chained if os.path.lexists(chained) else None,
         foreign=present and not mine,
         hooks_path_config=_hooks_path_config(repo),
+        outdated=mine and not _runs_current_module(hook),
     )
+
+
+def _runs_current_module(hook: Path) -> bool:
+    """Whether the hook runs this forge's hook module (forge 0.1 hooks ran ``forge_cli.hooks``)."""
+    try:
+        with hook.open("rb") as f:
+            return f"-m {RUNTIME_MODULE} run".encode() in f.read(_SNIFF_BYTES)
+    except OSError:
+        return False
 
 
 def status(repo: Path) -> HookStatus:
@@ -145,7 +159,7 @@ if [ -f "$chained" ] && [ -x "$chained" ]; then
 fi
 python={_shell_quote(python)}
 if [ -x "$python" ]; then
-    "$python" -P -m forge_cli.app.hook run{budget_arg} "$@" </dev/null || true
+    "$python" -P -m {RUNTIME_MODULE} run{budget_arg} "$@" </dev/null || true
 else
     echo "forge: $python is gone; commit message not generated (run 'forge hook install' again)" >&2
 fi

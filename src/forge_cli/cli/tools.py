@@ -65,7 +65,12 @@ def _hook_call(action: Callable[[], Any], verb: str) -> None:
         raise fail(exc) from None
     where = f" at {state.path}"
     if verb == "status":
-        if state.installed:
+        if state.installed and state.outdated:
+            line = (
+                "forge hook installed" + where + ", but written by an older forge whose hook "
+                "module is gone: it does nothing; run 'forge hook install' to update it"
+            )
+        elif state.installed:
             line = "forge hook installed" + where
         elif state.foreign:
             line = "a hook forge did not write is installed" + where
