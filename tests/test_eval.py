@@ -488,3 +488,30 @@ def test_a_variant_without_its_key_stops_eval_before_any_run(tmp_path, monkeypat
     assert run.exit_code == 2
     assert "--variant paid" in run.stderr and "GROQ_API_KEY" in run.stderr
     assert "classifying" not in run.stderr and not (tmp_path / "eval.json").exists()
+
+
+def test_a_field_defined_on_evals_command_line_reaches_the_runs(tmp_path):
+    """`--field queue=A,B` names the column to score and defines the field, as classify's does."""
+    gold = write_jsonl(
+        tmp_path / "gold.jsonl",
+        [
+            {"id": "1", "text": "I was charged twice for my plan", "queue": "Billing and Payments"},
+            {"id": "2", "text": "The app crashes when I open it", "queue": "Technical Support"},
+            {"id": "3", "text": "Refund my invoice please", "queue": "Billing and Payments"},
+        ],
+    )
+    run = forge(
+        "eval",
+        str(gold),
+        "--field",
+        "queue=Billing and Payments,Technical Support",
+        "--variant",
+        "offline:provider=offline",
+        "--no-cache",
+        "--no-progress",
+        "--json",
+    )
+    assert run.exit_code == 0, run.stderr
+    (entry,) = orjson.loads(run.stdout)["entries"]
+    (field,) = entry["fields"]
+    assert field["field"] == "queue" and field["valid_pct"] == 100.0

@@ -180,7 +180,14 @@ class EvalSettings(RunSettings):
     @classmethod
     def _names(cls, value: Any) -> Any:
         parts = [value] if isinstance(value, str) else list(value or ())
-        return tuple(n.strip() for part in parts for n in str(part).split(",") if n.strip())
+        names: list[str] = []
+        for part in map(str, parts):
+            if "=" in part:  # NAME=L1,L2: a field definition, as classify --field takes it
+                check_fields([field_from_flag(part)])
+                names.append(part.strip())
+            else:
+                names.extend(n.strip() for n in part.split(",") if n.strip())
+        return tuple(names)
 
     @field_validator("maps", mode="before")
     @classmethod

@@ -59,7 +59,9 @@ def eval_command(
         typer.Option(
             "--field",
             metavar="COLUMN",
-            help="Score this answer column (repeat; default: every answer column the gold has).",
+            help="Score this answer column (repeat; default: every answer column the gold has). "
+            "NAME=L1,L2 (or NAME[]=L1,L2) also defines the field for the runs, as classify's "
+            "--field does.",
         ),
     ] = None,
     maps: Annotated[

@@ -48,7 +48,8 @@ _EVAL_ONLY = frozenset(
 
 def run_eval(settings: EvalSettings, err: Console) -> int:
     """Score every set of answers asked for; print, write eval.json/eval.csv/SVGs; the exit code."""
-    request = Request(settings.fields, dict(settings.maps), frozenset(settings.multi))
+    columns, multi = _columns(settings.fields)
+    request = Request(columns, dict(settings.maps), frozenset(settings.multi) | multi)
     variants = _variants(settings)
     if settings.gold == "-" and settings.results == "-":
         raise UsageError("the gold and the results cannot both come from stdin")
@@ -135,14 +136,35 @@ def _variants(settings: EvalSettings) -> list[Variant]:
     return variants
 
 
+def _columns(fields: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The answer columns to score, and which of them hold several labels.
+
+    ``--field queue=A,B`` both names the column to score and defines the field for the variants,
+    as ``forge classify --field`` does; ``--field queue`` only names the column.
+    """
+    columns = []
+    multi = set()
+    for spec in fields:
+        name, eq, _ = spec.partition("=")
+        if eq and name.strip().endswith("[]"):
+            multi.add(name.strip().removesuffix("[]").strip())
+        columns.append(name.strip().removesuffix("[]").strip())
+    return tuple(columns), frozenset(multi)
+
+
 def _base_flags(settings: EvalSettings) -> dict[str, Any]:
-    """The flags typed on eval's command line that classify knows: every variant starts there."""
+    """The flags typed on eval's command line that classify knows: every variant starts there,
+    with the fields ``--field NAME=L1,L2`` defines."""
     known = set(ClassifySettings.model_fields) - _EVAL_ONLY
-    return {
+    flags = {
         name: getattr(settings, name)
         for name, source in settings.setting_sources.items()
         if source.startswith("flag") and name in known
     }
+    definitions = tuple(spec for spec in settings.fields if "=" in spec)
+    if definitions:
+        flags["field"] = definitions
+    return flags
 
 
 def _prepare(settings: EvalSettings, variants: list[Variant]) -> list[Prepared]:
