@@ -130,8 +130,13 @@ def test_answers_carry_the_users_exact_labels():
         }
     ).decode()
     parsed = task.parse(content, ["a", "b", "c", "d"])
-    assert parsed.answers["a"] == {"queue": "Technical Support", "tags": ["VPN", "E-mail"]}
-    assert parsed.answers["c"] == {"queue": "Product Support", "tags": ["E-mail", "VPN"]}
+    unsure = {"queue_confidence": None, "tags_confidence": None}  # no token probabilities given
+    assert parsed.answers["a"] == {
+        "queue": "Technical Support",
+        "tags": ["VPN", "E-mail"],
+        **unsure,
+    }
+    assert parsed.answers["c"] == {"queue": "Product Support", "tags": ["E-mail", "VPN"], **unsure}
     assert parsed.errors["b"] == "queue 'Sales' is not one of the labels"
     assert parsed.errors["d"] == "queue: missing from the answer"
 

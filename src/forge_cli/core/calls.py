@@ -61,6 +61,9 @@ class PackRequest:
     schema: dict[str, object] | None = field(default=None)
     #: the same prompt as named parts, for adapters that lay prompts out differently (Gemini)
     sections: PromptSections | None = None
+    #: the task reports how sure the model was: a provider that can return token log
+    #: probabilities asks for them (never part of a cache key: it changes no answer)
+    confidence: bool = False
 
     @classmethod
     def from_sections(cls, sections: PromptSections, **kwargs: Any) -> PackRequest:
@@ -97,3 +100,7 @@ class Completion:
     latency_ms: float = 0.0
     #: rate-limit headers of the response, when the provider sends them
     rate: RateInfo | None = None
+    #: the answer's tokens with their log probabilities, in order, when the request wanted
+    #: confidence and the provider reported them; None when it did not (an empty tuple is an
+    #: empty answer). Only the chosen tokens: alternatives are not kept
+    logprobs: tuple[tuple[str, float], ...] | None = None

@@ -46,7 +46,7 @@ RESERVED_FIELDS = frozenset(("id", "line", *ENGINE_FIELDS, *FAILURE_FIELDS))
 
 def result_columns(task: Task) -> tuple[str, ...]:
     """The columns of a results file, in order (for CSV output)."""
-    return ("id", "line", *task.answer_columns, *ENGINE_FIELDS)
+    return ("id", "line", *task.answer_columns, *task.confidence_columns, *ENGINE_FIELDS)
 
 
 @dataclass(slots=True)
@@ -246,7 +246,7 @@ class Runner:
         usage.cost += cost
         usage.model = completion.model
         try:
-            parsed = self.task.parse(completion.content, ids)
+            parsed = self.task.parse(completion.content, ids, completion.logprobs)
         except InvalidResponseError as exc:
             stats.invalid_answers += 1
             self._sched.report(pack[0].complexity, clean=False)

@@ -15,6 +15,7 @@ own text with the key scrubbed out, so a key can never surface in a log, a failu
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -22,7 +23,7 @@ import httpx
 import orjson
 
 from forge_cli.core.calls import Completion, PackRequest
-from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError
+from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError, RequestError
 from forge_cli.core.text import estimate_tokens, parse_retry_after, snippet
 from forge_cli.providers.config import ProviderConfig
 from forge_cli.providers.http import HttpAdapter, openai_rate_info, post_json, scrub
@@ -44,6 +45,12 @@ OPENAI_ERRORS = COMMON.before(
     ),
 ).changed("timeout", when=status(408))
 
+#: alternatives asked for per token when confidence is wanted: OpenAI returns ``top_logprobs`` only
+#: when asked and llama.cpp's server reads it as its ``n_probs``; forge keeps the chosen token alone
+TOP_LOGPROBS = 1
+#: what a server says when it refuses token log probabilities (a model or router without them)
+LOGPROBS_REFUSAL = re.compile(r"logprobs", re.IGNORECASE)
+
 
 class OpenAICompatibleProvider(HttpAdapter):
     def __init__(
@@ -56,6 +63,8 @@ class OpenAICompatibleProvider(HttpAdapter):
             self._headers["authorization"] = f"Bearer {self._key}"
         elif self._key:  # e.g. Sarvam's api-subscription-key
             self._headers[auth_header.lower()] = self._key
+        #: the server refused ``logprobs`` once: later requests go without (confidence stays null)
+        self.logprobs_refused = False
 
     @classmethod
     def _options(cls, config: ProviderConfig) -> dict[str, Any]:
@@ -65,14 +74,23 @@ class OpenAICompatibleProvider(HttpAdapter):
             "schema_in_json_mode": config.schema_in_json_mode,
         }
 
-    def body(self, request: PackRequest, output: Output | None = None) -> dict[str, Any]:
-        """The chat-completions body for ``request`` (public so tests and dry runs can show it)."""
+    def body(
+        self, request: PackRequest, output: Output | None = None, *, logprobs: bool | None = None
+    ) -> dict[str, Any]:
+        """The chat-completions body for ``request`` (public so tests and dry runs can show it).
+
+        ``logprobs`` defaults to what the request wants, unless the server has refused it."""
         body: dict[str, Any] = {
             "model": self.model,
             "messages": request.messages,
             "temperature": request.temperature,
             "max_tokens": request.max_tokens,
         }
+        if logprobs is None:
+            logprobs = request.confidence and not self.logprobs_refused
+        if logprobs:
+            body["logprobs"] = True
+            body["top_logprobs"] = TOP_LOGPROBS
         output = self.output.choose(request) if output is None else output
         if output is Output.SCHEMA and request.schema is not None:
             body["response_format"] = {"type": "json_schema", "json_schema": _json_schema(request)}
@@ -83,7 +101,19 @@ class OpenAICompatibleProvider(HttpAdapter):
         return body
 
     async def _call(self, request: PackRequest, output: Output) -> Completion:
-        body = self.body(request, output)
+        """One call; a server that refuses ``logprobs`` is asked again without, once per run (as
+        ``providers/structured.py`` steps down an output mode): confidence is a bonus, never a
+        reason to lose an answer."""
+        wanted = request.confidence and not self.logprobs_refused
+        try:
+            return await self._post(self.body(request, output, logprobs=wanted))
+        except ProviderError as exc:
+            if not wanted or not _refuses_logprobs(exc):
+                raise
+            self.logprobs_refused = True
+            return await self._post(self.body(request, output, logprobs=False))
+
+    async def _post(self, body: dict[str, Any]) -> Completion:
         started = time.perf_counter()
         response = await post_json(
             self._client,
@@ -100,7 +130,8 @@ class OpenAICompatibleProvider(HttpAdapter):
     def _completion(self, response: httpx.Response, latency_ms: float) -> Completion:
         try:
             data = orjson.loads(response.content)
-            message = data["choices"][0]["message"]
+            choice = data["choices"][0]
+            message = choice["message"]
         except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
             raise InvalidResponseError(
                 "response is not a chat completion",
@@ -119,6 +150,7 @@ class OpenAICompatibleProvider(HttpAdapter):
             model=str(data.get("model") or self.model),
             latency_ms=latency_ms,
             rate=openai_rate_info(response.headers),
+            logprobs=_token_logprobs(choice.get("logprobs")),
         )
 
     def _error(self, response: httpx.Response) -> ProviderError:
@@ -168,3 +200,27 @@ def _json_schema(request: PackRequest) -> dict[str, Any]:
         "strict": strict is not None,
         "schema": strict if strict is not None else request.schema,
     }
+
+
+def _refuses_logprobs(error: ProviderError) -> bool:
+    """A 400/422 (or llama-cpp-python's 500 for a parameter it does not know) naming ``logprobs``."""
+    if not isinstance(error, RequestError) and error.status != 500:
+        return False
+    return bool(LOGPROBS_REFUSAL.search(f"{error.message} {error.raw or ''}"))
+
+
+def _token_logprobs(block: Any) -> tuple[tuple[str, float], ...] | None:
+    """``choices[0].logprobs.content[]`` (``{token, logprob, bytes, top_logprobs}``) as (token,
+    logprob) pairs; None when the server sent none or a shape this does not know."""
+    content = block.get("content") if isinstance(block, dict) else None
+    if not isinstance(content, list):
+        return None
+    pairs: list[tuple[str, float]] = []
+    for entry in content:
+        if not isinstance(entry, dict):
+            return None
+        token, logprob = entry.get("token"), entry.get("logprob")
+        if not isinstance(token, str) or not isinstance(logprob, int | float):
+            return None
+        pairs.append((token, float(logprob)))
+    return tuple(pairs)

@@ -47,13 +47,26 @@ class Task(Protocol):
         """The answer's fields, in the order a CSV results file shows them."""
         ...
 
+    @property
+    def confidence_columns(self) -> tuple[str, ...]:
+        """Result columns saying how sure the model was (``<field>_confidence``), after the answer's."""
+        ...
+
     def fingerprint(self) -> str:
         """Everything about the task that changes its answers (labels, prompt version): a cache-key part."""
         ...
 
     def build_request(self, items: Sequence[PackItem]) -> PackRequest: ...
 
-    def parse(self, content: str, ids: Sequence[str]) -> ParsedPack: ...
+    def parse(
+        self,
+        content: str,
+        ids: Sequence[str],
+        logprobs: Sequence[tuple[str, float]] | None = None,
+    ) -> ParsedPack:
+        """Check an answer; ``logprobs`` (the answer's tokens, when the provider gave them) lets a
+        task with confidence columns fill them in."""
+        ...
 
     def estimate_request_tokens(self, texts: Sequence[str]) -> tuple[int, int]:
         """(input, output) tokens a pack of these texts would cost, for budgets and dry runs."""
@@ -99,6 +112,12 @@ class TaskBase:
     @property
     def answer_columns(self) -> tuple[str, ...]:
         return tuple(self.answer_model.model_fields)
+
+    @property
+    def confidence_columns(self) -> tuple[str, ...]:
+        """None by default: a task that reports confidence names its columns and fills them in
+        ``parse`` from the answer's token log probabilities."""
+        return ()
 
     # ------------------------------------------------------------------ hooks
 
@@ -178,6 +197,7 @@ class TaskBase:
             json_mode=True,
             max_tokens=64 + self.answer_tokens_per_item * 2 * len(items),
             schema=self.answer_schema(),
+            confidence=bool(self.confidence_columns),
         )
 
     def estimate_request_tokens(self, texts: Sequence[str]) -> tuple[int, int]:
@@ -188,11 +208,16 @@ class TaskBase:
         results = [{"id": it.id, **self.offline_entry(it.text)} for it in items]
         return orjson.dumps({"results": results}).decode()
 
-    def parse(self, content: str, ids: Sequence[str]) -> ParsedPack:
+    def parse(
+        self,
+        content: str,
+        ids: Sequence[str],
+        logprobs: Sequence[tuple[str, float]] | None = None,
+    ) -> ParsedPack:
         """Per id: missing, duplicated, schema-invalid, rule-invalid, or an answer row.
 
         A whole answer that is not JSON raises ``InvalidResponseError`` (the pack is re-asked); one
-        bad entry fails only its own id.
+        bad entry fails only its own id. ``logprobs`` are for tasks that report confidence.
         """
         data = load_json(content)
         found, duplicated = entries_by_id(data, ids)

@@ -17,9 +17,10 @@ import orjson
 
 from forge_cli.core.calls import PackItem, PromptSections
 from forge_cli.core.models import Complexity
-from forge_cli.tasks.base import TaskBase
+from forge_cli.tasks.base import ParsedPack, TaskBase
 from forge_cli.tasks.classify import rules as ticket_rules
 from forge_cli.tasks.classify.complexity import estimate
+from forge_cli.tasks.classify.confidence import field_confidences
 from forge_cli.tasks.classify.examples import ExamplePool
 from forge_cli.tasks.classify.fields import Field, LabelSet, check_fields, clip_summary, label_key
 from forge_cli.tasks.classify.urgency import record_urgency, urgency_of
@@ -108,6 +109,11 @@ class TicketTask(TaskBase):
     @property
     def answer_columns(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    @property
+    def confidence_columns(self) -> tuple[str, ...]:
+        """``<field>_confidence`` for each label field: a free-text field has no label to be sure of."""
+        return tuple(f"{f.name}_confidence" for f in self.fields if not f.is_text)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -216,6 +222,24 @@ class TicketTask(TaskBase):
         }
 
     # ------------------------------------------------------------------ answers
+
+    def parse(
+        self,
+        content: str,
+        ids: Sequence[str],
+        logprobs: Sequence[tuple[str, float]] | None = None,
+    ) -> ParsedPack:
+        """The base's checks, then each label field's confidence from the answer's tokens: None
+        when the provider reported no token probabilities. Part of the answer, so a cached answer
+        keeps the confidence it was given."""
+        parsed = super().parse(content, ids, logprobs)
+        names = [f.name for f in self.fields if not f.is_text]
+        found = field_confidences(logprobs, ids, names) if logprobs else {}
+        for local_id, row in parsed.answers.items():
+            sure = found.get(local_id, {})
+            for name in names:
+                row[f"{name}_confidence"] = sure.get(name)
+        return parsed
 
     def accept(self, entry: dict[str, Any]) -> dict[str, Any] | str:
         """Each field's value as the user's own label (or list of labels, or text), or why not."""

@@ -21,6 +21,12 @@ speak it):
   "Invalid schema for response_format 'NAME': In context=(...), ..."; a server told it lacks one
   answers "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this
   model.", the text OpenAI gives for a model without it;
+* token log probabilities: with ``logprobs: true`` the choice carries ``logprobs: {"content":
+  [{token, logprob, bytes, top_logprobs: [{token, logprob, bytes}]}], "refusal": null}`` (up to
+  ``top_logprobs`` alternatives), the answer cut into short deterministic tokens whose
+  probabilities derive from the seed; a wire built with ``logprobs=False`` refuses the parameter
+  with a 400 "Unsupported parameter: 'logprobs' is not supported with this model." (code
+  ``unsupported_parameter``), the form OpenAI uses for a parameter a model lacks;
 * headers: ``x-request-id``, ``openai-processing-ms``, ``openai-version`` and, when a limit is
   configured, ``x-ratelimit-{limit,remaining,reset}-{requests,tokens}`` with resets in OpenAI's
   Go-duration style ("6m0s", "1.5s", "12ms"); ``retry-after`` on 429 (and on scripted 503s).
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import secrets
 import string
 import time
@@ -39,12 +46,15 @@ from typing import Any
 from forge_cli.testing.sim.openai_format import error_body, read_response_format
 from forge_cli.testing.sim.wire import Limited, WindowState, WireRequest, content_text
 
-__all__ = ["ORGANIZATION", "OpenAIWire", "go_duration", "mask_key", "model_list"]
+__all__ = ["ORGANIZATION", "OpenAIWire", "go_duration", "mask_key", "model_list", "token_logprobs"]
 
 #: shown in rate-limit messages, as OpenAI names the organisation there
 ORGANIZATION = "org-forgesim"
 
 _KEYS_URL = "https://platform.openai.com/account/api-keys"
+#: how the simulator cuts an answer into tokens: short runs of letters and digits, runs of
+#: whitespace, and up to three other characters (so a label spans tokens, as with a real tokenizer)
+_TOKEN = re.compile(r"[A-Za-z0-9]{1,5}|\s+|[^\sA-Za-z0-9]{1,3}")
 _LIMITS_URL = "https://platform.openai.com/account/rate-limits"
 
 
@@ -81,6 +91,27 @@ def model_list(models: Sequence[str]) -> dict[str, Any]:
         for model in models
     ]
     return {"object": "list", "data": data}
+
+
+def token_logprobs(content: str, salt: str, top: int = 0) -> list[dict[str, Any]]:
+    """``choices[0].logprobs.content`` for ``content``: its tokens, each with a probability in
+    [0.4, 1) drawn from a hash of ``salt`` (the seeded fingerprint), its place and its text, so the
+    same answer gets the same numbers in every run with that seed. ``top`` alternatives follow the
+    chosen token, sharing what probability it leaves."""
+    out: list[dict[str, Any]] = []
+    for place, match in enumerate(_TOKEN.finditer(content)):
+        token = match.group()
+        digest = hashlib.sha256(f"{salt}|{place}|{token}".encode()).digest()
+        chance = 0.4 + 0.6 * int.from_bytes(digest[:4], "big") / 2**32
+        logprob = round(math.log(chance), 6)
+        entry = {"token": token, "logprob": logprob, "bytes": list(token.encode())}
+        alternatives = [entry]
+        for rank in range(1, top):
+            other = f"{token}{rank}"
+            rest = round(math.log(max(1e-9, (1 - chance) / 2**rank)), 6)
+            alternatives.append({"token": other, "logprob": rest, "bytes": list(other.encode())})
+        out.append({**entry, "top_logprobs": alternatives[:top]})
+    return out
 
 
 def _completion_id() -> str:
@@ -160,8 +191,10 @@ class OpenAIWire:
     name = "openai"
     base_path = "/v1"
 
-    def __init__(self, fingerprint: str = "fp_forgesim") -> None:
+    def __init__(self, fingerprint: str = "fp_forgesim", *, logprobs: bool = True) -> None:
         self.fingerprint = fingerprint
+        #: the server returns token log probabilities; without, it refuses ``logprobs`` with a 400
+        self.logprobs = logprobs
 
     @classmethod
     def seeded(cls, seed: int) -> OpenAIWire:
@@ -191,6 +224,9 @@ class OpenAIWire:
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or 0
         request.max_tokens = max_tokens if isinstance(max_tokens, int) else 0
         read_response_format(body, request)
+        request.logprobs = body.get("logprobs") is True
+        top = body.get("top_logprobs")
+        request.top_logprobs = top if isinstance(top, int) and not isinstance(top, bool) else 0
         if model is None:
             request.error = (
                 400,
@@ -204,6 +240,16 @@ class OpenAIWire:
                     "invalid_request_error",
                     param="messages",
                     code="missing_required_parameter",
+                ),
+            )
+        elif request.logprobs and not self.logprobs:
+            request.error = (
+                400,
+                error_body(
+                    "Unsupported parameter: 'logprobs' is not supported with this model.",
+                    "invalid_request_error",
+                    param="logprobs",
+                    code="unsupported_parameter",
                 ),
             )
         return request
@@ -255,13 +301,19 @@ class OpenAIWire:
         if reasoning is not None:
             message["reasoning_content"] = reasoning
         total_out = completion_tokens + reasoning_tokens
+        logprobs = None
+        if request.logprobs:
+            logprobs = {
+                "content": token_logprobs(content, self.fingerprint, request.top_logprobs),
+                "refusal": None,
+            }
         return {
             "id": _completion_id(),
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
             "choices": [
-                {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+                {"index": 0, "message": message, "logprobs": logprobs, "finish_reason": "stop"}
             ],
             "usage": {
                 "prompt_tokens": prompt_tokens,

@@ -82,6 +82,9 @@ class WireRequest:
     schema: Any = None
     #: the tool the client forced the model to call (Anthropic's ``tool_choice``), if any
     tool: str | None = None
+    #: token log probabilities asked for (OpenAI's ``logprobs``), and how many alternatives each
+    logprobs: bool = False
+    top_logprobs: int = 0
     #: the request is unusable: (status, body) of the provider's own 400
     error: tuple[int, Any] | None = None
 
