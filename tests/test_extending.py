@@ -207,3 +207,40 @@ def test_the_urgency_hook_schedules_urgent_records_first():
     )
     assert result.results[0]["id"] == "fire"
     assert result.results[0]["input_priority"] == "P0"  # the field itself is passed through
+
+
+class DuplicatingProvider:
+    """A deterministic model at temperature 0 that gives one id two different answers (seen with
+    a real 0.5B model): only a re-ask that samples can get a usable answer out of it."""
+
+    cacheable = False
+    price_in = 0.0
+    price_out = 0.0
+
+    def __init__(self) -> None:
+        self.name, self.model = "dup", "dup-1"
+        self.temperatures: list[float] = []
+
+    async def complete(self, request: PackRequest) -> Completion:
+        self.temperatures.append(request.temperature)
+        rows = []
+        for item in request.items:
+            rows.append({"id": item.id, "mood": "happy"})
+            if request.temperature == 0:
+                rows.append({"id": item.id, "mood": "angry"})
+        content = orjson.dumps({"results": rows}).decode()
+        return Completion(content=content, tokens_in=1, tokens_out=1, model=self.model)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def test_a_reask_samples_instead_of_repeating_a_deterministic_bad_answer(mood_task):
+    model = DuplicatingProvider()
+    forge_cli.register_provider("dup", lambda config, key: model, remote=False)
+    try:
+        result = forge_cli.run("mood", ["hello"], provider="dup", no_cache=True, pack=1)
+    finally:
+        providers._registered.pop("dup", None)
+    assert [r["mood"] for r in result.results] == ["happy"] and not result.failures
+    assert model.temperatures[0] == 0.0 and model.temperatures[1] > 0.0

@@ -29,6 +29,8 @@ from forge_cli.engine.stats import RunStats
 from forge_cli.tasks.base import Task
 
 READ_CHUNK = 512
+#: the temperature of a pack that holds re-asked items (a first ask uses the task's, usually 0)
+REASK_TEMPERATURE = 0.4
 #: what the engine adds to every result, after the task's answer fields
 ENGINE_FIELDS = (
     "complexity",
@@ -217,6 +219,10 @@ class Runner:
         request = self.task.build_request(
             [PackItem(i, it.text) for i, it in zip(ids, pack, strict=False)]
         )
+        if any(it.rounds for it in pack):
+            # asked again because the answer was bad: at temperature 0 a model repeats the same
+            # bad answer word for word, so a re-ask samples a little instead
+            request.temperature = max(request.temperature, REASK_TEMPERATURE)
         self.stats.packs += 1
         started = time.monotonic()
         tokens = self.task.estimate_request_tokens([it.text for it in pack])
