@@ -221,3 +221,18 @@ def test_the_offline_provider_gives_null(tmp_path: Path) -> None:
     rows = results_of(src)
     assert len(rows) == 5
     assert all(r["category_confidence"] is None and r["priority_confidence"] is None for r in rows)
+
+
+def test_logprobs_are_off_where_the_preset_says_they_are_slow_and_a_table_can_turn_them_on():
+    """llama-cpp-python computes them in Python (about 0.15 s per answer token): the llamacpp
+    preset does not ask; ``logprobs = true`` in its [providers.NAME] table does."""
+    from forge_cli.providers.registry import build_provider
+    from forge_cli.providers.settings import resolve_chain
+
+    (local,) = resolve_chain("llamacpp", environ={})
+    assert not local.logprobs and build_provider(local).logprobs_refused  # type: ignore[attr-defined]
+    tables = {"mine": ({"type": "llamacpp", "logprobs": True}, "forge.toml")}
+    (asked,) = resolve_chain("mine", tables=tables, environ={})
+    assert asked.logprobs and not build_provider(asked).logprobs_refused  # type: ignore[attr-defined]
+    (hosted,) = resolve_chain("openai", environ={"OPENAI_API_KEY": "sk-test"})
+    assert hosted.logprobs

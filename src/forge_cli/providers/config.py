@@ -34,6 +34,8 @@ class ProviderConfig:
     json_schema: bool = True
     #: the server reads a schema inside JSON mode (``Preset.schema_in_json_mode``)
     schema_in_json_mode: bool = False
+    #: token log probabilities may be asked for (the answers' confidence)
+    logprobs: bool = True
     timeout: float = 60.0
     concurrency: int = 8
     rpm: float | None = None

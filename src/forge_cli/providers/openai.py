@@ -54,7 +54,12 @@ LOGPROBS_REFUSAL = re.compile(r"logprobs", re.IGNORECASE)
 
 class OpenAICompatibleProvider(HttpAdapter):
     def __init__(
-        self, *, auth_header: str = "bearer", schema_in_json_mode: bool = False, **kwargs: Any
+        self,
+        *,
+        auth_header: str = "bearer",
+        schema_in_json_mode: bool = False,
+        logprobs: bool = True,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         #: JSON mode carries the schema too (``Preset.schema_in_json_mode``: llama.cpp's older form)
@@ -63,8 +68,9 @@ class OpenAICompatibleProvider(HttpAdapter):
             self._headers["authorization"] = f"Bearer {self._key}"
         elif self._key:  # e.g. Sarvam's api-subscription-key
             self._headers[auth_header.lower()] = self._key
-        #: the server refused ``logprobs`` once: later requests go without (confidence stays null)
-        self.logprobs_refused = False
+        #: the server refused ``logprobs`` once (or the settings turn them off): later requests go
+        #: without, and confidence stays null
+        self.logprobs_refused = not logprobs
 
     @classmethod
     def _options(cls, config: ProviderConfig) -> dict[str, Any]:
@@ -72,6 +78,7 @@ class OpenAICompatibleProvider(HttpAdapter):
             **super()._options(config),
             "auth_header": config.auth_header,
             "schema_in_json_mode": config.schema_in_json_mode,
+            "logprobs": config.logprobs,
         }
 
     def body(

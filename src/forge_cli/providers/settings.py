@@ -52,6 +52,8 @@ class ProviderTable(BaseModel):
     json_mode: bool | None = None
     #: false: never send the answer's schema as structured output (a server that mishandles it)
     json_schema: bool | None = None
+    #: true/false: ask for token log probabilities (confidence) or never (a server that is slow at it)
+    logprobs: bool | None = None
 
     @field_validator("type")
     @classmethod
@@ -205,9 +207,18 @@ def _base(name: str, kind: str) -> tuple[ProviderConfig, Preset | None]:
             json_mode=preset.json_mode,
             json_schema=preset.json_schema,
             schema_in_json_mode=preset.schema_in_json_mode,
+            logprobs=preset.logprobs,
         )
         src = f"preset {preset.name}"
-        preset_rows = ("wire", "base_url", "model", "api_key_env", "json_mode", "json_schema")
+        preset_rows = (
+            "wire",
+            "base_url",
+            "model",
+            "api_key_env",
+            "json_mode",
+            "json_schema",
+            "logprobs",
+        )
         config.sources = {n: src for n in preset_rows}
         return config, preset
     # a provider type that is no preset (a plugin's): everything else comes from the layers
