@@ -10,32 +10,23 @@ normalise alike, the field is compared exactly and the reason is reported. Pure 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
 import orjson
+
+from forge_cli.tasks.classify.fields import label_key
 
 __all__ = ["NO_ANSWER", "LabelSpace", "as_label", "as_labels", "normalise"]
 
 #: the column of a confusion matrix for records that got no answer (failed or missing)
 NO_ANSWER = "(no answer)"
 
-_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb"
-_EDGES = re.compile(rf"^[\s{_QUOTES}]+|[\s{_QUOTES}]+$")
-_RUNS = re.compile(r"[\s_\-]+")
 #: separators of a multi-label string ("a; b", "a,b")
 _MULTI_SPLIT = re.compile(r"[;,]")
 
-
-def normalise(label: str) -> str:
-    """The comparison key of a label: NFKC, case-folded, unquoted, runs of space/_/- as one space.
-
-    NFKC first, so a decomposed accent, a full-width letter or a no-break space compare like their
-    plain forms; accents themselves are kept (``café`` and ``cafe`` are different words).
-    """
-    text = _EDGES.sub("", unicodedata.normalize("NFKC", label))
-    return _RUNS.sub(" ", text).strip(" ").casefold()
+#: the comparison key of a label: the same folding classify uses to match answers to labels
+normalise = label_key
 
 
 def as_label(value: Any) -> str | None:

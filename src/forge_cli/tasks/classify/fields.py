@@ -21,15 +21,21 @@ DEFAULT_FIELD_NAMES = ("category", "priority", "summary")
 URGENCY_NAMES = ("priority", "urgency", "severity")
 SUMMARY_CHARS = 160
 
+_QUOTES = "\"'`\u201c\u201d\u2018\u2019\u201e\u00ab\u00bb"
+_EDGES = re.compile(rf"^[\s{_QUOTES}]+|[\s{_QUOTES}]+$")
 _SEPARATORS = re.compile(r"[\s_\-]+")
-_QUOTES = "\"'`“”‘’«»"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
 def label_key(text: str) -> str:
-    """What two spellings of one label share: case, quotes, spacing and _/- folded away."""
-    folded = unicodedata.normalize("NFKC", text).strip().strip(_QUOTES).strip()
-    return _SEPARATORS.sub(" ", folded).casefold()
+    """What two spellings of one label share: NFKC, case-folded, unquoted, runs of space/_/- as one.
+
+    Used both to match a model's answer to a label and, by ``forge eval``, to compare gold labels
+    with answers. NFKC first, so a decomposed accent, a full-width letter or a no-break space
+    compare like their plain forms; accents themselves are kept (``café`` and ``cafe`` differ).
+    """
+    text = _EDGES.sub("", unicodedata.normalize("NFKC", text))
+    return _SEPARATORS.sub(" ", text).strip(" ").casefold()
 
 
 class LabelSet:
