@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
+import pytest
 
 from conftest import API_KEY, KEY_ENV, distinct_texts, forge, read_jsonl, remote_args, write_tickets
 from forge_cli.testing.sim.server import FakeUpstream
@@ -215,13 +216,15 @@ def test_killed_run_resumes_without_paying_twice(tmp_path):
     assert sorted(r["id"] for r in rows) == sorted(f"T{n}" for n in range(1, 61))
 
 
-def test_ctrl_c_stops_cleanly_and_keeps_finished_answers(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_cleanly_and_keeps_finished_answers(tmp_path, signum):
     src = write_tickets(tmp_path / "t.jsonl", distinct_texts(80))
     with FakeUpstream(api_key=API_KEY, latency=0.2) as server:
         proc, args, env = start_forge_until(server, src, tmp_path, answered=10)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _, stderr = proc.communicate(timeout=30)
-        assert proc.returncode == 130, stderr
+        # the shell's convention: 128 + the signal (130 Ctrl-C, 143 SIGTERM)
+        assert proc.returncode == 128 + signum, stderr
         assert "interrupted" in stderr and "Traceback" not in stderr
         rows = read_jsonl(tmp_path / "t.results.jsonl")  # whole lines only
         assert 0 < len(rows) < 80
@@ -263,8 +266,26 @@ def test_fields_and_forced_input_format(tmp_path):
     assert "nope" in fails[0]["message"] and "export.txt:1" in fails[0]["message"]
 
 
+def test_a_bad_redact_mode_is_one_line_naming_the_modes(tmp_path):
+    src = write_tickets(tmp_path / "t.jsonl", ["printer jammed"])
+    proc = subprocess.run(
+        [sys.executable, "-m", "forge_cli", "classify", str(src), "--redact", "bogus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "forge: error: --redact: Input should be 'none', 'secrets' or 'pii'"
+    ]
+
+
 def test_bare_redact_means_secrets():
     from forge_cli.cli.main import bare_redact_means_secrets as norm
+
+    # a word is the option's value, so a typo is reported as a bad mode, not an extra argument
+    assert norm(["classify", "--redact", "bogus", "t.jsonl"])[2] == "bogus"
+    assert norm(["classify", "--redact", "-", "--out-dir", "o"])[2] == "secrets"
 
     assert norm(["classify", "--redact", "t.jsonl"]) == [
         "classify",

@@ -66,7 +66,7 @@ def test_bad_values_name_their_source(tmp_path, monkeypatch):
         resolve(ClassifySettings, "classify", {"input": "x"}, cwd=tmp_path)
     monkeypatch.delenv("FORGE_CONCURRENCY")
     _toml(tmp_path / "forge.toml", "[classify]\nretries = -1\n")
-    with pytest.raises(UsageError, match=r"--retries \(from .*forge.toml\)"):
+    with pytest.raises(UsageError, match=r"forge.toml: retries: "):
         resolve(ClassifySettings, "classify", {"input": "x"}, cwd=tmp_path)
 
 

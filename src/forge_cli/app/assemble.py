@@ -163,6 +163,8 @@ class Outcome:
     stats: RunStats
     error: Exception | None
     interrupted: bool = False
+    #: the signal that interrupted the run (SIGINT for Ctrl-C, SIGTERM from a supervisor)
+    signal: int = signal.SIGINT
     #: seconds the engine ran, from the first record read to the last written (no setup, no close)
     elapsed: float = 0.0
 
@@ -217,11 +219,18 @@ def run_assembled(
     it was interrupted. ``deadline`` (seconds) bounds the whole run: past it, TimeoutError.
     """
 
+    received: list[int] = []
+
     async def main() -> Outcome:
         current = asyncio.current_task()
         if current is not None:
+
+            def terminate() -> None:
+                received.append(signal.SIGTERM)
+                current.cancel()
+
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, current.cancel)
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminate)
         return await execute(assembly, records, results, failures, view=view, deadline=deadline)
 
     try:
@@ -229,7 +238,8 @@ def run_assembled(
     except (KeyboardInterrupt, asyncio.CancelledError):
         results.flush()
         failures.flush()
-        return Outcome(assembly.stats, None, interrupted=True)
+        got = received[0] if received else signal.SIGINT
+        return Outcome(assembly.stats, None, interrupted=True, signal=got)
 
 
 def run_task(

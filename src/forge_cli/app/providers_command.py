@@ -23,6 +23,7 @@ from forge_cli.app.assemble import chain_configs, price_table
 from forge_cli.app.settings import ProvidersSettings
 from forge_cli.core import errors
 from forge_cli.core.calls import PackItem
+from forge_cli.core.text import mask_url
 from forge_cli.providers.base import Provider
 from forge_cli.providers.catalog.presets_table import PRESETS
 from forge_cli.providers.catalog.prices import PriceTable
@@ -96,12 +97,18 @@ def _source(c: ProviderConfig, name: str, settings: ProvidersSettings) -> str:
     return source
 
 
+def shown(c: ProviderConfig, name: str) -> Any:
+    """A setting as it may be printed: a password in the base URL never is."""
+    value = getattr(c, name)
+    return mask_url(value) if name == "base_url" and isinstance(value, str) else value
+
+
 def member_rows(
     c: ProviderConfig, settings: ProvidersSettings, prices: PriceTable
 ) -> list[tuple[str, Any, str]]:
     """(setting, value, source) for one member of the chain."""
     rows = [
-        (name, c.preset if name == "preset" else getattr(c, name), _source(c, name, settings))
+        (name, c.preset if name == "preset" else shown(c, name), _source(c, name, settings))
         for name in (OFFLINE_ROWS if c.offline else ROWS)
     ]
     return rows + [(n, *_price(c, n.removeprefix("price_"), prices)) for n in PRICE_ROWS]
@@ -159,7 +166,7 @@ def _list_known(settings: ProvidersSettings) -> int:
     rows = []
     for c in (c for name in names for c in resolve_chain(name, tables=tables)):
         table_file = tables.get(c.name.split("#")[0], (None, None))[1]
-        row = {"name": c.name, "preset": c.preset, **{f: getattr(c, f) for f in KNOWN_FIELDS}}
+        row = {"name": c.name, "preset": c.preset, **{f: shown(c, f) for f in KNOWN_FIELDS}}
         row |= {"key": key_status(c), "forge_toml": table_file}
         rows.append(row | {f"price_{s}": _price(c, s, prices)[0] for s in ("in", "out")})
     if settings.json_output:

@@ -57,7 +57,8 @@ def run_to_files(
             f"forge: interrupted after {stats.finished_records:,} records; run the same "
             "command again to finish: answers already received are cached."
         )
-        return EXIT_INTERRUPTED
+        # the shell's convention, 128 + the signal: 130 for Ctrl-C, 143 for SIGTERM
+        return 128 + outcome.signal
     _report(settings, stats, results_path, failures_path, err)
     if outcome.error is not None:
         err.print(f"forge: error: {outcome.error}", style="red", markup=False, highlight=False)

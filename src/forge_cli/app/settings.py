@@ -319,5 +319,6 @@ def _where(field: str, source: str) -> str:
     if source.startswith("env "):
         return f"{env_name(field)} ({flag})"
     if source and not source.startswith("flag"):
-        return f"{flag} (from {source})"
+        # a forge.toml key is named as the file spells it, not as the flag it stands for
+        return f"{source}: {field}"
     return flag

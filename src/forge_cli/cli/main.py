@@ -1,7 +1,7 @@
 """The ``forge`` command line: parse flags, build settings, call the command, set the exit code.
 
 Exit codes: 0 all done, 1 finished with some failures, 2 usage or input error (also a run stopped
-because no provider of its chain could answer), 130 interrupted.
+because no provider of its chain could answer), 130 interrupted (143 by SIGTERM).
 """
 
 from __future__ import annotations
@@ -309,9 +309,17 @@ def bare_redact_means_secrets(argv: list[str]) -> list[str]:
     out: list[str] = []
     for n, arg in enumerate(argv):
         out.append(arg)
-        if arg == "--redact" and (n + 1 == len(argv) or argv[n + 1] not in REDACT_MODES):
+        if arg == "--redact" and (n + 1 == len(argv) or not _looks_like_mode(argv[n + 1])):
             out.append("secrets")
     return out
+
+
+def _looks_like_mode(arg: str) -> bool:
+    """A word after ``--redact`` is its value (so ``--redact bogus`` is reported as a bad mode);
+    an option, a path or ``-`` (stdin) is the next argument."""
+    if arg in REDACT_MODES:
+        return True
+    return arg.isalpha() and not Path(arg).exists()
 
 
 def main() -> None:

@@ -11,8 +11,33 @@ import math
 import re
 import time
 from datetime import UTC
+from urllib.parse import urlsplit, urlunsplit
 
 SNIPPET_CHARS = 300
+
+
+def mask_url(url: str) -> str:
+    """The URL as forge may print it: a ``user:password@`` in it shows as ``user:***@``.
+
+    A proxy's password in ``--base-url`` is as secret as an API key, and URLs end up in messages,
+    failure records and ``providers list``; only the request itself needs the real one.
+    """
+    if "@" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        if parts.password is None and parts.username is None:
+            return url
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        # unparseable (a bad port, say): still never show what sits before the '@'
+        return "***@" + url.rpartition("@")[2]
+    user = parts.username or ""
+    shown = f"{user}:***@" if parts.password is not None else f"{user}@"
+    return urlunsplit(parts._replace(netloc=shown + host + port))
 
 
 def snippet(text: str) -> str:

@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 
 from forge_cli.core.errors import UsageError
 from forge_cli.core.plugins import PROVIDERS, load_plugin, plugin_names
+from forge_cli.core.text import mask_url
 from forge_cli.providers.base import Provider
 from forge_cli.providers.catalog.presets_table import PRESETS
 from forge_cli.providers.catalog.prices import PriceTable
@@ -139,7 +140,8 @@ def build_provider(config: ProviderConfig, prices: PriceTable | None = None) -> 
         return kind.factory(config, None)
     parsed = urlparse(config.base_url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise UsageError(f"{config.name}: base URL {config.base_url!r} is not an http(s) URL")
+        shown = mask_url(config.base_url)
+        raise UsageError(f"{config.name}: base URL {shown!r} is not an http(s) URL")
     key = os.environ.get(config.api_key_env) if config.api_key_env else None
     preset = PRESETS.get(config.preset)
     # a preset's own key is needed unless the user pointed it at another server (a local proxy)

@@ -15,6 +15,7 @@ its own limits, which ``balanced`` routing spreads the load across.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -70,6 +71,45 @@ class ProviderTable(BaseModel):
             },
         )
 
+    @field_validator("api_key_env")
+    @classmethod
+    def _variable_names(cls, value: str | list[str] | None) -> str | list[str] | None:
+        # the value is never quoted back: a key pasted here by mistake must not reach the terminal
+        for name in [value] if isinstance(value, str) else value or []:
+            if looks_like_key(name):
+                raise PydanticCustomError(
+                    "key_not_name",
+                    "takes the NAME of an environment variable holding the key, and this looks "
+                    "like a key itself (not shown); put the key in a variable, e.g. "
+                    "export OPENAI_API_KEY=..., and name the variable",
+                )
+            if not _ENV_NAME.fullmatch(name):
+                raise PydanticCustomError(
+                    "bad_env_name",
+                    "takes the NAME of an environment variable (letters, digits and _, not "
+                    "starting with a digit); the value given is not one and is not shown",
+                )
+        return value
+
+
+#: what a portable environment variable name looks like
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def looks_like_key(name: str) -> bool:
+    """True for a value that is more likely a pasted key than a variable's name.
+
+    Names are words (``GROQ_API_KEY``); keys are long runs mixing cases and digits, often with a
+    vendor prefix and dashes (``sk-proj-...``, ``gsk_...``). Either way the value is not printed.
+    """
+    if len(name) < 20:
+        return False
+    lower, upper = any(c.islower() for c in name), any(c.isupper() for c in name)
+    digits = sum(c.isdigit() for c in name)
+    words = [w for w in re.split(r"[_\-]", name) if w]
+    longest = max((len(w) for w in words), default=0)
+    return digits >= 3 and ((lower and (upper or "_" not in name)) or longest >= 20)
+
 
 _SETTINGS = tuple(ProviderTable.model_fields)
 _LAYERED = tuple(n for n in _SETTINGS if n != "type")
@@ -117,6 +157,31 @@ def _table(name: str, raw: Any, origin: str) -> dict[str, Any]:
         msg = "unknown setting" if err["type"] == "extra_forbidden" else err["msg"]
         raise UsageError(f"{origin}: [providers.{name}] {where}: {msg}") from None
     return table.model_dump(exclude_none=True)
+
+
+def _flag_table(
+    name: str, flags: Mapping[str, Any], flag_sources: Mapping[str, str]
+) -> dict[str, Any]:
+    """The command's settings for the first provider, each error naming where that one came from:
+    ``--model``, ``FORGE_MODEL (--model)`` or the command's table in forge.toml."""
+    table: dict[str, Any] = {}
+    for setting, value in flags.items():
+        if value is None:
+            continue
+        try:
+            table |= _table(name, {setting: value}, "flags")
+        except UsageError as exc:
+            source = flag_sources.get(setting, "flag")
+            flag = "--" + setting.replace("_", "-")
+            if source.startswith("env "):
+                where = f"{source.removeprefix('env ')} ({flag})"
+            elif source.startswith("flag"):
+                where = flag
+            else:
+                where = f"{source}: {setting}"
+            reason = str(exc).partition(f"] {setting}: ")[2] or str(exc)
+            raise UsageError(f"{where}: {reason}") from None
+    return table
 
 
 def _env_table(name: str, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -176,9 +241,7 @@ def resolve_chain(
             (_env_table(name, environ), f"env {env_name(name, '{setting}')}"),
         ]
         if index == 0 and flags:
-            layers.append(
-                (_table(name, {k: v for k, v in flags.items() if v is not None}, "flags"), "flag")
-            )
+            layers.append((_flag_table(name, flags, flag_sources), "flag"))
         if chain_model:
             layers.append(({"model": chain_model}, "--provider"))
         for values, source in layers:

@@ -27,6 +27,7 @@ from forge_cli.core.errors import (
     RequestError,
     UpstreamError,
 )
+from forge_cli.core.text import mask_url
 
 __all__ = [
     "COMMON",
@@ -75,7 +76,7 @@ class ErrorReply:
             "detail": self.detail,
             "auth_detail": self.auth_detail,
             "key_hint": self.key_hint,
-            "base_url": self.base_url,
+            "base_url": mask_url(self.base_url),
             "model": self.model,
             "reference": self.reference,
             **self.extra,
