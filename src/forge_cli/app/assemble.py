@@ -165,6 +165,8 @@ class Outcome:
     interrupted: bool = False
     #: seconds the engine ran, from the first record read to the last written (no setup, no close)
     elapsed: float = 0.0
+    #: the write that failed (a full disk) and stopped the run; the stats count only what was written
+    write_error: OSError | None = None
 
 
 View = Callable[[RunStats], contextlib.AbstractAsyncContextManager[Any]]
@@ -199,7 +201,7 @@ async def execute(
             elapsed = time.perf_counter() - started
     finally:
         await assembly.chain.aclose()
-    return Outcome(assembly.stats, runner.error, elapsed=elapsed)
+    return Outcome(assembly.stats, runner.error, elapsed=elapsed, write_error=runner.write_error)
 
 
 def run_assembled(
@@ -227,8 +229,9 @@ def run_assembled(
     try:
         return asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
-        results.flush()
-        failures.flush()
+        with contextlib.suppress(OSError):  # the engine has flushed; what is left cannot go
+            results.flush()
+            failures.flush()
         return Outcome(assembly.stats, None, interrupted=True)
 
 
