@@ -111,6 +111,29 @@ def test_a_killed_run_keeps_the_earlier_outputs_and_blocks_nothing(tmp_path: Pat
     assert sorted(p.name for p in out.iterdir()) == ["t.failures.jsonl", "t.results.jsonl"]
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stopped_run_lets_the_lock_go_and_keeps_the_outputs(tmp_path: Path, signum: int) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "t.results.jsonl").write_text('{"id": "earlier"}\n')
+    src = write_records(tmp_path / "t.jsonl", 40)
+    with FakeUpstream(api_key=API_KEY, latency=0.1) as server:
+        stopped = start_slow_run(server, src, out)
+        wait_for(lambda: server.stats.items_answered >= 6, "answers", stopped)
+        stopped.send_signal(signum)
+        _, stderr = stopped.communicate(timeout=60)
+        assert stopped.returncode in (130, 143), stderr
+        assert "Traceback" not in stderr and "interrupted" in stderr
+        assert not lock_path(out / "t.results.jsonl").exists()
+        assert (out / "t.results.jsonl").read_text() == '{"id": "earlier"}\n'
+        written = ids(out / "t.results.jsonl.partial") + ids(out / "t.failures.jsonl.partial")
+        assert 0 < len(written) == len(set(written)) < 40
+        again = run_forge("classify", src, "--out-dir", out, *remote_args(server))
+    assert again.returncode == 0, again.stderr
+    assert orjson.loads(again.stdout.splitlines()[-1])["cached"] >= len(written)
+    assert_each_once(src, out / "t.results.jsonl", out / "t.failures.jsonl")
+
+
 def test_the_lock_names_its_holder_and_goes_with_it(tmp_path: Path) -> None:
     results = tmp_path / "t.results.jsonl"
     with OutputLock(results, "forge classify t.jsonl"):

@@ -38,8 +38,13 @@ def run_to_files(
     total_hint: int | None,
     err: Console,
     pack: int | None = None,
+    command: str | None = None,
 ) -> int:
-    """Run every record into results and failures files; print the summary; the exit code."""
+    """Run every record into results and failures files; print the summary; the exit code.
+
+    ``command`` is how a second run on the same outputs hears of this one (default: the task's
+    name and the input's).
+    """
     results_path, failures_path = output_paths(source_name, settings.out_dir, settings.format)
     notify: Notify = lambda line: err.print(f"forge: {line}")  # noqa: E731
 
@@ -49,7 +54,8 @@ def run_to_files(
 
     # the lock first, so a second run stops before any work; the chain is built before any file
     # is opened, so a usage error leaves no empty files behind
-    with RunFiles(results_path, failures_path, command=f"forge {task.name} {source_name}") as files:
+    command = command or f"forge {task.name} {source_name}"
+    with RunFiles(results_path, failures_path, command=command) as files:
         if files.existing:
             names = " and ".join(path.name for path in files.existing)
             notify(f"{names} from an earlier run will be replaced when this run ends")

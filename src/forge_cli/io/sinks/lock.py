@@ -109,7 +109,8 @@ class OutputLock:
                         "writes; remove it"
                     ) from None
                 raise OutputError(
-                    f"cannot write in {self.path.parent}: {exc.strerror or exc}"
+                    f"cannot write in {self.path.parent}: {exc.strerror or exc}; choose "
+                    "another --out-dir"
                 ) from None
             try:
                 locked = _try_lock(fd)
