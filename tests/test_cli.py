@@ -226,7 +226,10 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_answers(tmp_path, signum):
         # the shell's convention: 128 + the signal (130 Ctrl-C, 143 SIGTERM)
         assert proc.returncode == 128 + signum, stderr
         assert "interrupted" in stderr and "Traceback" not in stderr
-        rows = read_jsonl(tmp_path / "t.results.jsonl")  # whole lines only
+        # the outputs' names are kept for a run that finished: what this one wrote is aside
+        assert not (tmp_path / "t.results.jsonl").exists()
+        assert "t.results.jsonl.partial" in stderr
+        rows = read_jsonl(tmp_path / "t.results.jsonl.partial")  # whole lines only
         assert 0 < len(rows) < 80
         rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
     assert rerun.returncode == 0, rerun.stderr

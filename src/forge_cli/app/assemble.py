@@ -98,14 +98,16 @@ def build_chain(settings: RunSettings, stats: RunStats, *, notify: Notify | None
     return chain
 
 
-def open_cache(settings: RunSettings) -> ResultCache | None:
+def open_cache(settings: RunSettings, notify: Notify | None = None) -> ResultCache | None:
+    """The dedup cache of the settings, None with ``no_cache``; OutputError when it is unusable.
+
+    ``notify`` hears the cache's one-line notices (see ``ResultCache``), as ``warning: ...``.
+    """
     if settings.no_cache:
         return None
     directory = settings.cache_dir or default_cache_dir()
-    try:
-        return ResultCache(directory, ttl=settings.cache_ttl)
-    except OSError as exc:
-        raise UsageError(f"cannot use cache dir {directory}: {exc.strerror or exc}") from None
+    warn = (lambda line: notify(f"warning: {line}")) if notify is not None else None
+    return ResultCache(directory, ttl=settings.cache_ttl, warn=warn)
 
 
 def bind_task(chain: Chain, task: Task) -> None:
@@ -145,7 +147,7 @@ def assemble(
     chain = build_chain(settings, RunStats(), notify=notify)
     bind_task(chain, task)
     try:
-        cache = open_cache(settings)
+        cache = open_cache(settings, notify)
     except BaseException:
         asyncio.run(chain.aclose())
         raise
@@ -167,6 +169,8 @@ class Outcome:
     signal: int = signal.SIGINT
     #: seconds the engine ran, from the first record read to the last written (no setup, no close)
     elapsed: float = 0.0
+    #: the write that failed (a full disk) and stopped the run; the stats count only what was written
+    write_error: OSError | None = None
 
 
 View = Callable[[RunStats], contextlib.AbstractAsyncContextManager[Any]]
@@ -201,7 +205,7 @@ async def execute(
             elapsed = time.perf_counter() - started
     finally:
         await assembly.chain.aclose()
-    return Outcome(assembly.stats, runner.error, elapsed=elapsed)
+    return Outcome(assembly.stats, runner.error, elapsed=elapsed, write_error=runner.write_error)
 
 
 def run_assembled(
@@ -236,8 +240,9 @@ def run_assembled(
     try:
         return asyncio.run(main())
     except (KeyboardInterrupt, asyncio.CancelledError):
-        results.flush()
-        failures.flush()
+        with contextlib.suppress(OSError):  # the engine has flushed; what is left cannot go
+            results.flush()
+            failures.flush()
         got = received[0] if received else signal.SIGINT
         return Outcome(assembly.stats, None, interrupted=True, signal=got)
 

@@ -180,6 +180,7 @@ def _run_range(settings: CommitSettings, err: Console) -> int:
         total_hint=len(commits),
         err=err,
         pack=1,
+        command=f"forge commit-msg --range {settings.range}",
     )
 
 

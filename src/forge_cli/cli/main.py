@@ -1,7 +1,8 @@
 """The ``forge`` command line: parse flags, build settings, call the command, set the exit code.
 
 Exit codes: 0 all done, 1 finished with some failures, 2 usage or input error (also a run stopped
-because no provider of its chain could answer), 130 interrupted (143 by SIGTERM).
+because no provider of its chain could answer, or because its outputs could not be written: a full
+disk, another run on them), 130 interrupted (143 by SIGTERM).
 """
 
 from __future__ import annotations
@@ -150,8 +151,9 @@ def classify(
 ) -> None:
     """Classify support tickets into categories, with a priority and a one-line summary.
 
-    Writes <input>.results.jsonl and <input>.failures.jsonl; every record ends in exactly one of them.
-    Exit codes: 0 all done, 1 some records failed, 2 usage or input error.
+    Writes <input>.results.jsonl and <input>.failures.jsonl (replaced when the run ends; .partial
+    files until then); every record ends in exactly one of them.
+    Exit codes: 0 all done, 1 some records failed, 2 usage or input error (or unwritable outputs).
     """
     from forge_cli.app.classify import run_classify
 

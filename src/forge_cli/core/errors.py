@@ -33,6 +33,12 @@ class InputError(ForgeError):
     kind = "InputError"
 
 
+class OutputError(ForgeError):
+    """An output or cache file or folder cannot be written, or another run is writing it (exit 2)."""
+
+    kind = "OutputError"
+
+
 class ProviderError(ForgeError):
     """A call to a model provider failed.
 

@@ -6,7 +6,8 @@ queues the rest. A dispatcher hands the next pack to a concurrency slot the mome
 is no batch barrier, so a slow call holds one slot, never the run. Items an answer missed or garbled
 come back in smaller packs; items of a call that failed for good are split and retried a bounded number
 of rounds before they become failures. The runner knows neither prompts nor wire formats: the task and
-the provider do.
+the provider do. A write that fails (a full disk) stops the run at once: no new pack starts and the
+packs in flight are cancelled; ``written`` keeps the counts to what reached the files.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from typing import Any
 
 from forge_cli.core.calls import PackItem
 from forge_cli.core.errors import FatalProviderError, InvalidResponseError, ProviderError
-from forge_cli.core.models import Complexity, Failure, Item, RowWriter
+from forge_cli.core.models import Failure, Item, RowWriter
 from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.calling.caller import CallFailed
 from forge_cli.engine.calling.chain import Chain
 from forge_cli.engine.stats import RunStats
+from forge_cli.engine.written import Written
 from forge_cli.tasks.base import Task
 
 READ_CHUNK = 512
@@ -78,13 +80,13 @@ class Runner:
     ) -> None:
         self.task = task
         self.chain = chain
-        self.results = results
-        self.failures = failures
         self.stats = stats
+        self.out = Written(results, failures, stats, on_error=self._halt)
         self.cache = cache if chain.cacheable else None
         self.config = config or EngineConfig()
         self.fingerprint = f"{task.fingerprint()}|{chain.identity}"
         self.error: ProviderError | None = None
+        self._running: set[asyncio.Task[None]] = set()
         self._sched = Scheduler(self.config.limits)
         self._inflight: dict[str, list[Item]] = {}
         self._wakeup = asyncio.Event()
@@ -102,34 +104,57 @@ class Runner:
         producer = asyncio.create_task(self._produce(iter(records)))
         try:
             await self._dispatch()
-            if self.error is not None:
+            if self.error is not None and self.write_error is None:
                 # no provider can answer: what waits, and what is still unread, becomes a
                 # failure naming why, so every record still ends in exactly one file
                 for item in self._sched.drain():
                     self._fail_unattempted(item)
                 self._space.set()
-            await producer
+            if self.write_error is not None:
+                producer.cancel()  # nothing more can be written: read no further
+                await asyncio.wait([producer])
+            else:
+                await producer
         finally:
             if not producer.done():
                 producer.cancel()
             self.stats.finished = time.monotonic()
-            self.results.flush()
-            self.failures.flush()
+            self.out.flush()
         return self.stats
+
+    @property
+    def write_error(self) -> OSError | None:
+        """The write that failed (a full disk), which stopped the run."""
+        return self.out.error
+
+    @property
+    def _stopped(self) -> bool:
+        return self.error is not None or self.out.error is not None
+
+    def _halt(self) -> None:
+        """A write failed: start nothing more and cancel the packs in flight."""
+        current = asyncio.current_task()
+        for task in self._running:
+            if task is not current:
+                task.cancel()
+        self._wakeup.set()
+        self._space.set()
 
     async def _produce(self, records: Iterator[Item | Failure]) -> None:
         try:
-            while True:
+            while self.write_error is None:
                 chunk = await asyncio.to_thread(_take, records, READ_CHUNK)
                 if not chunk:
                     break
                 for record in chunk:
+                    if self.write_error is not None:
+                        break
                     if isinstance(record, Failure):
                         self._fail_input(record)
                     else:
                         self._admit(record)
                 self._wakeup.set()
-                while self._sched.pending >= self._window and self.error is None:
+                while self._sched.pending >= self._window and not self._stopped:
                     self._space.clear()
                     await self._space.wait()
         finally:
@@ -138,7 +163,7 @@ class Runner:
 
     async def _dispatch(self) -> None:
         slots = asyncio.Semaphore(self.config.concurrency)
-        running: set[asyncio.Task[None]] = set()
+        running = self._running
         while True:
             await slots.acquire()
             pack = await self._next_pack()
@@ -150,10 +175,11 @@ class Runner:
             running.add(task)
             task.add_done_callback(running.discard)
         if running:
-            await asyncio.gather(*running)
+            # a write error cancels the packs in flight: that is no error here
+            await asyncio.gather(*running, return_exceptions=True)
 
     async def _next_pack(self) -> list[Item] | None:
-        while self.error is None:
+        while not self._stopped:
             pack = self._sched.take()
             if pack:
                 if self._sched.pending < self._window:
@@ -208,9 +234,7 @@ class Runner:
 
     def _fail_input(self, failure: Failure) -> None:
         self.stats.read += 1
-        self.stats.input_failed += 1
-        self.stats.failed += 1
-        self.failures.write(failure.to_row())
+        self.out.failure(failure.to_row(), None)
 
     # ------------------------------------------------------------------ one pack
 
@@ -349,16 +373,7 @@ class Runner:
             row["latency_ms"] = 0.0 if hit else latency_ms
             if member.extra:
                 _merge_extra(row, member.extra)
-            self.results.write(row)
-            self._count_done(member.complexity, hit)
-
-    def _count_done(self, cls: Complexity, hit: bool) -> None:
-        stats = self.stats
-        stats.done += 1
-        stats.done_by_class[cls] += 1
-        if hit:
-            stats.cached += 1
-            stats.cached_by_class[cls] += 1
+            self.out.result(row, member.complexity, hit)
 
     def _emit_failure(self, item: Item, kind: str, message: str, raw: str | None = None) -> None:
         group = self._inflight.pop(item.key, None)
@@ -369,9 +384,7 @@ class Runner:
             row = failure.to_row()
             if member.extra:
                 _merge_extra(row, member.extra)
-            self.failures.write(row)
-            self.stats.failed += 1
-            self.stats.failed_by_class[member.complexity] += 1
+            self.out.failure(row, member.complexity)
 
 
 def _take(records: Iterator[Item | Failure], n: int) -> list[Item | Failure]:

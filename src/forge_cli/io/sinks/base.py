@@ -9,7 +9,11 @@ whose cache makes it free. One case is beyond a user-space writer: a SIGKILL tha
 ``write`` system call itself, which Linux may end early at a page boundary. Errors, Ctrl-C and SIGTERM
 all go through ``close()``.
 
-Files are truncated on open: a re-run rewrites its outputs rather than appending duplicates.
+Files are truncated on open: a re-run rewrites its outputs rather than appending duplicates. A
+symbolic link is never followed: opening one fails (ELOOP), so a link planted where an output goes
+cannot make forge overwrite the file it points to. A ``write`` that raises (a full disk) did not take
+its row; rows taken before it and not yet on disk are ``pending`` until a flush gets them out, or
+``discard`` drops them when the run gives up.
 
 A format's writer subclasses ``Sink`` and implements ``_encode`` (one row to one complete line);
 the buffering, the cut-back after a short write and the closing are all here.
@@ -30,7 +34,13 @@ __all__ = ["Sink", "lenient_dumps"]
 
 #: buffered bytes that trigger a write to the OS
 _BUFFER_LIMIT = 64 * 1024
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+_OPEN_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_TRUNC
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+)
 
 
 def _json_default(value: Any) -> Any:
@@ -86,6 +96,8 @@ class Sink:
         self._size = 0
         #: bytes of whole lines in the file
         self._offset = 0
+        #: rows taken by write() that are still in the buffer
+        self.pending = 0
         self._fd: int | None = os.open(self.path, _OPEN_FLAGS, 0o644)
 
     def _encode(self, row: dict[str, Any]) -> bytes:
@@ -96,11 +108,23 @@ class Sink:
         if self._fd is None:
             raise ValueError(f"write to closed sink {self.path}")
         line = self._encode(row)  # may raise: then nothing was buffered
+        if self._size + len(line) > _BUFFER_LIMIT and self._chunks:
+            # drain before taking the row, so that a failing write (a full disk) leaves this row
+            # out: the caller knows exactly which rows it handed over
+            self._drain()
         self._chunks.append(line)
         self.count += 1
+        self.pending += 1
         self._size += len(line)
-        if self._size >= _BUFFER_LIMIT:
-            self._drain()
+        if self._size > _BUFFER_LIMIT:  # this one line fills the buffer alone: out it goes
+            try:
+                self._drain()
+            except OSError:
+                self._chunks.clear()  # not taken after all, as the exception says
+                self._size = 0
+                self.pending -= 1
+                self.count -= 1
+                raise
 
     def _buffer_line(self, line: bytes) -> None:
         """Queue a line that is not a row (a CSV header)."""
@@ -117,21 +141,46 @@ class Sink:
             while view:
                 written = os.write(fd, view)  # short writes happen (signals, full disks): loop
                 view = view[written:]
-        except OSError:
+        except OSError as exc:
             # a full disk can stop us after part of a line: cut the file back to its last whole
             # line and keep the lines buffered, so a later flush (or close) can try again
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, self._offset)
                 os.lseek(fd, self._offset, os.SEEK_SET)
             self._chunks[:] = [data]
+            if exc.errno is not None and exc.filename is None:
+                # os.write names no file: say which one, for the one line the user reads
+                raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
             raise
         self._offset += len(data)
         self._chunks.clear()
         self._size = 0
+        self.pending = 0
 
     def flush(self) -> None:
         """Hand every buffered line to the OS: after this, a reader (or a crash) sees them all."""
         self._drain()
+
+    def sync(self) -> None:
+        """Flush, then ask the OS to put the file on the disk (before it is renamed into place)."""
+        self._drain()
+        if self._fd is not None:
+            os.fsync(self._fd)
+
+    def discard(self) -> int:
+        """Drop the rows not yet written and close: how many were dropped.
+
+        For a run that stops on a write error: it counts these rows as not written, so they must
+        not reach the file later through ``close``.
+        """
+        dropped, self.pending = self.pending, 0
+        self.count -= dropped
+        self._chunks.clear()
+        self._size = 0
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+        return dropped
 
     def close(self) -> None:
         if self._fd is None:

@@ -22,6 +22,7 @@ class MemorySink(Sink):
         self.count = 0
         self.columns = tuple(columns)
         self.rows: list[dict[str, Any]] = []
+        self.pending = 0
         self._fd = None
 
     def write(self, row: dict[str, Any]) -> None:
@@ -30,6 +31,9 @@ class MemorySink(Sink):
 
     def flush(self) -> None:
         return None
+
+    def discard(self) -> int:
+        return 0  # every row is kept at once: none is ever pending
 
     def close(self) -> None:
         return None

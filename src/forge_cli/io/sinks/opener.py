@@ -7,6 +7,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from forge_cli.core.errors import OutputError
 from forge_cli.io.sinks.base import Sink
 from forge_cli.io.sinks.registry import writer_for
 
@@ -33,8 +34,21 @@ def output_paths(source_name: str, out_dir: Path | None, fmt: str) -> tuple[Path
             parent = Path.cwd()
     directory = Path(out_dir) if out_dir is not None else parent
     if out_dir is not None:
-        directory.mkdir(parents=True, exist_ok=True)
+        make_out_dir(directory)
     return directory / f"{stem}.results.{extension}", directory / f"{stem}.failures.{extension}"
+
+
+def make_out_dir(directory: Path) -> None:
+    """Create ``--out-dir`` (and its parents); OutputError, one line, when that cannot be done."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (directory, *directory.parents) if p.exists()), directory)
+        if blocker == directory:
+            raise OutputError(f"--out-dir {directory} is a file, not a folder") from None
+        raise OutputError(f"--out-dir {directory}: {blocker} is a file, not a folder") from None
+    except OSError as exc:
+        raise OutputError(f"cannot create --out-dir {directory}: {exc.strerror or exc}") from None
 
 
 def _is_special(path: Path) -> bool:
