@@ -25,6 +25,7 @@ from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.calling.caller import CallFailed
 from forge_cli.engine.calling.chain import Chain
+from forge_cli.engine.screen import Screen, screen_chunk
 from forge_cli.engine.stats import RunStats
 from forge_cli.tasks.base import Task
 
@@ -75,6 +76,7 @@ class Runner:
         stats: RunStats,
         cache: ResultCache | None = None,
         config: EngineConfig | None = None,
+        screen: Screen | None = None,
     ) -> None:
         self.task = task
         self.chain = chain
@@ -83,6 +85,7 @@ class Runner:
         self.stats = stats
         self.cache = cache if chain.cacheable else None
         self.config = config or EngineConfig()
+        self.screen = screen
         self.fingerprint = f"{task.fingerprint()}|{chain.identity}"
         self.error: ProviderError | None = None
         self._sched = Scheduler(self.config.limits)
@@ -123,9 +126,11 @@ class Runner:
                 chunk = await asyncio.to_thread(_take, records, READ_CHUNK)
                 if not chunk:
                     break
-                for record in chunk:
+                for record, row in zip(chunk, screen_chunk(self.screen, chunk), strict=True):
                     if isinstance(record, Failure):
                         self._fail_input(record)
+                    elif row is not None:
+                        self._answer_screened(record, row)
                     else:
                         self._admit(record)
                 self._wakeup.set()
@@ -206,6 +211,14 @@ class Runner:
         self._sched.push(item)
         stats.queued_by_class[item.complexity] += 1
 
+    def _answer_screened(self, item: Item, row: dict[str, Any]) -> None:
+        """A record the cascade's first stage was sure of: written now, no call."""
+        assert self.screen is not None
+        self.stats.read += 1
+        self.stats.screened += 1
+        item.complexity = self.task.complexity(item.text)
+        self._write_result(item, row, self.screen.name, self.screen.model, cached=False)
+
     def _fail_input(self, failure: Failure) -> None:
         self.stats.read += 1
         self.stats.input_failed += 1
@@ -252,7 +265,9 @@ class Runner:
         usage.cost += cost
         usage.model = completion.model
         try:
-            parsed = self.task.parse(completion.content, ids, completion.logprobs)
+            parsed = self.task.parse(
+                completion.content, ids, completion.logprobs, completion.confidences
+            )
         except InvalidResponseError as exc:
             stats.invalid_answers += 1
             self._sched.report(pack[0].complexity, clean=False)
