@@ -122,6 +122,13 @@ def bind_task(chain: Chain, task: Task) -> None:
         bind_local_models(chain, task)
 
 
+def _pack_hint(chain: Chain) -> int | None:
+    """The pack size every member of the chain prefers, if all say one: a trained local model has
+    no prompt to keep short, so it answers in the largest packs (fewer, cheaper calls)."""
+    hints = [getattr(m.provider, "pack_size", None) for m in chain.members]
+    return min(hints) if hints and all(isinstance(h, int) for h in hints) else None  # type: ignore[type-var]
+
+
 def cascade_screen(settings: RunSettings, task: Task, stats: RunStats) -> Screen | None:
     """The cascade's first stage, when ``--cascade MODEL`` asks for one."""
     if not isinstance(settings, ClassifySettings) or settings.cascade is None:
@@ -170,7 +177,7 @@ def assemble(
     except BaseException:
         asyncio.run(chain.aclose())
         raise
-    assembly = Assembly(task, chain, cache, PackLimits(forced=pack), screen)
+    assembly = Assembly(task, chain, cache, PackLimits(forced=pack or _pack_hint(chain)), screen)
     try:
         yield assembly
     finally:

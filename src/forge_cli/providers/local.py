@@ -32,6 +32,8 @@ class LocalModelProvider:
     cacheable = False
     price_in = 0.0
     price_out = 0.0
+    #: no prompt, no token limit: the largest packs the engine makes are the fastest
+    pack_size = 200
 
     def __init__(self, model: LocalModel, *, name: str = LOCAL, path: str = "") -> None:
         self.name = name
