@@ -256,3 +256,34 @@ def test_nothing_is_lost_when_the_paid_stage_fails(tmp_path, model_file, monkeyp
     assert {r["provider"] for r in results} == {"local"}
     ids = [r["id"] for r in results] + [f["id"] for f in failures]
     assert sorted(ids) == sorted(f"T{i}" for i in range(90))
+
+
+# ---------------------------------------------------------------------------- eval's cascade
+
+
+def test_eval_reports_a_cascade_per_stage_and_picks_the_cheapest_threshold(tmp_path, model_file):
+    gold = labelled(120, seed=11)
+    write_jsonl(tmp_path / "gold.jsonl", gold)
+    # a "chain" that is right on every record but costs tokens: the target is its own accuracy
+    # minus a little, so the pick is the lowest threshold whose mix still reaches it
+    chain = [{"id": r["id"], "category": r["category"], "priority": r["priority"],
+              "tokens_in": 100, "tokens_out": 10} for r in gold]  # fmt: skip
+    write_jsonl(tmp_path / "chain.results.jsonl", chain)
+    run = forge_proc(
+        tmp_path, "eval", "gold.jsonl", "--results", "chain.results.jsonl",
+        "--cascade", str(model_file), "--target-accuracy", "0.95", "--json", "--out-dir", "ev",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    doc = orjson.loads(run.stdout)
+    (report,) = doc["cascades"]
+    steps = {s["threshold"]: s for s in report["steps"]}
+    alone = steps[1.01]
+    assert alone["local"] == 0 and alone["mean_accuracy"] == 1.0
+    # more sure means fewer records answered locally and a local stage at least as accurate
+    locals_ = [steps[t]["local"] for t in sorted(steps)]
+    assert locals_ == sorted(locals_, reverse=True)
+    pick = steps[report["pick"]]
+    assert pick["mean_accuracy"] >= 0.95 and pick["local"] > 0
+    cheaper = [s for s in report["steps"] if s["local"] > pick["local"]]
+    assert all(s["mean_accuracy"] < 0.95 for s in cheaper)
+    assert "pick: --cascade-threshold" in run.stderr

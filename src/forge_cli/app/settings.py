@@ -201,6 +201,10 @@ class EvalSettings(RunSettings):
     instructions: str | None = None
     json_output: bool = False
     config_files: list[str] = Field(default_factory=list)
+    #: a model from ``forge train``: what a cascade with it in front of the answers would score
+    cascade: Path | None = None
+    #: the mean accuracy the cascade's threshold must reach (default: the answers' own)
+    target_accuracy: float | None = Field(None, ge=0, le=1)
 
     @field_validator("fields", "multi", mode="before")
     @classmethod
