@@ -126,7 +126,7 @@ def test_an_unknown_type_setting_names_the_valid_ones() -> None:
         resolve_chain("work", tables={"work": ({"type": "nosuch"}, "forge.toml")}, environ={})
     message = str(caught.value)
     assert "[providers.work] type: 'nosuch' is neither a preset (openai, groq," in message
-    assert "nor a provider type (anthropic, cohere, gemini, offline, openai)" in message
+    assert "nor a provider type (anthropic, cohere, gemini, local, offline, openai)" in message
 
 
 def test_every_preset_speaks_a_built_in_type() -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from forge_cli.app.settings import RunSettings
+from forge_cli.app.settings import ClassifySettings, RunSettings
 from forge_cli.core.errors import UsageError
 from forge_cli.core.models import Failure, Item, RowWriter
 from forge_cli.engine.batcher import PackLimits
@@ -28,6 +29,7 @@ from forge_cli.engine.resilience.aimd import AimdLimiter
 from forge_cli.engine.resilience.buckets import RateLimiter
 from forge_cli.engine.resilience.retry import default_retry_policy
 from forge_cli.engine.runner import EngineConfig, Runner
+from forge_cli.engine.screen import Screen
 from forge_cli.engine.stats import ProviderStats, RunStats
 from forge_cli.providers.catalog.prices import PriceTable, parse_price_overrides
 from forge_cli.providers.config import ProviderConfig
@@ -111,10 +113,33 @@ def open_cache(settings: RunSettings, notify: Notify | None = None) -> ResultCac
 
 
 def bind_task(chain: Chain, task: Task) -> None:
-    """Hand the task's deterministic rule to the offline members of the chain."""
+    """Hand the task's deterministic rule to the offline members of the chain, and check the
+    local models' fields against the task's."""
     for member in chain.members:
         if isinstance(member.provider, OfflineProvider):
             member.provider.use_rule(task.offline_answer)
+    if "forge_cli.providers.local" in sys.modules:  # a local model was built: numpy is loaded
+        from forge_cli.app.local_model import bind_local_models
+
+        bind_local_models(chain, task)
+
+
+def _pack_hint(chain: Chain) -> int | None:
+    """The pack size every member of the chain prefers, if all say one: a trained local model has
+    no prompt to keep short, so it answers in the largest packs (fewer, cheaper calls)."""
+    hints = [getattr(m.provider, "pack_size", None) for m in chain.members]
+    return min(hints) if hints and all(isinstance(h, int) for h in hints) else None  # type: ignore[type-var]
+
+
+def cascade_screen(settings: RunSettings, task: Task, stats: RunStats) -> Screen | None:
+    """The cascade's first stage, when ``--cascade MODEL`` asks for one."""
+    if not isinstance(settings, ClassifySettings) or settings.cascade is None:
+        return None
+    from forge_cli.app.local_model import screen_for  # numpy only when a cascade is asked for
+
+    screen = screen_for(settings.cascade, task, settings.cascade_threshold)
+    stats.screen_label = f"local {settings.cascade} (threshold {settings.cascade_threshold:g})"
+    return screen
 
 
 @dataclass(slots=True)
@@ -125,6 +150,8 @@ class Assembly:
     chain: Chain
     cache: ResultCache | None
     limits: PackLimits
+    #: the first stage of a cascade: records it is sure of never reach the chain
+    screen: Screen | None = None
 
     @property
     def stats(self) -> RunStats:
@@ -145,13 +172,14 @@ def assemble(
 ) -> Iterator[Assembly]:
     """Build the chain and open the cache for ``task``; the cache is closed on the way out."""
     chain = build_chain(settings, RunStats(), notify=notify)
-    bind_task(chain, task)
     try:
+        bind_task(chain, task)
+        screen = cascade_screen(settings, task, chain.stats)
         cache = open_cache(settings, notify)
     except BaseException:
         asyncio.run(chain.aclose())
         raise
-    assembly = Assembly(task, chain, cache, PackLimits(forced=pack))
+    assembly = Assembly(task, chain, cache, PackLimits(forced=pack or _pack_hint(chain)), screen)
     try:
         yield assembly
     finally:
@@ -194,6 +222,7 @@ async def execute(
         stats=assembly.stats,
         cache=assembly.cache,
         config=EngineConfig(concurrency=assembly.chain.concurrency, limits=assembly.limits),
+        screen=assembly.screen,
     )
     try:
         async with view(assembly.stats) if view is not None else _nothing():

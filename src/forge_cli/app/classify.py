@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import orjson
 from rich.console import Console
@@ -21,13 +22,26 @@ from forge_cli.core.errors import UsageError
 from forge_cli.core.models import Failure, Item
 from forge_cli.engine.plan import plan_run
 from forge_cli.io.sources import Source, open_source
+from forge_cli.providers.registry import LOCAL
+from forge_cli.providers.settings import parse_chain
 from forge_cli.tasks.classify.fields import field_from_flag, field_from_table
 from forge_cli.tasks.classify.task import TicketTask, classification_fields
 
 OFFLINE_NOTICE = (
     "forge: no provider configured: using the built-in offline classifier, a keyword baseline "
-    "(see README for its accuracy). Choose a model with --provider."
+    "(see README for its accuracy). Choose a model with --provider; with labelled tickets, "
+    "forge train makes a far better free one (--provider local:MODEL)."
 )
+
+
+def trained_model_path(settings: ClassifySettings) -> Path | None:
+    """The model file of ``--cascade``, or of a ``local:FILE`` member of the chain."""
+    if settings.cascade is not None:
+        return settings.cascade
+    for name, model in parse_chain(settings.provider) if settings.provider else ():
+        if name == LOCAL and model:
+            return Path(model)
+    return None
 
 
 def make_task(
@@ -41,6 +55,12 @@ def make_task(
         fields = [field_from_flag(spec) for spec in settings.field]
     elif settings.fields:
         fields = [field_from_table(name, table) for name, table in settings.fields.items()]
+    elif (trained := trained_model_path(settings)) is not None:
+        # a trained model's fields are the run's, unless the user names others
+        from forge_cli.app.local_model import model_fields
+        from forge_cli.learn.modelfile import load_model
+
+        fields = model_fields(load_model(trained))
     if fields and settings.labels:
         raise UsageError(
             "--labels sets the default category field; with --field or [classify.fields], "

@@ -20,7 +20,7 @@ from rich.console import Console
 from forge_cli.app.assemble import Notify, assemble, run_assembled
 from forge_cli.app.settings import RunSettings
 from forge_cli.core.models import Failure, Item
-from forge_cli.engine.runner import FAILURE_FIELDS, result_columns
+from forge_cli.engine.rows import FAILURE_FIELDS, result_columns
 from forge_cli.engine.stats import RunStats
 from forge_cli.io.sinks import RunFiles, output_paths
 from forge_cli.tasks.base import Task

@@ -110,6 +110,10 @@ class ClassifySettings(RunSettings):
     examples_per_label: int = Field(2, ge=1, le=20)
     #: the most tokens a pack's examples may add to its prompt
     examples_tokens: int = Field(500, ge=50, le=100_000)
+    #: a model made by ``forge train``: records it is sure of are answered locally, no call
+    cascade: Path | None = None
+    #: how sure (calibrated probability, every label field) the model must be to answer a record
+    cascade_threshold: float = Field(0.9, gt=0, le=1)
 
     @field_validator("labels", mode="before")
     @classmethod
@@ -150,6 +154,28 @@ class ClassifySettings(RunSettings):
         return value
 
 
+class TrainSettings(BaseModel):
+    """``forge train``: labelled records in, one model file out."""
+
+    input: str
+    #: ``NAME`` (labels learned from the data) or ``NAME=L1,L2`` (only these labels), repeatable
+    field: tuple[str, ...] = ()
+    input_format: str | None = None
+    text_field: str | None = None
+    id_field: str | None = None
+    max_record_bytes: int = Field(1_000_000, ge=1_000)
+    #: where the model goes (default: INPUT's name with .model.json, in the working directory)
+    output: Path | None = None
+    folds: int = Field(5, ge=2, le=20)
+    no_progress: bool = False
+    json_summary: bool = False
+
+    @field_validator("field", mode="before")
+    @classmethod
+    def _specs(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else tuple(value or ())
+
+
 class EvalSettings(RunSettings):
     """``forge eval``: gold data, answers to score (a results file, variants to run) and how.
 
@@ -175,6 +201,10 @@ class EvalSettings(RunSettings):
     instructions: str | None = None
     json_output: bool = False
     config_files: list[str] = Field(default_factory=list)
+    #: a model from ``forge train``: what a cascade with it in front of the answers would score
+    cascade: Path | None = None
+    #: the mean accuracy the cascade's threshold must reach (default: the answers' own)
+    target_accuracy: float | None = Field(None, ge=0, le=1)
 
     @field_validator("fields", "multi", mode="before")
     @classmethod

@@ -103,6 +103,24 @@ def eval_command(
     instructions: Annotated[
         str | None, opt("--instructions", "Extra guidance for the model, for the variants.")
     ] = None,
+    cascade: Annotated[
+        Path | None,
+        opt(
+            "--cascade",
+            "A model from forge train: what it would score answering the records it is sure of, "
+            "in front of these answers, at each threshold; picks the cheapest that meets "
+            "--target-accuracy.",
+            metavar="MODEL",
+        ),
+    ] = None,
+    target_accuracy: Annotated[
+        float | None,
+        opt(
+            "--target-accuracy",
+            "Mean accuracy (over the scored fields) the cascade must reach (default: the "
+            "answers' own, without a cascade).",
+        ),
+    ] = None,
     json_output: JsonOpt = False,
     **shared: Any,
 ) -> None:

@@ -22,6 +22,7 @@ from forge_cli.cli.support import err as _err
 from forge_cli.cli.support import fail as _fail
 from forge_cli.cli.support import run_command
 from forge_cli.cli.tools import cache_app, hook_app, providers_app
+from forge_cli.cli.train import train_command
 from forge_cli.core.errors import ForgeError
 
 app = typer.Typer(
@@ -147,6 +148,22 @@ def classify(
     examples_tokens: Annotated[
         int, opt("--examples-tokens", "The most tokens the examples may add to one request.")
     ] = 500,
+    cascade: Annotated[
+        Path | None,
+        opt(
+            "--cascade",
+            "A model from forge train answers the records it is sure of, free; only the rest go "
+            "to --provider.",
+            metavar="MODEL",
+        ),
+    ] = None,
+    cascade_threshold: Annotated[
+        float,
+        opt(
+            "--cascade-threshold",
+            "How sure the model must be (calibrated probability, every field) to answer a record.",
+        ),
+    ] = 0.9,
     **shared: Any,
 ) -> None:
     """Classify support tickets into categories, with a priority and a one-line summary.
@@ -274,6 +291,7 @@ def bench(
 
 
 app.command("eval")(eval_command)
+app.command("train")(train_command)
 
 
 @app.command("redact")

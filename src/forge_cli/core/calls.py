@@ -104,3 +104,6 @@ class Completion:
     #: confidence and the provider reported them; None when it did not (an empty tuple is an
     #: empty answer). Only the chosen tokens: alternatives are not kept
     logprobs: tuple[tuple[str, float], ...] | None = None
+    #: per pack item id, per field: the probability the provider itself computed for its answer
+    #: (a trained local model); None from providers that compute none
+    confidences: dict[str, dict[str, float]] | None = None

@@ -26,6 +26,8 @@ from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.calling.caller import CallFailed
 from forge_cli.engine.calling.chain import Chain
+from forge_cli.engine.rows import merge_extra
+from forge_cli.engine.screen import Screen, screen_chunk
 from forge_cli.engine.stats import RunStats
 from forge_cli.engine.written import Written
 from forge_cli.tasks.base import Task
@@ -33,24 +35,6 @@ from forge_cli.tasks.base import Task
 READ_CHUNK = 512
 #: the temperature of a pack that holds re-asked items (a first ask uses the task's, usually 0)
 REASK_TEMPERATURE = 0.4
-#: what the engine adds to every result, after the task's answer fields
-ENGINE_FIELDS = (
-    "complexity",
-    "provider",
-    "model",
-    "cache_hit",
-    "tokens_in",
-    "tokens_out",
-    "latency_ms",
-)
-FAILURE_FIELDS = ("id", "line", "error", "message", "attempts", "raw")
-#: input fields with these names are passed through as ``input_<name>``
-RESERVED_FIELDS = frozenset(("id", "line", *ENGINE_FIELDS, *FAILURE_FIELDS))
-
-
-def result_columns(task: Task) -> tuple[str, ...]:
-    """The columns of a results file, in order (for CSV output)."""
-    return ("id", "line", *task.answer_columns, *task.confidence_columns, *ENGINE_FIELDS)
 
 
 @dataclass(slots=True)
@@ -77,6 +61,7 @@ class Runner:
         stats: RunStats,
         cache: ResultCache | None = None,
         config: EngineConfig | None = None,
+        screen: Screen | None = None,
     ) -> None:
         self.task = task
         self.chain = chain
@@ -84,6 +69,7 @@ class Runner:
         self.out = Written(results, failures, stats, on_error=self._halt)
         self.cache = cache if chain.cacheable else None
         self.config = config or EngineConfig()
+        self.screen = screen
         self.fingerprint = f"{task.fingerprint()}|{chain.identity}"
         self.error: ProviderError | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -146,11 +132,13 @@ class Runner:
                 chunk = await asyncio.to_thread(_take, records, READ_CHUNK)
                 if not chunk:
                     break
-                for record in chunk:
+                for record, row in zip(chunk, screen_chunk(self.screen, chunk), strict=True):
                     if self.write_error is not None:
                         break
                     if isinstance(record, Failure):
                         self._fail_input(record)
+                    elif row is not None:
+                        self._answer_screened(record, row)
                     else:
                         self._admit(record)
                 self._wakeup.set()
@@ -232,6 +220,14 @@ class Runner:
         self._sched.push(item)
         stats.queued_by_class[item.complexity] += 1
 
+    def _answer_screened(self, item: Item, row: dict[str, Any]) -> None:
+        """A record the cascade's first stage was sure of: written now, no call."""
+        assert self.screen is not None
+        self.stats.read += 1
+        self.stats.screened += 1
+        item.complexity = self.task.complexity(item.text)
+        self._write_result(item, row, self.screen.name, self.screen.model, cached=False)
+
     def _fail_input(self, failure: Failure) -> None:
         self.stats.read += 1
         self.out.failure(failure.to_row(), None)
@@ -276,7 +272,9 @@ class Runner:
         usage.cost += cost
         usage.model = completion.model
         try:
-            parsed = self.task.parse(completion.content, ids, completion.logprobs)
+            parsed = self.task.parse(
+                completion.content, ids, completion.logprobs, completion.confidences
+            )
         except InvalidResponseError as exc:
             stats.invalid_answers += 1
             self._sched.report(pack[0].complexity, clean=False)
@@ -372,7 +370,7 @@ class Runner:
             row["tokens_in"], row["tokens_out"] = (0, 0) if hit else tokens
             row["latency_ms"] = 0.0 if hit else latency_ms
             if member.extra:
-                _merge_extra(row, member.extra)
+                merge_extra(row, member.extra)
             self.out.result(row, member.complexity, hit)
 
     def _emit_failure(self, item: Item, kind: str, message: str, raw: str | None = None) -> None:
@@ -383,15 +381,9 @@ class Runner:
             failure = Failure(member.id, member.line, kind, message, item.attempts, raw)
             row = failure.to_row()
             if member.extra:
-                _merge_extra(row, member.extra)
+                merge_extra(row, member.extra)
             self.out.failure(row, member.complexity)
 
 
 def _take(records: Iterator[Item | Failure], n: int) -> list[Item | Failure]:
     return list(islice(records, n))
-
-
-def _merge_extra(row: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Pass input fields through; one that clashes with ours keeps its value as ``input_<name>``."""
-    for name, value in extra.items():
-        row[f"input_{name}" if name in row or name in RESERVED_FIELDS else name] = value

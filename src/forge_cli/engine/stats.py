@@ -99,6 +99,10 @@ class RunStats:
     done: int = 0
     failed: int = 0
     cached: int = 0
+    #: records a cascade's first stage (a local model) answered without a call
+    screened: int = 0
+    #: "local / model.json (threshold 0.9)" when the run has a cascade, else ""
+    screen_label: str = ""
     #: records rejected by the reader (malformed, no text, ...): part of ``failed``
     input_failed: int = 0
     done_by_class: dict[Complexity, int] = field(default_factory=_per_class)
@@ -150,6 +154,22 @@ class RunStats:
                 remaining[cls] += int(unread * share)
         return self.eta_model.eta(remaining, max(1, self.concurrency))
 
+    def _cascade(self) -> dict[str, Any]:
+        """The stages of a cascade and what answering locally saved, at the chain's average cost
+        per record it answered (only when the run has a cascade)."""
+        if not self.screen_label:
+            return {}
+        by_chain = self.done - self.cached - self.screened
+        per_record = self.cost / by_chain if by_chain > 0 else 0.0
+        return {
+            "cascade": {
+                "local": self.screened,
+                "chain": by_chain,
+                "local_stage": self.screen_label,
+                "saved_usd": round(per_record * self.screened, 6),
+            }
+        }
+
     def summary(self) -> dict[str, Any]:
         return {
             "provider": self.provider,
@@ -159,6 +179,7 @@ class RunStats:
             "failed": self.failed,
             "input_failed": self.input_failed,
             "cached": self.cached,
+            **self._cascade(),
             "calls": self.calls,
             "packs": self.packs,
             "retries": self.retries,

@@ -76,6 +76,8 @@ def _offline(config: ProviderConfig, key: str | None) -> Provider:
 
 
 _OFFLINE = ProviderType(OFFLINE, _offline, remote=False)
+#: a model trained by ``forge train``: on this machine, no key, no cost (loaded only when named)
+LOCAL = "local"
 _registered: dict[str, ProviderType] = {}
 
 
@@ -93,7 +95,7 @@ def register_provider(name: str, factory: ProviderFactory, *, remote: bool = Tru
 
 def provider_names() -> list[str]:
     """Every provider type: built in, registered, and installed (this reads the entry points)."""
-    return sorted({OFFLINE, *BUILTIN, *_registered, *plugin_names(PROVIDERS)})
+    return sorted({OFFLINE, LOCAL, *BUILTIN, *_registered, *plugin_names(PROVIDERS)})
 
 
 def provider_type(name: str) -> ProviderType | None:
@@ -102,6 +104,10 @@ def provider_type(name: str) -> ProviderType | None:
         return _registered[name]
     if name == OFFLINE:
         return _OFFLINE
+    if name == LOCAL:
+        from forge_cli.providers.local import LocalModelProvider
+
+        return ProviderType(LOCAL, LocalModelProvider.from_config, remote=False)
     if name in BUILTIN:
         module, _, attribute = BUILTIN[name].partition(":")
         factory: Any = importlib.import_module(module)

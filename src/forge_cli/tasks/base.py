@@ -63,9 +63,11 @@ class Task(Protocol):
         content: str,
         ids: Sequence[str],
         logprobs: Sequence[tuple[str, float]] | None = None,
+        confidences: Mapping[str, Mapping[str, float]] | None = None,
     ) -> ParsedPack:
-        """Check an answer; ``logprobs`` (the answer's tokens, when the provider gave them) lets a
-        task with confidence columns fill them in."""
+        """Check an answer; ``logprobs`` (the answer's tokens, when the provider gave them) or
+        ``confidences`` (per id and field, when the provider computed them) let a task with
+        confidence columns fill them in."""
         ...
 
     def estimate_request_tokens(self, texts: Sequence[str]) -> tuple[int, int]:
@@ -213,6 +215,7 @@ class TaskBase:
         content: str,
         ids: Sequence[str],
         logprobs: Sequence[tuple[str, float]] | None = None,
+        confidences: Mapping[str, Mapping[str, float]] | None = None,
     ) -> ParsedPack:
         """Per id: missing, duplicated, schema-invalid, rule-invalid, or an answer row.
 

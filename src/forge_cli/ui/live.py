@@ -174,6 +174,13 @@ def _totals_table(stats: RunStats, results: str, failures: str) -> Table:
         f"{s['rate_limited']} rate-limited, {s['timeouts']} timeouts, "
         f"{s['upstream_errors']} upstream errors, {s['reasked']} items re-asked",
     )
+    if "cascade" in s:
+        c = s["cascade"]
+        table.add_row(
+            "cascade",
+            f"{c['local']:,} answered by {c['local_stage']}, {c['chain']:,} by the chain; "
+            f"saved est. ${c['saved_usd']:.4f}",
+        )
     table.add_row("breaker", f"opened {s['breaker_opened']}x, closed again {s['breaker_closed']}x")
     table.add_row(
         "tokens",

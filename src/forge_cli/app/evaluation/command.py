@@ -20,6 +20,7 @@ import orjson
 from rich.console import Console
 
 from forge_cli.app.config_files import load_files
+from forge_cli.app.evaluation.cascade import cascade_of, print_cascade
 from forge_cli.app.evaluation.join import FieldSpec, Request, choose_fields, coverage, score
 from forge_cli.app.evaluation.report import Entry, document, print_report, write_outputs
 from forge_cli.app.evaluation.tables import Table, answer_columns, failures_path_for, read_table
@@ -42,7 +43,18 @@ __all__ = ["run_eval"]
 
 #: settings of eval that are eval's own, never handed to a variant's classify settings
 _EVAL_ONLY = frozenset(
-    {"gold", "results", "fields", "maps", "multi", "variants", "json_output", "config_files"}
+    {
+        "gold",
+        "results",
+        "fields",
+        "maps",
+        "multi",
+        "variants",
+        "json_output",
+        "config_files",
+        "cascade",
+        "target_accuracy",
+    }
 )
 
 
@@ -75,8 +87,9 @@ def run_eval(settings: EvalSettings, err: Console) -> int:
         )
 
     entries: list[Entry] = []
+    answers: dict[str, Mapping[str, Mapping[str, Any]]] = {}
     if settings.results is not None:
-        entries.append(_score_results(settings, gold, request))
+        entries.append(_score_results(settings, gold, request, answers))
         if any(v.name == entries[0].name for v in variants):
             raise UsageError(f"--variant {entries[0].name}: the results file goes by that name")
     if variants or settings.results is None:
@@ -98,16 +111,29 @@ def run_eval(settings: EvalSettings, err: Console) -> int:
                 say(f"interrupted during {p.variant.name}; nothing written")
                 return EXIT_INTERRUPTED
             entries.append(_variant_entry(ran, gold, fields, notes))
+            answers[entries[-1].name] = ran.rows
 
     out_dir = settings.out_dir or Path(".")
     title = f"forge eval {Path(gold.name).name}"
 
+    cascades = [
+        cascade_of(settings, gold, entry, answers[entry.name])
+        for entry in entries
+        if settings.cascade is not None and entry.name in answers
+    ]
+
     def doc() -> dict[str, Any]:
-        return document(gold.name, settings.id_field, len(gold.rows), entries)
+        body = document(gold.name, settings.id_field, len(gold.rows), entries)
+        if cascades:
+            body["cascades"] = [c.as_dict() for c in cascades]
+        return body
 
     written = write_outputs(out_dir, doc, entries, title)
     # with --json, stdout is for the document: the tables go to stderr, as wide as on stdout
-    print_report(_tables(stderr=settings.json_output), err, entries)
+    tables = _tables(stderr=settings.json_output)
+    print_report(tables, err, entries)
+    for report in cascades:
+        print_cascade(report, tables)
     say("wrote " + ", ".join(str(p) for p in written))
     if settings.json_output:
         sys.stdout.write(orjson.dumps(doc()).decode() + "\n")
@@ -224,7 +250,12 @@ def _variant_entry(ran: Ran, gold: Table, fields: list[FieldSpec], notes: list[s
     return entry
 
 
-def _score_results(settings: EvalSettings, gold: Table, request: Request) -> Entry:
+def _score_results(
+    settings: EvalSettings,
+    gold: Table,
+    request: Request,
+    answers: dict[str, Mapping[str, Mapping[str, Any]]],
+) -> Entry:
     path = settings.results
     assert path is not None
     results = read_table(path, id_field=None)
@@ -255,6 +286,7 @@ def _score_results(settings: EvalSettings, gold: Table, request: Request) -> Ent
         notes=notes + usage_notes,
     )
     _score_fields(entry, specs, gold, results.rows)
+    answers[entry.name] = results.rows
     return entry
 
 

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from forge_cli.core.errors import InputError
 from forge_cli.core.models import Item
-from forge_cli.engine.runner import ENGINE_FIELDS
+from forge_cli.engine.rows import ENGINE_FIELDS
 from forge_cli.io.sources import Source, open_source
 
 __all__ = ["Table", "answer_columns", "failures_path_for", "read_table"]

@@ -228,13 +228,18 @@ class TicketTask(TaskBase):
         content: str,
         ids: Sequence[str],
         logprobs: Sequence[tuple[str, float]] | None = None,
+        confidences: Mapping[str, Mapping[str, float]] | None = None,
     ) -> ParsedPack:
         """The base's checks, then each label field's confidence from the answer's tokens: None
         when the provider reported no token probabilities. Part of the answer, so a cached answer
         keeps the confidence it was given."""
         parsed = super().parse(content, ids, logprobs)
         names = [f.name for f in self.fields if not f.is_text]
-        found = field_confidences(logprobs, ids, names) if logprobs else {}
+        found: Mapping[str, Mapping[str, float | None]] = {}
+        if confidences is not None:  # computed by the provider itself (a trained local model)
+            found = confidences
+        elif logprobs:
+            found = field_confidences(logprobs, ids, names)
         for local_id, row in parsed.answers.items():
             sure = found.get(local_id, {})
             for name in names:

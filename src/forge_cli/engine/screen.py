@@ -1,0 +1,39 @@
+"""What answers a record before any call: the first stage of a cascade.
+
+A screen (a trained local model, in practice) sees each chunk of records as it is read and answers
+the ones it is sure of; the engine writes those at once, like cache hits, and sends only the rest to
+the chain. The engine knows nothing of how the screen decides: it gets result columns or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from forge_cli.core.models import Failure, Item
+
+__all__ = ["Screen", "screen_chunk"]
+
+
+class Screen(Protocol):
+    #: the provider and model columns of what the screen answers
+    name: str
+    model: str
+
+    def answer(self, texts: Sequence[str]) -> list[dict[str, Any] | None]:
+        """Per text: its result columns when the screen is sure, else None (the chain answers)."""
+        ...
+
+
+def screen_chunk(
+    screen: Screen | None, chunk: Sequence[Item | Failure]
+) -> list[dict[str, Any] | None]:
+    """The screen's answer (or None) for each record of a chunk, in order; no screen: all None."""
+    if screen is None:
+        return [None] * len(chunk)
+    items = [(n, r) for n, r in enumerate(chunk) if isinstance(r, Item)]
+    out: list[dict[str, Any] | None] = [None] * len(chunk)
+    if items:
+        for (n, _), row in zip(items, screen.answer([r.text for _, r in items]), strict=True):
+            out[n] = row
+    return out
