@@ -362,9 +362,12 @@ def test_csv_missing_text_and_custom_fields(tmp_path: Path) -> None:
     missing = failure(missing)
     assert (missing.error, missing.id, missing.line) == ("MissingText", "k2", 3)
     assert missing.message == "t.csv:3: no text: field 'summary' is empty"
-    none = failure(read_all(write(tmp_path, "n.csv", "id,subject\n1,x\n"))[0])
-    assert none.message == (
-        "n.csv:2: no text: none of text, ticket, body, description, message is present"
+    # no text column at all: one line for the whole file, before any record is read
+    with pytest.raises(InputError) as refused:
+        read_all(write(tmp_path, "n.csv", "id,subject\n1,x\n"))
+    assert str(refused.value) == (
+        f"{tmp_path / 'n.csv'}: no text column: none of text, ticket, body, description, message "
+        "(columns: id, subject); name it with --text-field"
     )
 
 

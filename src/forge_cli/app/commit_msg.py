@@ -137,6 +137,8 @@ def run_commit_msg(settings: CommitSettings, err: Console) -> int:
     text = read_diff_file(settings.diff) if settings.diff else staged_diff(cwd)
     if not text.strip():
         raise UsageError("the diff is empty")
+    if settings.diff:
+        _require_diff(text, settings.diff)
     redacted = redact(text)
     if settings.show_redactions:
         lines = describe(redacted.findings) or ["no secrets found"]
@@ -162,6 +164,18 @@ def run_commit_msg(settings: CommitSettings, err: Console) -> int:
 
         sys.stdout.write(format_message(report))
     return 0
+
+
+def _require_diff(text: str, name: str) -> None:
+    """Refuse a ``--diff`` that holds no file change: random bytes or a log would otherwise be
+    described as "chore: empty commit", or sent to a model to describe."""
+    from forge_cli.git.diff import parse_diff
+
+    if not parse_diff(text).files:
+        where = "standard input" if name == "-" else name
+        raise UsageError(
+            f"{where}: not a unified diff (no file change in it); give it what git diff prints"
+        )
 
 
 def _run_range(settings: CommitSettings, err: Console) -> int:

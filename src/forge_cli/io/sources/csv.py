@@ -3,6 +3,12 @@
 csv.reader is fed physical lines by a generator that counts them, so a record spanning lines (a
 quoted newline) keeps the number of the line it starts on, and a runaway record (an unclosed quote)
 is abandoned after ``max_record_bytes`` instead of being buffered to the end of the file.
+
+A quote that is never closed would make csv.reader swallow the rows after it into one field,
+silently. The reader runs strict, so such a quote shows up where csv finds text after a closing
+quote or the file ends inside one; the record then fails, naming the line where its quote opened,
+and the lines after that one are read again as the records they are. A quirk on one line (``"a"b``)
+is still read as the lenient reader always did.
 """
 
 from __future__ import annotations
@@ -10,12 +16,13 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections import deque
 from collections.abc import Iterator
 from typing import ClassVar
 
 from forge_cli.core.errors import InputError
 from forge_cli.core.models import Failure, Item
-from forge_cli.io.sources.base import SKIP_CHUNK, SURROGATE, Opening, Source
+from forge_cli.io.sources.base import SKIP_CHUNK, SURROGATE, TEXT_FIELDS, Opening, Source
 from forge_cli.io.sources.sniff import SNIFF_BYTES, sniff_delimiter
 
 __all__ = ["CsvSource"]
@@ -42,13 +49,20 @@ class CsvSource(Source):
         tsv = opening.path is not None and os.path.splitext(opening.path)[1].lower() == ".tsv"
         delimiter = "\t" if tsv else sniff_delimiter(opening.prefix)
         source = cls(opening, delimiter=delimiter)
+        # a CSV's columns are known up front: a missing text column is said once, not per row
+        columns = source.columns or []
+        shown = ", ".join(columns[:12]) + (", ..." if len(columns) > 12 else "")
         text_field = opening.text_field
-        if text_field and source.columns is not None and text_field not in source.columns:
-            # a CSV's columns are known up front: say so once instead of failing every row
+        if text_field and text_field not in columns:
             source.close()
-            shown = ", ".join(source.columns[:12]) + (", ..." if len(source.columns) > 12 else "")
             raise InputError(
                 f"{opening.name}: no column {text_field!r} for --text-field (columns: {shown})"
+            )
+        if not text_field and opening.need_text and not set(TEXT_FIELDS) & set(columns):
+            source.close()
+            raise InputError(
+                f"{opening.name}: no text column: none of {', '.join(TEXT_FIELDS)} "
+                f"(columns: {shown}); name it with --text-field"
             )
         return source
 
@@ -66,8 +80,12 @@ class CsvSource(Source):
         self._rec_chars = 0
         self._rec_quotes = 0
         self._bad_at: tuple[int, int] | None = None
+        #: the physical lines of the record being read, to read again after an unclosed quote
+        self._rec_lines: list[str] = []
+        #: lines to feed before reading on: what followed an unclosed quote
+        self._replay: deque[str] = deque()
         self._feed = self._lines()
-        self._reader = csv.reader(self._feed, delimiter=delimiter)
+        self._reader = csv.reader(self._feed, delimiter=delimiter, strict=True)
         self._columns = self._read_header()
         self.columns = self._columns
 
@@ -82,12 +100,14 @@ class CsvSource(Source):
         when it could matter). Quote parity then finds where that record ends, so reading resumes
         at the next one.
         """
-        readline = self._text.readline
         limit = self._max + 1
         maximum = self._max
         quote = '"'
+        rec_lines = self._rec_lines
+        replay = self._replay
+        readline = self._text.readline
         while True:
-            line = readline(limit)
+            line = replay.popleft() if replay else readline(limit)
             if not line:
                 return
             size = self._rec_chars + len(line)
@@ -103,7 +123,14 @@ class CsvSource(Source):
                     self._bad_at = (self._lines_done + 1, at)
             if line[-1] in "\r\n":
                 self._lines_done += 1
+            rec_lines.append(line)
             yield line
+
+    def _next_line(self, limit: int) -> str:
+        """The next physical line (at most ``limit`` characters): a line to read again first."""
+        if self._replay:
+            return self._replay.popleft()
+        return self._text.readline(limit)
 
     def _byte_size(self, line: str, size: int) -> int:
         if size > self._max:
@@ -116,7 +143,7 @@ class CsvSource(Source):
         size = self._rec_chars
         quotes = self._rec_quotes
         prefix = line[:4096].encode("utf-8", "surrogateescape")
-        readline = self._text.readline
+        readline = self._next_line
         while True:
             size += len(line)
             quotes += line.count('"')
@@ -133,12 +160,20 @@ class CsvSource(Source):
         self._rec_chars = 0
         self._rec_quotes = 0
         self._bad_at = None
+        self._rec_lines.clear()
         return self._lines_done + 1
+
+    def _restart(self, lines_done: int, replay: list[str]) -> None:
+        """Read on from physical line ``lines_done + 1``, feeding ``replay`` first."""
+        self._replay.extendleft(reversed(replay))
+        self._lines_done = lines_done
+        self._feed = self._lines()
+        self._reader = csv.reader(self._feed, delimiter=self.delimiter, strict=True)
 
     def _read_header(self) -> list[str]:
         where = self._label
         while True:
-            self._start_record()
+            line = self._start_record()
             try:
                 row = next(self._reader)
             except StopIteration:
@@ -148,9 +183,17 @@ class CsvSource(Source):
                     f"{where}: the CSV header is larger than {self._max:,} bytes"
                 ) from exc
             except csv.Error as exc:
-                raise InputError(
-                    f"{where}:{self._lines_done}: unreadable CSV header: {exc}"
-                ) from exc
+                lines = self._rec_lines
+                opened = _open_quote(lines, self.delimiter)
+                lenient = _lenient_row("".join(lines), self.delimiter) if opened is None else None
+                if lenient is None:
+                    why = (
+                        f"the quote opened on line {line + opened} is never closed"
+                        if opened is not None
+                        else str(exc)
+                    )
+                    raise InputError(f"{where}:{line}: unreadable CSV header: {why}") from exc
+                row = lenient
             if any(cell.strip() for cell in row):
                 break
         names: list[str] = []
@@ -180,12 +223,16 @@ class CsvSource(Source):
                     return
                 except _TooLarge as exc:
                     yield self._too_large(line, exc.size, exc.prefix)
-                    self._feed = self._lines()
-                    self._reader = reader = csv.reader(self._feed, delimiter=self.delimiter)
+                    self._restart(self._lines_done, [])
+                    reader = self._reader
                     continue
                 except csv.Error as exc:
-                    yield self._malformed(None, line, f"malformed CSV: {exc}")
-                    continue
+                    lenient = self._after_error(line, exc)
+                    reader = self._reader
+                    if isinstance(lenient, Failure):
+                        yield lenient
+                        continue
+                    row = lenient
                 if not row or (not row[0].strip() and not any(c.strip() for c in row)):
                     continue  # blank line (or a row of empty cells): not a record
                 if self._bad_at is not None:
@@ -205,9 +252,74 @@ class CsvSource(Source):
         finally:
             self.close()
 
+    def _after_error(self, line: int, exc: csv.Error) -> list[str] | Failure:
+        """What a record csv's strict rules refused is: a failure, or the row csv's lenient rules
+        read from it (a quirk such as ``"a"b``, as forge always read it).
+
+        A quote that was never closed (``_open_quote``) fails the record, naming the line it opened
+        on, and the lines after that one are read again as the records they are.
+        """
+        lines = list(self._rec_lines)
+        opened = _open_quote(lines, self.delimiter)
+        if opened is not None:
+            self._restart(line + opened, lines[opened + 1 :])
+            where = line + opened
+            return self._malformed(
+                self._csv_id(_lenient_row(lines[0], self.delimiter) or [], self._columns),
+                line,
+                f"malformed CSV: the quote opened on line {where} is never closed ({exc}); "
+                "the lines after it are read as records",
+            )
+        row = _lenient_row("".join(lines), self.delimiter)
+        if row is None:
+            return self._malformed(None, line, f"malformed CSV: {exc}")
+        return row
+
     def _csv_id(self, row: list[str], columns: list[str]) -> str | None:
         try:
             value = row[columns.index(self._id_field)]
         except (ValueError, IndexError):
             return None
         return SURROGATE.sub("\ufffd", value) or None
+
+
+def _lenient_row(text: str, delimiter: str) -> list[str] | None:
+    """The one row csv's lenient rules read from ``text``; None when they read none or several."""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error:
+        return None
+    return rows[0] if len(rows) == 1 else None
+
+
+def _open_quote(lines: list[str], delimiter: str) -> int | None:
+    """Which of a record's lines opened the quote that broke it, or None when none did.
+
+    Quotes are read as csv reads them: one opens a field that starts with it, a doubled one
+    inside is a quote character, and the next lone one closes the field. A quote broke the record
+    when it is still open after the last line (the file ended inside it), or when its field spans
+    lines and its closing quote is followed by more text: the quote that "closed" it was the
+    opening quote of a later row's field. A field on one line with text after its closing quote
+    (``"a"b``) is a quirk csv reads leniently, not a broken quote.
+    """
+    quoted = False
+    start = True  # at the start of a field
+    opened = 0
+    for n, text in enumerate(lines):
+        i, size = 0, len(text)
+        while i < size:
+            c = text[i]
+            if quoted:
+                if c == '"':
+                    if i + 1 < size and text[i + 1] == '"':
+                        i += 2
+                        continue
+                    quoted = False
+                    after = text[i + 1] if i + 1 < size else "\n"
+                    if after != delimiter and after not in "\r\n":
+                        return opened if opened < n else None
+            elif c == '"' and start:
+                quoted, opened = True, n
+            start = not quoted and (c == delimiter or c in "\r\n")
+            i += 1
+    return opened if quoted else None
