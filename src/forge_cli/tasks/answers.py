@@ -86,7 +86,9 @@ def load_json(text: str, ids: Sequence[str] = ()) -> Any:
                 best_count, best = count, value
         return best
     if not plain:
-        raise InvalidResponseError("answer is not JSON", raw=snippet(text))
+        cut = len(_OPENER.findall(body, 0)) > MAX_SCAN
+        why = f" (searched from its first {MAX_SCAN:,} brackets only)" if cut else ""
+        raise InvalidResponseError(f"answer is not JSON{why}", raw=snippet(text))
     if len(ids) > 1:
         raise InvalidResponseError(
             "no JSON in the answer answers the pack (cut short, or ids not the pack's)",

@@ -6,9 +6,11 @@ is abandoned after ``max_record_bytes`` instead of being buffered to the end of 
 
 A quote that is never closed would make csv.reader swallow the rows after it into one field,
 silently. The reader runs strict, so such a quote shows up where csv finds text after a closing
-quote or the file ends inside one; the record then fails, naming the line where its quote opened,
-and the lines after that one are read again as the records they are. A quirk on one line (``"a"b``)
-is still read as the lenient reader always did.
+quote, where the file ends inside one, or as a record over several lines wider than the header;
+the record then fails, naming the line where its quote opened, and the lines after that one are
+read again as the records they are. A quirk on one line (``"a"b``) is still read as the lenient
+reader always did. What no reader can tell is a stray quote that pairs cleanly with a later row's
+quote: that is legal CSV, one field over several lines.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections import deque
 from collections.abc import Iterator
 from typing import ClassVar
@@ -26,6 +29,8 @@ from forge_cli.io.sources.base import SKIP_CHUNK, SURROGATE, TEXT_FIELDS, Openin
 from forge_cli.io.sources.sniff import SNIFF_BYTES, sniff_delimiter
 
 __all__ = ["CsvSource"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _TooLarge(Exception):
@@ -51,7 +56,7 @@ class CsvSource(Source):
         source = cls(opening, delimiter=delimiter)
         # a CSV's columns are known up front: a missing text column is said once, not per row
         columns = source.columns or []
-        shown = ", ".join(columns[:12]) + (", ..." if len(columns) > 12 else "")
+        shown = ", ".join(map(_printable, columns[:12])) + (", ..." if len(columns) > 12 else "")
         text_field = opening.text_field
         if text_field and text_field not in columns:
             source.close()
@@ -184,14 +189,10 @@ class CsvSource(Source):
                 ) from exc
             except csv.Error as exc:
                 lines = self._rec_lines
-                opened = _open_quote(lines, self.delimiter)
-                lenient = _lenient_row("".join(lines), self.delimiter) if opened is None else None
+                broken = _broken_quote(lines, self.delimiter)
+                lenient = None if broken else _lenient_row("".join(lines), self.delimiter)
                 if lenient is None:
-                    why = (
-                        f"the quote opened on line {line + opened} is never closed"
-                        if opened is not None
-                        else str(exc)
-                    )
+                    why = f"the quote opened on line {line} is never closed" if broken else exc
                     raise InputError(f"{where}:{line}: unreadable CSV header: {why}") from exc
                 row = lenient
             if any(cell.strip() for cell in row):
@@ -240,6 +241,12 @@ class CsvSource(Source):
                     yield self._bad_encoding(self._csv_id(row, columns), line, at, bad_line)
                     continue
                 if len(row) > width:
+                    if any(row[width:]) and len(self._rec_lines) > 1:
+                        # a quote that ran over lines into a row wider than the header: a
+                        # quote never closed that met the next row's opening quote
+                        yield self._unclosed(line, f"{len(row)} fields, the header has {width}")
+                        reader = self._reader
+                        continue
                     if any(row[width:]):
                         yield self._malformed(
                             self._csv_id(row, columns),
@@ -256,24 +263,28 @@ class CsvSource(Source):
         """What a record csv's strict rules refused is: a failure, or the row csv's lenient rules
         read from it (a quirk such as ``"a"b``, as forge always read it).
 
-        A quote that was never closed (``_open_quote``) fails the record, naming the line it opened
-        on, and the lines after that one are read again as the records they are.
+        A quote never closed (``_broken_quote``) fails the record, naming the line it opened on,
+        and the lines after that one are read again as the records they are.
         """
         lines = list(self._rec_lines)
-        opened = _open_quote(lines, self.delimiter)
-        if opened is not None:
-            self._restart(line + opened, lines[opened + 1 :])
-            where = line + opened
-            return self._malformed(
-                self._csv_id(_lenient_row(lines[0], self.delimiter) or [], self._columns),
-                line,
-                f"malformed CSV: the quote opened on line {where} is never closed ({exc}); "
-                "the lines after it are read as records",
-            )
+        if _broken_quote(lines, self.delimiter):
+            return self._unclosed(line, str(exc))
         row = _lenient_row("".join(lines), self.delimiter)
         if row is None:
             return self._malformed(None, line, f"malformed CSV: {exc}")
         return row
+
+    def _unclosed(self, line: int, why: str) -> Failure:
+        """Fail the record at ``line``, whose quote was never closed, and read again the lines
+        the quote ran over, as the records they are."""
+        lines = list(self._rec_lines)
+        self._restart(line, lines[1:])
+        return self._malformed(
+            self._csv_id(_lenient_row(lines[0], self.delimiter) or [], self._columns),
+            line,
+            f"malformed CSV: the quote opened on line {line} is never closed ({why}); "
+            "the lines after it are read as records",
+        )
 
     def _csv_id(self, row: list[str], columns: list[str]) -> str | None:
         try:
@@ -281,6 +292,11 @@ class CsvSource(Source):
         except (ValueError, IndexError):
             return None
         return SURROGATE.sub("\ufffd", value) or None
+
+
+def _printable(name: str) -> str:
+    """A column name for a one-line message: line breaks and other controls as escapes."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], name)
 
 
 def _lenient_row(text: str, delimiter: str) -> list[str] | None:
@@ -292,34 +308,29 @@ def _lenient_row(text: str, delimiter: str) -> list[str] | None:
     return rows[0] if len(rows) == 1 else None
 
 
-def _open_quote(lines: list[str], delimiter: str) -> int | None:
-    """Which of a record's lines opened the quote that broke it, or None when none did.
+def _broken_quote(lines: list[str], delimiter: str) -> bool:
+    """Whether a record csv's strict rules refused was broken by a quote never closed.
 
-    Quotes are read as csv reads them: one opens a field that starts with it, a doubled one
-    inside is a quote character, and the next lone one closes the field. A quote broke the record
-    when it is still open after the last line (the file ended inside it), or when its field spans
-    lines and its closing quote is followed by more text: the quote that "closed" it was the
-    opening quote of a later row's field. A field on one line with text after its closing quote
-    (``"a"b``) is a quirk csv reads leniently, not a broken quote.
+    Such a quote makes csv run on past the end of its line: the record spans lines (a field that
+    does so necessarily opens on the record's first line, so that is where the quote is), or the
+    file ends inside the quote. Text after a closing quote on one line (``"a"b``) is a quirk csv
+    reads leniently instead.
     """
-    quoted = False
-    start = True  # at the start of a field
-    opened = 0
-    for n, text in enumerate(lines):
-        i, size = 0, len(text)
-        while i < size:
-            c = text[i]
-            if quoted:
-                if c == '"':
-                    if i + 1 < size and text[i + 1] == '"':
-                        i += 2
-                        continue
-                    quoted = False
-                    after = text[i + 1] if i + 1 < size else "\n"
-                    if after != delimiter and after not in "\r\n":
-                        return opened if opened < n else None
-            elif c == '"' and start:
-                quoted, opened = True, n
-            start = not quoted and (c == delimiter or c in "\r\n")
-            i += 1
-    return opened if quoted else None
+    if len(lines) > 1:
+        return True
+    quoted, start = False, True  # inside a quoted field; at the start of a field
+    text = lines[0] if lines else ""
+    i, size = 0, len(text)
+    while i < size:
+        c = text[i]
+        if quoted:
+            if c == '"':
+                if i + 1 < size and text[i + 1] == '"':
+                    i += 2
+                    continue
+                quoted = False
+        elif c == '"' and start:
+            quoted = True
+        start = not quoted and c == delimiter
+        i += 1
+    return quoted
