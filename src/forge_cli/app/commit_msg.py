@@ -145,11 +145,12 @@ def run_commit_msg(settings: CommitSettings, err: Console) -> int:
         for line in lines:
             err.print(f"forge: redacted {line}", markup=False, soft_wrap=True)
     if settings.show_prompt:
-        from forge_cli.core.calls import PackItem
+        from forge_cli.core.calls import PackItem, new_pack_ids
         from forge_cli.tasks.commits.task import CommitTask
 
+        # a random id, as the engine sends: what a model sees, id included
         request = CommitTask(max_tokens=settings.max_tokens).build_request(
-            [PackItem("1", redacted.text)]
+            [PackItem(new_pack_ids(1)[0], redacted.text)]
         )
         for message in request.messages:
             sys.stdout.write(f"--- {message['role']} ---\n{message['content']}\n")
