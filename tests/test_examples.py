@@ -378,7 +378,7 @@ def test_unknown_labels_are_one_warning_each(tmp_path):
         (None, "no such file"),
         ("id,body,queue\n1,hello,Sales\n", "no usable example"),
         ("id,body,colour\n1,hello,red\n", "no usable example"),
-        ("id,queue\n1,Returns\n", "no usable example"),
+        ("id,queue\n1,Returns\n", "no text column"),
         ("", "empty CSV file"),
     ],
 )

@@ -137,17 +137,20 @@ def run_commit_msg(settings: CommitSettings, err: Console) -> int:
     text = read_diff_file(settings.diff) if settings.diff else staged_diff(cwd)
     if not text.strip():
         raise UsageError("the diff is empty")
+    if settings.diff:
+        _require_diff(text, settings.diff)
     redacted = redact(text)
     if settings.show_redactions:
         lines = describe(redacted.findings) or ["no secrets found"]
         for line in lines:
             err.print(f"forge: redacted {line}", markup=False, soft_wrap=True)
     if settings.show_prompt:
-        from forge_cli.core.calls import PackItem
+        from forge_cli.core.calls import PackItem, new_pack_ids
         from forge_cli.tasks.commits.task import CommitTask
 
+        # a random id, as the engine sends: what a model sees, id included
         request = CommitTask(max_tokens=settings.max_tokens).build_request(
-            [PackItem("1", redacted.text)]
+            [PackItem(new_pack_ids(1)[0], redacted.text)]
         )
         for message in request.messages:
             sys.stdout.write(f"--- {message['role']} ---\n{message['content']}\n")
@@ -162,6 +165,18 @@ def run_commit_msg(settings: CommitSettings, err: Console) -> int:
 
         sys.stdout.write(format_message(report))
     return 0
+
+
+def _require_diff(text: str, name: str) -> None:
+    """Refuse a ``--diff`` that holds no file change: random bytes or a log would otherwise be
+    described as "chore: empty commit", or sent to a model to describe."""
+    from forge_cli.git.diff import parse_diff
+
+    if not parse_diff(text).files:
+        where = "standard input" if name == "-" else name
+        raise UsageError(
+            f"{where}: not a unified diff (no file change in it); give it what git diff prints"
+        )
 
 
 def _run_range(settings: CommitSettings, err: Console) -> int:

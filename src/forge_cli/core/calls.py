@@ -7,14 +7,46 @@ one another.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+#: what pack ids are spelled with: lower-case letters and digits a model copies without
+#: confusing them (no l, o, 0 or 1), 32 of them so that a random byte picks one without bias
+_ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789"
+#: the first character is a letter, so that no id reads as a number (``2e45``) to a model
+_ID_FIRST = _ID_CHARS[:24]
+#: characters of one pack id: 29.6 random bits, one chance in ~800 million to guess one
+PACK_ID_LENGTH = 6
+
+
+def new_pack_ids(count: int) -> list[str]:
+    """``count`` distinct ids for one pack, drawn at random for that pack.
+
+    A record's text is data, never instructions: the ids are what the answer is bound to, so they
+    must be ones no record's text can predict (never 1..N, never the records' own ids). They are
+    fresh for every pack, re-asks included, and never part of a cache key (the cache is keyed
+    by each record's text), so random ids change no cached answer.
+    """
+    ids: list[str] = []
+    seen: set[str] = set()
+    while len(ids) < count:
+        raw = secrets.token_bytes(PACK_ID_LENGTH * (count - len(ids)))
+        for start in range(0, len(raw), PACK_ID_LENGTH):
+            chunk = raw[start : start + PACK_ID_LENGTH]
+            pid = _ID_FIRST[chunk[0] % len(_ID_FIRST)] + "".join(
+                _ID_CHARS[b % 32] for b in chunk[1:]
+            )
+            if pid not in seen:
+                seen.add(pid)
+                ids.append(pid)
+    return ids
+
 
 @dataclass(slots=True, frozen=True)
 class PackItem:
-    """One item as a provider sees it: a short id local to the pack and the text to send."""
+    """One item as a provider sees it: an id local to the pack (``new_pack_ids``) and the text."""
 
     id: str
     text: str

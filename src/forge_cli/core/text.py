@@ -1,4 +1,5 @@
-"""Small text helpers every layer needs: snippets for failures, token estimates, header durations.
+"""Small text helpers every layer needs: snippets for failures, JSON values in words, token
+estimates, header durations.
 
 They live at the bottom so that providers, tasks and the engine can share them without importing one
 another.
@@ -11,6 +12,7 @@ import math
 import re
 import time
 from datetime import UTC
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 SNIPPET_CHARS = 300
@@ -44,6 +46,20 @@ def snippet(text: str) -> str:
     """A short, single-line piece of a raw answer for the failures file."""
     flat = " ".join(text.split())
     return flat if len(flat) <= SNIPPET_CHARS else flat[: SNIPPET_CHARS - 1] + "…"
+
+
+def describe(value: Any) -> str:
+    """A parsed JSON value in words, for a message that says what was found instead: "an
+    array", "3 (a number)", "true (a boolean)", "null" (never Python's names: "a int")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, int | float):
+        return f"{value!r} (a number)"
+    if isinstance(value, str):
+        return "a string"
+    return "an object" if isinstance(value, dict) else "an array"
 
 
 def estimate_tokens(text: str) -> int:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from forge_cli.core.calls import PackItem
+from forge_cli.core.calls import PackItem, new_pack_ids
 from forge_cli.core.errors import FatalProviderError, InvalidResponseError, ProviderError
 from forge_cli.core.models import Failure, Item, RowWriter
 from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
@@ -235,7 +235,7 @@ class Runner:
     # ------------------------------------------------------------------ one pack
 
     async def _call_pack(self, pack: list[Item]) -> None:
-        ids = [str(n) for n in range(1, len(pack) + 1)]
+        ids = new_pack_ids(len(pack))  # random per pack: no record's text can name one
         request = self.task.build_request(
             [PackItem(i, it.text) for i, it in zip(ids, pack, strict=False)]
         )

@@ -219,10 +219,11 @@ class TaskBase:
     ) -> ParsedPack:
         """Per id: missing, duplicated, schema-invalid, rule-invalid, or an answer row.
 
-        A whole answer that is not JSON raises ``InvalidResponseError`` (the pack is re-asked); one
+        Only entries bound to ``ids`` count (``tasks/answers.py``): JSON a record's text carried
+        into the answer cannot fill another record's entry. A whole answer that is not JSON raises ``InvalidResponseError`` (the pack is re-asked); one
         bad entry fails only its own id. ``logprobs`` are for tasks that report confidence.
         """
-        data = load_json(content)
+        data = load_json(content, ids)
         found, duplicated = entries_by_id(data, ids)
         parsed = ParsedPack(snippet=snippet(content))
         for local_id in ids:

@@ -68,6 +68,7 @@ def read_table(
             id_field=_NO_ID if own else id_field,
             max_record_bytes=max_record_bytes,
             stdin=stdin,
+            need_text=False,  # gold labels need no text; a record without one is still read
         )
     except InputError as exc:
         if own and "--text-field" in str(exc):  # a CSV whose header has no id column

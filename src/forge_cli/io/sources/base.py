@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 import orjson
 
 from forge_cli.core.models import Failure, Item
+from forge_cli.core.text import describe
 
-__all__ = ["TEXT_FIELDS", "Opening", "Source", "count_lines"]
+__all__ = ["TEXT_FIELDS", "Opening", "Source", "count_lines", "describe", "id_text"]
 
 #: the fields looked at for the text, in order, when --text-field does not name one
 TEXT_FIELDS = ("text", "ticket", "body", "description", "message")
@@ -40,12 +41,6 @@ _COUNT_CHUNK = 1 << 20
 #: lone surrogates are what ``errors="surrogateescape"`` turns undecodable bytes into
 SURROGATE = re.compile("[\udc80-\udcff]")
 
-_JSON_TYPE_NAMES: dict[type, str] = {
-    dict: "an object",
-    list: "an array",
-    bool: "a boolean",
-}
-
 
 def count_lines(path: str | os.PathLike[str]) -> int:
     """Count newline-terminated lines in 1 MiB binary chunks: fast, constant memory, no decoding."""
@@ -56,10 +51,15 @@ def count_lines(path: str | os.PathLike[str]) -> int:
     return total
 
 
-def describe(value: Any) -> str:
-    """A parsed JSON value's kind in words, for a message that says what was found instead."""
-    name = _JSON_TYPE_NAMES.get(type(value))
-    return name or f"a {type(value).__name__}"
+def id_text(value: Any) -> str:
+    """A record's id as text: a string as it is, a number as written, anything else (true, an
+    array, an object) as its JSON, so an output row shows what the input held, never Python's
+    ``repr`` of it (``['a', 1]``)."""
+    if type(value) is str:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return orjson.dumps(value).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +76,9 @@ class Opening:
     text_field: str | None = None
     id_field: str | None = None
     max_record_bytes: int = 1_000_000
+    #: every record must have a text: an input whose columns show none is refused up front
+    #: (False for a table read for its other columns, such as eval's gold labels)
+    need_text: bool = True
 
 
 class Source:
@@ -163,7 +166,7 @@ class Source:
         if raw_id is None or (raw_id == "" and empty_is_null):
             rid = str(line)
         else:
-            rid = raw_id if type(raw_id) is str else str(raw_id)
+            rid = id_text(raw_id)
             if not rid:
                 rid = str(line)
 

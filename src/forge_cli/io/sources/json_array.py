@@ -43,7 +43,7 @@ class JsonArraySource(Source):
                     id=None,
                     line=1,
                     error="MalformedRecord",
-                    message=f"{self._label}: malformed JSON array: {exc.msg} at line {exc.lineno}, "
+                    message=f"{self._label}:{exc.lineno}: malformed JSON array: {exc.msg} at "
                     f"column {exc.colno} (no record of it could be read)",
                 )
                 return

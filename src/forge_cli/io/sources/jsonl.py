@@ -15,7 +15,7 @@ from typing import ClassVar
 import orjson
 
 from forge_cli.core.models import Failure, Item
-from forge_cli.io.sources.base import SKIP_CHUNK, Opening, Source
+from forge_cli.io.sources.base import SKIP_CHUNK, Opening, Source, id_text
 from forge_cli.io.sources.json_array import JsonArraySource, starts_array
 from forge_cli.io.sources.sniff import BOM
 
@@ -104,7 +104,7 @@ class JsonlSource(Source):
             with contextlib.suppress(orjson.JSONDecodeError):
                 rec = orjson.loads(raw.decode("utf-8", "replace"))
                 if isinstance(rec, dict) and rec.get(self._id_field) is not None:
-                    rid = str(rec[self._id_field])
+                    rid = id_text(rec[self._id_field])
             return self._bad_encoding(rid or self._recover_id(raw), line, bad.start + 1, line)
         return self._malformed(
             self._recover_id(raw), line, f"malformed JSON: {exc.msg} at column {exc.colno}"

@@ -33,12 +33,14 @@ def open_source(
     id_field: str | None = None,
     max_record_bytes: int = 1_000_000,
     stdin: BinaryIO | None = None,
+    need_text: bool = True,
 ) -> Source:
     """Open an input for streaming. Everything that makes it unusable is raised here as InputError.
 
     ``path == "-"`` reads stdin (or ``stdin``), sniffing the format from its first bytes. A file's
     format comes from its extension unless ``fmt`` says otherwise; a pipe or device without a known
     extension (``<(zcat x.gz)``) is sniffed like stdin, since it has no name to go by.
+    ``need_text``: a CSV whose header has no text column is refused here, not failed row by row.
     """
     forced: str | None = None
     if fmt is not None:
@@ -55,6 +57,7 @@ def open_source(
             text_field=text_field,
             id_field=id_field,
             max_record_bytes=max_record_bytes,
+            need_text=need_text,
         )
 
     if path == "-":

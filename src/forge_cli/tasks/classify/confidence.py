@@ -5,7 +5,7 @@ answer as the tokens the model chose. The first token of a label is where the mo
 it (later tokens mostly spell out what that one began), so its probability is the label's
 confidence. Finding that token needs the label's place in the answer text, which a JSON parser
 throws away: this module reads the tokens' text with a small scanner that keeps where every string
-value starts, then finds the entries by id as ``tasks/answers.py`` does.
+value starts, then picks the answer and finds its entries by id as ``tasks/answers.py`` does.
 
 Pure functions on plain data, so the mapping is tested on hand-made token lists.
 """
@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from forge_cli.core.errors import InvalidResponseError
-from forge_cli.tasks.answers import entries_by_id
+from forge_cli.tasks.answers import MAX_SCAN, entries_by_id, mask_reasoning, named_ids
 
 __all__ = ["field_confidences"]
 
@@ -29,6 +29,7 @@ _WS = re.compile(r"[ \t\n\r]*")
 _ATOM = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
 _ATOMS = {"true": True, "false": False, "null": None}
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_OPENER = re.compile(r"[\[{]")
 
 
 class _Obj(dict[str, Any]):
@@ -62,7 +63,7 @@ def field_confidences(
     for text, _ in tokens:
         offset += len(text)
         ends.append(offset)
-    data = _scan_answer("".join(text for text, _ in tokens))
+    data = _scan_answer("".join(text for text, _ in tokens), ids)
     if data is None:
         return {}
     try:
@@ -101,16 +102,38 @@ def field_confidences(
     return out
 
 
-def _scan_answer(text: str) -> Any:
-    """The first JSON object or array in ``text``, with positions; None when there is none."""
-    openers = [i for i in (text.find("{"), text.find("[")) if i >= 0]
-    if not openers:
-        return None
-    try:
-        value, _ = _value(text, min(openers))
-    except (ValueError, IndexError, KeyError, orjson.JSONDecodeError):
-        return None
-    return value
+def _scan_answer(text: str, ids: Sequence[str]) -> Any:
+    """The JSON value of ``text`` that the parser takes for the answer, with positions; None when
+    there is none.
+
+    As ``tasks/answers.py`` chooses: outside ``<think>`` blocks, the value naming the most of the
+    pack's ids (the last of equals), else the first object or array, so a record's text quoted in
+    the answer never lends its confidences to the real answer.
+    """
+    text = mask_reasoning(text)
+    wanted = frozenset(ids)
+    best: Any = None
+    best_count = 0
+    first: Any = None
+    pos = 0
+    for _ in range(MAX_SCAN):
+        found = _OPENER.search(text, pos)
+        if found is None:
+            break
+        start = found.start()
+        try:
+            value, end = _value(text, start)
+        except (ValueError, IndexError, KeyError, RecursionError, orjson.JSONDecodeError):
+            pos = start + 1
+            continue
+        count = len(named_ids(value, wanted))
+        if count and count >= best_count:
+            best, best_count, pos = value, count, end
+            continue
+        if first is None and not count:
+            first = value
+        pos = start + 1
+    return best if best is not None else first
 
 
 def _value(text: str, i: int) -> tuple[Any, int]:

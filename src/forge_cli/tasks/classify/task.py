@@ -17,6 +17,7 @@ import orjson
 
 from forge_cli.core.calls import PackItem, PromptSections
 from forge_cli.core.models import Complexity
+from forge_cli.core.text import describe
 from forge_cli.tasks.base import ParsedPack, TaskBase
 from forge_cli.tasks.classify import rules as ticket_rules
 from forge_cli.tasks.classify.complexity import estimate
@@ -264,7 +265,7 @@ class TicketTask(TaskBase):
                 row[f.name] = accepted
                 continue
             if isinstance(value, bool) or not isinstance(value, str | int | float):
-                return f"{f.name}: {type(value).__name__} is not a label"
+                return f"{f.name}: {describe(value)} is not a label"
             match = labels.match(str(value))
             if match is None:
                 return f"{f.name} {labels.why_not(str(value))}"

@@ -153,7 +153,22 @@ def compose(
         return f"<think>\n{musing}\n</think>\n{payload}", None, answered
     if kind == "reasoning":
         return payload, musing, answered
+    if kind == "quote" and fault is not None and items is not None:
+        return _quoting(payload, items, fault.place), None, answered
     return payload, None, answered
+
+
+def _quoting(payload: str, items: list[dict[str, Any]], place: str) -> str:
+    """An answer that quotes every ticket of the pack word for word, as a chatty model does:
+    whatever a ticket holds (a fenced JSON "answer", fake ids) ends up in the text around the
+    real answer, which is fenced too unless it sits inside the prose."""
+    quoted = "\n\n".join(f"Ticket {item['id']} says:\n{item['text']}" for item in items)
+    fenced = f"```json\n{payload}\n```"
+    if place == "before":
+        return f"I read the tickets.\n\n{quoted}\n\nHere are the results:\n{fenced}"
+    if place == "after":
+        return f"Here are the results:\n{fenced}\n\nFor reference, the tickets:\n\n{quoted}"
+    return f"Reading the pack. {quoted} So the results are {payload} and, once more, {quoted}"
 
 
 def _results(

@@ -1,7 +1,8 @@
 """Scripted misbehaviour: what a test can make the simulated upstream do wrong, and when.
 
 Faults are how tests reproduce the failures forge must survive (429 storms, 5xx, hung calls,
-answers that are truncated, incomplete, mislabelled or wrapped in reasoning) without a real
+answers that are truncated, incomplete, mislabelled, wrapped in reasoning or quoting the tickets
+back, hostile ones included) without a real
 provider's randomness: one-shot ``Fault`` objects queued in arrival order, and rules that pick a
 fault from a request's pack items (a poison ticket that always fails).
 """
@@ -19,6 +20,7 @@ from typing import Any, Literal, get_args
 __all__ = [
     "ERROR_FAULTS",
     "FAULT_KINDS",
+    "QUOTE_PLACES",
     "Fault",
     "FaultKind",
     "FaultRule",
@@ -38,6 +40,7 @@ FaultKind = Literal[
     "think",
     "reasoning",
     "empty",
+    "quote",
     "401",
     "reset",
     "overloaded",
@@ -45,6 +48,9 @@ FaultKind = Literal[
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 #: faults that replace the answer with an error or no response at all
 ERROR_FAULTS: frozenset[str] = frozenset({"429", "500", "503", "401", "reset", "overloaded"})
+
+#: where a "quote" fault puts the quoted texts
+QUOTE_PLACES: frozenset[str] = frozenset({"before", "after", "prose"})
 
 FaultRule = Callable[[list[dict[str, Any]]], "Fault | None"]
 
@@ -61,6 +67,9 @@ class Fault:
     delay: float = 0.0
     #: for "partial": how many items to leave out of the answer (the first ones)
     drop: int = 1
+    #: for "quote": where the pack's texts, quoted word for word, go around the (fenced) answer:
+    #: "before" it, "after" it, or "prose" (in sentences on both sides of an unfenced answer)
+    place: Literal["before", "after", "prose"] = "before"
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -71,6 +80,8 @@ class Fault:
             raise ValueError("delay must be >= 0")
         if self.drop < 0:
             raise ValueError("drop must be >= 0")
+        if self.place not in QUOTE_PLACES:
+            raise ValueError(f"place must be one of {sorted(QUOTE_PLACES)}, not {self.place!r}")
         if isinstance(self.retry_after, int | float) and self.retry_after < 0:
             raise ValueError("retry_after must be >= 0")
 
