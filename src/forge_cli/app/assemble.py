@@ -179,7 +179,11 @@ def assemble(
     except BaseException:
         asyncio.run(chain.aclose())
         raise
-    assembly = Assembly(task, chain, cache, PackLimits(forced=pack or _pack_hint(chain)), screen)
+    limits = PackLimits(forced=pack)
+    if pack is None and (hint := _pack_hint(chain)) is not None:
+        # no prompt to keep short: neither the pack's size nor its tokens need a limit
+        limits = PackLimits(forced=hint, token_budget=1 << 40)
+    assembly = Assembly(task, chain, cache, limits, screen)
     try:
         yield assembly
     finally:
