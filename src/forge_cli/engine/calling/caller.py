@@ -14,12 +14,19 @@ import time
 from collections.abc import Awaitable, Callable
 
 from forge_cli.core.calls import Completion, PackRequest
-from forge_cli.core.errors import ProviderError, ProviderTimeoutError, RateLimitError, UpstreamError
+from forge_cli.core.errors import (
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    StalledError,
+    UpstreamError,
+)
 from forge_cli.engine.resilience.aimd import AimdLimiter
 from forge_cli.engine.resilience.breaker import BreakerState, CircuitBreaker
 from forge_cli.engine.resilience.buckets import RateLimiter
 from forge_cli.engine.resilience.gate import RateGate
 from forge_cli.engine.resilience.retry import RetryPolicy, default_retry_policy
+from forge_cli.engine.resilience.stall import StallWatch
 from forge_cli.engine.stats import ProviderStats, RunStats
 from forge_cli.providers.base import Provider
 
@@ -49,6 +56,7 @@ class Caller:
         limiter: AimdLimiter | None = None,
         rate: RateLimiter | None = None,
         usage: ProviderStats | None = None,
+        stall: StallWatch | None = None,
     ) -> None:
         self.provider = provider
         self.stats = stats
@@ -63,6 +71,8 @@ class Caller:
             on_change=self._on_breaker,
         )
         self.gate = gate or RateGate()
+        #: says when the provider has made no progress for long enough to be dropped (off: 0)
+        self.stall = stall or StallWatch(0)
         self._sleep = sleep
 
     def _on_breaker(self, old: BreakerState, new: BreakerState) -> None:
@@ -86,28 +96,51 @@ class Caller:
         started = time.monotonic()
         attempt = 0
         last: ProviderError | None = None
-        while True:
-            attempt += 1
-            if not hold and self.breaker.blocking():
-                error = last or UpstreamError("circuit breaker open", provider=self.provider.name)
-                raise CallFailed(error, attempt - 1)
-            try:
-                # the guard holds us while the breaker is open and records how the call went
-                async with self.breaker.guard():
-                    await self.gate.wait()
-                    completion = await self._attempt(request, tokens)
-            except ProviderError as error:
-                last = error
-                self._count(error)
-                if error.retry_after is not None:
-                    self.gate.defer(min(error.retry_after, self.retry.max_retry_after))
-                elapsed = time.monotonic() - started
-                if not self.retry.should_retry(error) or self.retry.stop(attempt, elapsed):
-                    raise CallFailed(error, attempt) from None
-                self.stats.retries += 1
-                await self._sleep(self.retry.delay_for(attempt, error))
-            else:
-                return completion, attempt
+        self.stall.enter()
+        try:
+            while True:
+                attempt += 1
+                self._check_stall(attempt - 1)
+                if not hold and self.breaker.blocking():
+                    error = last or UpstreamError(
+                        "circuit breaker open", provider=self.provider.name
+                    )
+                    raise CallFailed(error, attempt - 1)
+                try:
+                    # the guard holds us while the breaker is open and records how the call went
+                    async with self.breaker.guard():
+                        await self.gate.wait()
+                        # a stalled provider fails what the breaker held at once (a neutral
+                        # outcome: it closes a half-open breaker, releasing everyone behind it)
+                        if self.stall.verdict is not None:
+                            raise self._stalled()
+                        completion = await self._attempt(request, tokens)
+                except StalledError as error:
+                    raise CallFailed(error, attempt - 1) from None
+                except ProviderError as error:
+                    last = error
+                    self._count(error)
+                    self._check_stall(attempt)
+                    if error.retry_after is not None:
+                        self.gate.defer(min(error.retry_after, self.retry.max_retry_after))
+                    elapsed = time.monotonic() - started
+                    if not self.retry.should_retry(error) or self.retry.stop(attempt, elapsed):
+                        raise CallFailed(error, attempt) from None
+                    self.stats.retries += 1
+                    await self._sleep(self.retry.delay_for(attempt, error))
+                else:
+                    return completion, attempt
+        finally:
+            self.stall.leave()
+
+    def _stalled(self) -> StalledError:
+        assert self.stall.verdict is not None
+        return StalledError(self.stall.verdict, provider=self.provider.name)
+
+    def _check_stall(self, attempts: int) -> None:
+        """Fail the call for good once the provider has stalled: it is to be dropped."""
+        if self.stall.verdict is not None:
+            raise CallFailed(self._stalled(), attempts)
 
     async def _attempt(self, request: PackRequest, tokens: int) -> Completion:
         usage = self.usage
@@ -115,10 +148,11 @@ class Caller:
             await self.rate.acquire(tokens)
             self.stats.calls += 1
             usage.calls += 1
-            sent = time.monotonic()
+            sent, sent_at = time.monotonic(), self.stall.now()
             try:
                 completion = await self.provider.complete(request)
             except ProviderError as error:
+                self.stall.failed(error, sent_at)
                 self.rate.observe(error.rate)
                 if isinstance(error, RateLimitError):
                     self.limiter.on_overload(seq)
@@ -126,6 +160,7 @@ class Caller:
                 raise
             finally:
                 usage.concurrency = self.limiter.current
+        self.stall.answered()
         usage.latencies.append((time.monotonic() - sent) * 1000)
         usage.ok += 1
         self.limiter.on_success()

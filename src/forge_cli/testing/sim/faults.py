@@ -1,7 +1,8 @@
 """Scripted misbehaviour: what a test can make the simulated upstream do wrong, and when.
 
 Faults are how tests reproduce the failures forge must survive (429 storms, 5xx, hung calls,
-answers that are truncated, incomplete, mislabelled or wrapped in reasoning) without a real
+answers that are truncated, incomplete, mislabelled or wrapped in reasoning; servers that hang,
+trickle, cut a body short, answer 100 MB or HTML, or garble the token counts) without a real
 provider's randomness: one-shot ``Fault`` objects queued in arrival order, and rules that pick a
 fault from a request's pack items (a poison ticket that always fails).
 """
@@ -41,6 +42,12 @@ FaultKind = Literal[
     "401",
     "reset",
     "overloaded",
+    "hang",
+    "trickle",
+    "short_body",
+    "huge",
+    "garbage",
+    "bad_usage",
 ]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 #: faults that replace the answer with an error or no response at all
@@ -57,10 +64,14 @@ class Fault:
     #: for "429"/"503"/"overloaded": seconds or an HTTP-date string, sent as Retry-After (None: no
     #: header)
     retry_after: float | str | None = None
-    #: for "timeout": seconds to sleep before answering normally
+    #: for "timeout": seconds to sleep before answering normally; "trickle": seconds between two
+    #: bytes of the answer (0: one second); "hang", "short_body": the most seconds to hold the
+    #: connection open without a (complete) answer (0: until the client leaves, ten minutes at most)
     delay: float = 0.0
     #: for "partial": how many items to leave out of the answer (the first ones)
     drop: int = 1
+    #: for "huge": the body's size in bytes (0: 100 MB)
+    size: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -71,6 +82,8 @@ class Fault:
             raise ValueError("delay must be >= 0")
         if self.drop < 0:
             raise ValueError("drop must be >= 0")
+        if self.size < 0:
+            raise ValueError("size must be >= 0")
         if isinstance(self.retry_after, int | float) and self.retry_after < 0:
             raise ValueError("retry_after must be >= 0")
 
