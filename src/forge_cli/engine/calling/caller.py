@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from forge_cli.core.calls import Completion, PackRequest
 from forge_cli.core.errors import (
@@ -74,6 +75,9 @@ class Caller:
         #: says when the provider has made no progress for long enough to be dropped (off: 0)
         self.stall = stall or StallWatch(0)
         self._sleep = sleep
+        #: the tasks inside ``call`` now, and those of them cut off because the provider stalled
+        self._calls: set[asyncio.Task[Any] | None] = set()
+        self._cut: set[asyncio.Task[Any] | None] = set()
 
     def _on_breaker(self, old: BreakerState, new: BreakerState) -> None:
         self.stats.breaker_state = new.value
@@ -96,7 +100,9 @@ class Caller:
         started = time.monotonic()
         attempt = 0
         last: ProviderError | None = None
+        task = asyncio.current_task()
         self.stall.enter()
+        self._calls.add(task)
         try:
             while True:
                 attempt += 1
@@ -110,13 +116,7 @@ class Caller:
                     # the guard holds us while the breaker is open and records how the call went
                     async with self.breaker.guard():
                         await self.gate.wait()
-                        # a stalled provider fails what the breaker held at once (a neutral
-                        # outcome: it closes a half-open breaker, releasing everyone behind it)
-                        if self.stall.verdict is not None:
-                            raise self._stalled()
                         completion = await self._attempt(request, tokens)
-                except StalledError as error:
-                    raise CallFailed(error, attempt - 1) from None
                 except ProviderError as error:
                     last = error
                     self._count(error)
@@ -130,7 +130,14 @@ class Caller:
                     await self._sleep(self.retry.delay_for(attempt, error))
                 else:
                     return completion, attempt
+        except asyncio.CancelledError:
+            # cut off because the provider stalled (not Ctrl-C): this call fails like the rest
+            if task is not None and task in self._cut and task.uncancel() == 0:
+                raise CallFailed(self._stalled(), attempt) from None
+            raise
         finally:
+            self._calls.discard(task)
+            self._cut.discard(task)
             self.stall.leave()
 
     def _stalled(self) -> StalledError:
@@ -138,9 +145,17 @@ class Caller:
         return StalledError(self.stall.verdict, provider=self.provider.name)
 
     def _check_stall(self, attempts: int) -> None:
-        """Fail the call for good once the provider has stalled: it is to be dropped."""
-        if self.stall.verdict is not None:
-            raise CallFailed(self._stalled(), attempts)
+        """Once the provider has stalled, fail this call for good, and every other call that is
+        waiting on it (breaker, rate gate, backoff) or talking to it: it is being dropped, and
+        nothing it has in hand should keep the run waiting for a timeout or a cooldown."""
+        if self.stall.verdict is None:
+            return
+        current = asyncio.current_task()
+        for other in self._calls - self._cut:
+            if other is not None and other is not current:
+                self._cut.add(other)
+                other.cancel()
+        raise CallFailed(self._stalled(), attempts)
 
     async def _attempt(self, request: PackRequest, tokens: int) -> Completion:
         usage = self.usage

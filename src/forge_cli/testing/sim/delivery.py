@@ -15,7 +15,8 @@ import select
 import socket
 import time
 from collections.abc import Mapping
-from typing import Any, BinaryIO
+from io import BufferedIOBase
+from typing import Any
 
 from forge_cli.testing.sim.faults import Fault
 
@@ -33,7 +34,7 @@ _CHUNK = 64 * 1024
 
 
 def deliver(
-    wfile: BinaryIO,
+    wfile: BufferedIOBase,
     connection: socket.socket,
     fault: Fault,
     body: Any,
@@ -86,7 +87,10 @@ def _is_count(key: str, value: Any) -> bool:
 
 
 def _head(
-    wfile: BinaryIO, length: int, headers: Mapping[str, str], content_type: str = "application/json"
+    wfile: BufferedIOBase,
+    length: int,
+    headers: Mapping[str, str],
+    content_type: str = "application/json",
 ) -> None:
     lines = [
         "HTTP/1.1 200 OK",
@@ -100,7 +104,7 @@ def _head(
     wfile.flush()
 
 
-def _huge(wfile: BinaryIO, size: int, headers: Mapping[str, str]) -> None:
+def _huge(wfile: BufferedIOBase, size: int, headers: Mapping[str, str]) -> None:
     """A JSON body of exactly ``size`` bytes, written a chunk at a time (the simulator never holds
     it whole); stops when the client stops reading."""
     prefix, suffix = b'{"padding": "', b'"}'
