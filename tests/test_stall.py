@@ -14,6 +14,7 @@ import pytest
 from forge_cli.core.calls import Completion, PackRequest
 from forge_cli.core.errors import (
     FatalProviderError,
+    InvalidResponseError,
     ProviderError,
     ProviderTimeoutError,
     RateLimitError,
@@ -75,6 +76,15 @@ def test_a_server_that_answered_once_is_not_dropped_at_the_first_refusal() -> No
         and "no answer for 62 s, past the stall timeout of 60 s" in watch.verdict
     )
     assert "3 could not connect" in watch.verdict
+
+
+def test_any_answer_before_proves_something_listens() -> None:
+    clock = Clock()
+    watch = StallWatch(60, clock=clock)
+    watch.enter()
+    fail_at(watch, clock, InvalidResponseError("not a chat completion", provider="p"), 1000, 1000)
+    fail_at(watch, clock, refused(), 1001.0, 1001.0)
+    assert watch.verdict is None
 
 
 def test_one_long_timeout_never_drops_a_provider_alone() -> None:

@@ -83,8 +83,8 @@ class StallWatch:
 
     def failed(self, error: ProviderError, sent: float) -> None:
         """A call sent at ``sent`` (on the watch's clock) ended with ``error``."""
-        if error.status is not None:
-            self._reached = True
+        if error.status is not None or not error.trips_breaker:
+            self._reached = True  # an HTTP answer, even an error or garbage: something listens
         if not error.trips_breaker or self.verdict is not None or not self.limit:
             return
         if isinstance(error, UnreachableError) and not self._reached:
