@@ -20,7 +20,7 @@ from typing import Any
 
 from forge_cli.testing.sim.faults import Fault
 
-__all__ = ["DELIVERY_FAULTS", "HUGE_BYTES", "deliver", "spoil_usage"]
+__all__ = ["DELIVERY_FAULTS", "HUGE_BYTES", "deliver", "hold", "spoil_usage"]
 
 #: faults that change how the answer is sent rather than what it says
 DELIVERY_FAULTS: frozenset[str] = frozenset({"hang", "trickle", "short_body", "huge", "garbage"})
@@ -47,7 +47,7 @@ def deliver(
     payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
     with contextlib.suppress(OSError):
         if fault.kind == "hang":
-            _hold(connection, fault.delay or HOLD_LIMIT)
+            hold(connection, fault.delay or HOLD_LIMIT)
         elif fault.kind == "garbage":
             _head(wfile, len(GARBAGE), headers, content_type="text/html")
             wfile.write(GARBAGE)
@@ -62,7 +62,7 @@ def deliver(
             _head(wfile, len(payload) + 1024, headers)
             wfile.write(payload)
             wfile.flush()
-            _hold(connection, fault.delay or HOLD_LIMIT)
+            hold(connection, fault.delay or HOLD_LIMIT)
         elif fault.kind == "huge":
             _huge(wfile, fault.size or HUGE_BYTES, headers)
         else:
@@ -119,13 +119,17 @@ def _huge(wfile: BufferedIOBase, size: int, headers: Mapping[str, str]) -> None:
     wfile.flush()
 
 
-def _hold(connection: socket.socket, seconds: float) -> None:
-    """Keep the connection open, sending nothing, until the client closes it or ``seconds`` pass."""
+def hold(connection: socket.socket, seconds: float) -> bool:
+    """Keep the connection open, sending nothing, until the client closes it or ``seconds`` pass;
+    False when the client has gone (nobody is left to answer: a handler thread need not wait on)."""
     deadline = time.monotonic() + seconds
     while (left := deadline - time.monotonic()) > 0:
-        readable, _, _ = select.select([connection], [], [], min(left, 1.0))
-        if not readable:
-            continue
-        if not connection.recv(1, socket.MSG_PEEK):
-            return  # the client has closed its end
-        time.sleep(min(left, 0.1))  # it sent more (it should not): hold on, without spinning
+        try:
+            readable, _, _ = select.select([connection], [], [], min(left, 1.0))
+            if readable and not connection.recv(1, socket.MSG_PEEK):
+                return False  # the client has closed its end
+        except (OSError, ValueError):  # closed under us (the server is stopping)
+            return False
+        if readable:
+            time.sleep(min(left, 0.1))  # it sent more (it should not): hold on, without spinning
+    return True

@@ -23,7 +23,7 @@ from typing import Any
 
 from forge_cli.testing.sim.answers import extract_pack, prompt_tokens, text_tokens
 from forge_cli.testing.sim.behaviour import Behaviour
-from forge_cli.testing.sim.delivery import DELIVERY_FAULTS, deliver, spoil_usage
+from forge_cli.testing.sim.delivery import DELIVERY_FAULTS, deliver, hold, spoil_usage
 from forge_cli.testing.sim.faults import ERROR_FAULTS, Fault
 from forge_cli.testing.sim.openai_wire import model_list
 from forge_cli.testing.sim.stats import RequestRecord
@@ -316,7 +316,8 @@ class SimHandler(BaseHTTPRequestHandler):
         # latency counts from arrival, as a client sees it: the simulator's own work is part of it
         remaining = delay - (time.monotonic() - started)
         if remaining > 0:
-            time.sleep(remaining)
+            # a client that gives up meanwhile gets no answer: no thread sleeps on for nobody
+            hold(self.connection, remaining)
 
         body = wire.success(
             model=model,
