@@ -5,9 +5,10 @@ calls in flight), drops duplicates onto the request already in flight, serves ca
 queues the rest. A dispatcher hands the next pack to a concurrency slot the moment one frees up: there
 is no batch barrier, so a slow call holds one slot, never the run. Items an answer missed or garbled
 come back in smaller packs, then go to the chain's other providers (``rounds.py``); items of a call
-that failed for good are split and retried a bounded number of rounds before they become failures. The
-runner knows neither prompts nor wire formats: the task and the provider do. A write that fails (a full disk) stops the run at once: no new pack starts and the
-packs in flight are cancelled; ``written`` keeps the counts to what reached the files.
+that failed for good are split and retried a bounded number of rounds before they become failures.
+The runner knows neither prompts nor wire formats: the task and the provider do. A write that fails
+(a full disk) stops the run at once: no new pack starts and the packs in flight are cancelled;
+``written`` keeps the counts to what reached the files.
 """
 
 from __future__ import annotations
