@@ -8,6 +8,7 @@ servers are in test_reliability_net.py).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 
 import pytest
 
@@ -22,10 +23,12 @@ from forge_cli.core.errors import (
     UnreachableError,
     UpstreamError,
 )
+from forge_cli.core.models import Item
 from forge_cli.engine.calling.caller import Caller, CallFailed
 from forge_cli.engine.calling.chain import Chain, Member
 from forge_cli.engine.resilience.retry import default_retry_policy
 from forge_cli.engine.resilience.stall import StallWatch
+from forge_cli.engine.rounds import sort_back
 from forge_cli.engine.stats import RunStats
 
 
@@ -307,3 +310,21 @@ def test_ctrl_c_still_cancels_a_call_the_stall_did_not_cut() -> None:
 
     with pytest.raises(asyncio.CancelledError):
         asyncio.run(go())
+
+
+def test_an_item_answered_badly_past_its_rounds_goes_to_the_others_then_fails() -> None:
+    members = {"openai", "gemini"}
+
+    def has_other(names: Iterable[str]) -> bool:
+        return bool(members - set(names))
+
+    fresh, spent = Item("a", 1, "x"), Item("b", 2, "y", rounds=3)
+    again, onward, failed = sort_back([fresh, spent], 3, "openai", has_other)
+    assert (again, onward, failed) == ([fresh], [spent], [])
+    assert fresh.rounds == 1 and (spent.rounds, spent.avoid) == (0, ("openai",))
+    # gemini answers it badly too, past its own rounds: nobody is left
+    spent.rounds = 3
+    assert sort_back([spent], 3, "gemini", has_other) == ([], [], [spent])
+    # a call that failed on every member (no answer to blame) never moves on
+    other = Item("c", 3, "z", rounds=3)
+    assert sort_back([other], 3, None, has_other) == ([], [], [other])
