@@ -184,7 +184,7 @@ def test_check_reports_wrong_key_closed_port_and_missing_key(servers, monkeypatc
     assert (bad["reachable"], bad["auth"], bad["ok"]) == ("yes", "failed", False)
     assert "401" in bad["note"] and WRONG_KEY not in bad["note"]
     assert (dead_probe["reachable"], dead_probe["ok"]) == ("no", False)
-    assert "connection failed" in dead_probe["note"]
+    assert "cannot connect to http://127.0.0.1" in dead_probe["note"]
     assert (groq["auth"], groq["note"]) == ("no key", "no key: set GROQ_API_KEY")
 
 

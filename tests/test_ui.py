@@ -80,4 +80,4 @@ def test_summary_table_mentions_outputs_and_abort():
     console.print(ui.summary_table(stats, "a.results.jsonl", "a.failures.jsonl"))
     text = console.export_text()
     assert "a.results.jsonl" in text and "a.failures.jsonl" in text
-    assert "authentication failed" in text
+    assert "no provider left" in text

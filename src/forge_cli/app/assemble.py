@@ -28,6 +28,7 @@ from forge_cli.engine.calling.routing import make_router
 from forge_cli.engine.resilience.aimd import AimdLimiter
 from forge_cli.engine.resilience.buckets import RateLimiter
 from forge_cli.engine.resilience.retry import default_retry_policy
+from forge_cli.engine.resilience.stall import StallWatch
 from forge_cli.engine.runner import EngineConfig, Runner
 from forge_cli.engine.screen import Screen
 from forge_cli.engine.stats import ProviderStats, RunStats
@@ -88,6 +89,7 @@ def build_chain(settings: RunSettings, stats: RunStats, *, notify: Notify | None
             limiter=AimdLimiter(config.concurrency),
             rate=RateLimiter(config.rpm, config.tpm),
             usage=ProviderStats(config.name, config.model, concurrency=config.concurrency),
+            stall=StallWatch(settings.stall_timeout),
         )
         members.append(Member(provider, caller, weight=config.weight))
     if not members:

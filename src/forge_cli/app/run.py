@@ -19,6 +19,7 @@ from rich.console import Console
 
 from forge_cli.app.assemble import Notify, assemble, run_assembled
 from forge_cli.app.settings import RunSettings
+from forge_cli.core.errors import StalledError
 from forge_cli.core.models import Failure, Item
 from forge_cli.engine.rows import FAILURE_FIELDS, result_columns
 from forge_cli.engine.stats import RunStats
@@ -82,14 +83,17 @@ def run_to_files(
         return EXIT_USAGE
     _report(settings, stats, results_path, failures_path, err)
     if outcome.error is not None:
-        err.print(f"forge: error: {outcome.error}", style="red", markup=False, highlight=False)
+        # why each provider was dropped is on its own line already, printed when it happened
         err.print(
-            f"forge: the {stats.failed:,} records not answered are in {failures_path}; run again "
-            "once the provider works: answers already received come from the cache.",
+            f"forge: error: no provider left; the {stats.failed:,} records not answered are in "
+            f"{failures_path}; run again once the provider works: answers already received come "
+            "from the cache.",
             markup=False,
             highlight=False,
         )
-        return EXIT_USAGE
+        # providers that stalled may come back (some records failed: 1); a refused key or an
+        # unknown model is the command line's to fix (2)
+        return EXIT_FAILURES if isinstance(outcome.error, StalledError) else EXIT_USAGE
     return EXIT_FAILURES if stats.failed else EXIT_OK
 
 

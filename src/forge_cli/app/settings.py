@@ -56,6 +56,9 @@ class RunSettings(BaseModel):
     backoff: float = Field(0.5, ge=0)
     breaker_threshold: int = Field(5, ge=1)
     breaker_cooldown: float = Field(10.0, ge=0)
+    #: seconds a provider may go without progress (every call failing) before it is dropped for
+    #: the run; 0 never drops one for that (see engine/resilience/stall.py)
+    stall_timeout: float = Field(180.0, ge=0)
     out_dir: Path | None = None
     #: an output format of forge.io.sinks' registry: built in, or added by a plugin
     format: str = "jsonl"

@@ -79,6 +79,12 @@ CALLS: tuple[Shared, ...] = (
     Shared("backoff", float, "First retry delay in seconds; doubles per attempt, +-20% jitter."),
     Shared("breaker_threshold", int, "Consecutive failed calls that open the circuit breaker."),
     Shared("breaker_cooldown", float, "Seconds an open breaker holds work before a probe call."),
+    Shared(
+        "stall_timeout",
+        float,
+        "Seconds a provider may fail every call (timeouts, resets, 5xx) before it is dropped for "
+        "the run; nothing listening drops it at once. 0: never.",
+    ),
 )
 OUTPUT: tuple[Shared, ...] = (
     Shared("out_dir", Path | None, "Where results and failures go (default: next to the input)."),

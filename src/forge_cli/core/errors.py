@@ -94,6 +94,17 @@ class NotFoundError(FatalProviderError):
     kind = "NotFoundError"
 
 
+class StalledError(FatalProviderError):
+    """The provider made no progress for the stall time (or nothing listens at its address): it is
+    dropped for the run like a refused key, so a dead, hung or crashed server cannot hold a run.
+
+    Not a usage error: the command was right and the provider may come back; a run whose every
+    provider stalled ends with its waiting records in the failures file (exit code 1).
+    """
+
+    kind = "StalledError"
+
+
 class RateLimitError(ProviderError):
     """429 (or 503 with Retry-After): retried after the delay the provider asked for."""
 
@@ -115,6 +126,11 @@ class UpstreamError(ProviderError):
     kind = "UpstreamError"
     retryable = True
     trips_breaker = True
+
+
+class UnreachableError(UpstreamError):
+    """Nothing accepted the connection (refused, no route, unknown host): a server that is not
+    there, rather than one that answered badly. Before any answer, that drops the provider at once."""
 
 
 class InvalidResponseError(ProviderError):

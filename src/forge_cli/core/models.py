@@ -46,6 +46,8 @@ class Item:
     rounds: int = 0
     #: provider calls that carried this item
     attempts: int = 0
+    #: chain members that answered this item badly past its re-asks: it goes to the others
+    avoid: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -4,10 +4,11 @@ A producer reads records (in a worker thread, a chunk at a time, so a slow stdin
 calls in flight), drops duplicates onto the request already in flight, serves cache hits at once and
 queues the rest. A dispatcher hands the next pack to a concurrency slot the moment one frees up: there
 is no batch barrier, so a slow call holds one slot, never the run. Items an answer missed or garbled
-come back in smaller packs; items of a call that failed for good are split and retried a bounded number
-of rounds before they become failures. The runner knows neither prompts nor wire formats: the task and
-the provider do. A write that fails (a full disk) stops the run at once: no new pack starts and the
-packs in flight are cancelled; ``written`` keeps the counts to what reached the files.
+come back in smaller packs, then go to the chain's other providers (``rounds.py``); items of a call
+that failed for good are split and retried a bounded number of rounds before they become failures.
+The runner knows neither prompts nor wire formats: the task and the provider do. A write that fails
+(a full disk) stops the run at once: no new pack starts and the packs in flight are cancelled;
+``written`` keeps the counts to what reached the files.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.calling.caller import CallFailed
 from forge_cli.engine.calling.chain import Chain
-from forge_cli.engine.rows import merge_extra
+from forge_cli.engine.rounds import sort_back
+from forge_cli.engine.rows import failure_row, result_row
 from forge_cli.engine.screen import Screen, screen_chunk
 from forge_cli.engine.stats import RunStats
 from forge_cli.engine.written import Written
@@ -246,8 +248,9 @@ class Runner:
         self.stats.packs += 1
         started = time.monotonic()
         tokens = self.task.estimate_request_tokens([it.text for it in pack])
+        avoid = {name for it in pack for name in it.avoid}
         try:
-            completion, attempts, member = await self.chain.call(request, tokens)
+            completion, attempts, member = await self.chain.call(request, tokens, avoid=avoid)
         except CallFailed as failed:
             for item in pack:
                 item.attempts += failed.attempts
@@ -278,7 +281,7 @@ class Runner:
         except InvalidResponseError as exc:
             stats.invalid_answers += 1
             self._sched.report(pack[0].complexity, clean=False)
-            self._retry_or_fail(pack, exc.kind, exc.message, exc.raw)
+            self._retry_or_fail(pack, exc.kind, exc.message, exc.raw, answered_by=member.name)
             return
 
         share_in, share_out = completion.tokens_in // len(pack), completion.tokens_out // len(pack)
@@ -314,24 +317,40 @@ class Runner:
         if missed:
             stats.invalid_answers += 1
             self._retry_or_fail(
-                missed, "InvalidResponseError", reasons[0], parsed.snippet, pack_size=len(pack)
+                missed,
+                "InvalidResponseError",
+                reasons[0],
+                parsed.snippet,
+                pack_size=len(pack),
+                answered_by=member.name,
             )
 
     def _retry_or_fail(
-        self, items: list[Item], kind: str, message: str, raw: str | None, *, pack_size: int = 0
+        self,
+        items: list[Item],
+        kind: str,
+        message: str,
+        raw: str | None,
+        *,
+        pack_size: int = 0,
+        answered_by: str | None = None,
     ) -> None:
-        """Send items back in smaller packs while they have rounds left; fail the rest."""
-        again = [it for it in items if it.rounds < self.config.max_rounds]
-        for item in items:
-            if item.rounds >= self.config.max_rounds:
-                self._emit_failure(item, kind, message, raw)
+        """Send items back in smaller packs while they have rounds left, then (those the member
+        ``answered_by`` answered badly) to the chain's other members; fail the rest."""
+        size = pack_size or len(items)
+        again, onward, failed = sort_back(
+            items, self.config.max_rounds, answered_by, self.chain.has_other
+        )
+        for item in failed:
+            self._emit_failure(
+                item, kind, f"{answered_by}: {message}" if answered_by else message, raw
+            )
+        if onward:
+            self._sched.requeue(onward, size)
         if again:
-            for item in again:
-                item.rounds += 1
             self.stats.reasked += len(again)
-            size = max(1, min(len(again), (pack_size or len(items)) // 2))
-            self._sched.requeue(again, size)
-            self._wakeup.set()
+            self._sched.requeue(again, max(1, min(len(again), size // 2)))
+        self._wakeup.set()
 
     def _fail_unattempted(self, item: Item) -> None:
         assert self.error is not None
@@ -362,15 +381,7 @@ class Runner:
             self.stats.queued_by_class[item.complexity] -= 1
         for n, member in enumerate(group or (item,)):
             hit = cached or n > 0
-            row: dict[str, Any] = {"id": member.id, "line": member.line, **answer}
-            row["complexity"] = member.complexity.value
-            row["provider"] = provider
-            row["model"] = model
-            row["cache_hit"] = hit
-            row["tokens_in"], row["tokens_out"] = (0, 0) if hit else tokens
-            row["latency_ms"] = 0.0 if hit else latency_ms
-            if member.extra:
-                merge_extra(row, member.extra)
+            row = result_row(member, answer, provider, model, hit, tokens, latency_ms)
             self.out.result(row, member.complexity, hit)
 
     def _emit_failure(self, item: Item, kind: str, message: str, raw: str | None = None) -> None:
@@ -378,10 +389,7 @@ class Runner:
         if group is not None:
             self.stats.queued_by_class[item.complexity] -= 1
         for member in group or (item,):
-            failure = Failure(member.id, member.line, kind, message, item.attempts, raw)
-            row = failure.to_row()
-            if member.extra:
-                merge_extra(row, member.extra)
+            row = failure_row(member, kind, message, item.attempts, raw)
             self.out.failure(row, member.complexity)
 
 

@@ -9,6 +9,8 @@ only in headers.
 
 from __future__ import annotations
 
+import asyncio
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -18,13 +20,19 @@ import httpx
 import orjson
 
 from forge_cli.core.calls import Completion, PackRequest, RateInfo
-from forge_cli.core.errors import ProviderError, ProviderTimeoutError, UpstreamError
+from forge_cli.core.errors import (
+    ProviderError,
+    ProviderTimeoutError,
+    UnreachableError,
+    UpstreamError,
+)
 from forge_cli.core.text import parse_duration, snippet
 from forge_cli.providers.config import ProviderConfig
 from forge_cli.providers.structured import Output, OutputLadder
 from forge_cli.providers.transport import ShardedTransport
 
 __all__ = [
+    "MAX_RESPONSE_BYTES",
     "HttpAdapter",
     "anthropic_rate_info",
     "make_client",
@@ -32,7 +40,13 @@ __all__ = [
     "parse_duration",
     "post_json",
     "scrub",
+    "token_count",
 ]
+
+
+#: the most of an answer's body read: a pack's answer is kilobytes (``max_tokens`` bounds it), so
+#: anything near this size is a broken or hostile server, and a 100 MB answer must not cost 1.5 GB
+MAX_RESPONSE_BYTES = 8 * 2**20
 
 
 class HttpAdapter:
@@ -145,14 +159,86 @@ async def post_json(
     headers: Mapping[str, str],
     *,
     provider: str,
+    timeout: float | None = None,
+    limit: int = MAX_RESPONSE_BYTES,
 ) -> httpx.Response:
-    """POST a JSON body; a timeout or a broken connection becomes the shared taxonomy's error."""
+    """POST a JSON body and read the whole answer; a failure becomes the shared taxonomy's error.
+
+    ``timeout`` (default: the client's read timeout, i.e. ``--timeout``) bounds the whole exchange,
+    connection, request and every byte of the body: httpx's own timeouts apply to each read
+    alone, so a server sending one byte a second, or a body shorter than its Content-Length on a
+    connection left open, would otherwise hold the call forever. The body is read as it streams and
+    given up past ``limit`` bytes, so a huge answer costs ``limit`` of memory, not its size.
+    """
+    deadline = client.timeout.read if timeout is None else timeout
+    request = client.build_request("POST", url, content=orjson.dumps(body), headers=dict(headers))
     try:
-        return await client.post(url, content=orjson.dumps(body), headers=dict(headers))
-    except httpx.TimeoutException:
-        raise ProviderTimeoutError("no answer within the timeout", provider=provider) from None
+        async with asyncio.timeout(deadline):
+            response = await client.send(request, stream=True)
+            try:
+                content = await _read_capped(response, limit, provider)
+            finally:
+                await response.aclose()
+    except (TimeoutError, httpx.TimeoutException):
+        within = f"within {deadline:g} s" if deadline is not None else "in time"
+        raise ProviderTimeoutError(f"no complete answer {within}", provider=provider) from None
+    except httpx.ConnectError as exc:
+        raise UnreachableError(
+            f"cannot connect to {_origin(request.url)} ({_reason(exc)})",
+            provider=provider,
+        ) from None
     except httpx.TransportError as exc:
-        raise UpstreamError(f"connection failed: {type(exc).__name__}", provider=provider) from None
+        raise UpstreamError(f"connection failed: {_reason(exc)}", provider=provider) from None
+    return httpx.Response(
+        response.status_code,
+        # the body is already decoded: its encoding and length headers describe the wire, not it
+        headers=[
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in _WIRE_HEADERS
+        ],
+        content=content,
+        request=request,
+        extensions={k: v for k, v in response.extensions.items() if k != "network_stream"},
+    )
+
+
+#: headers about how the body travelled, which no longer apply to the body as read
+_WIRE_HEADERS = frozenset(("content-encoding", "content-length", "transfer-encoding"))
+
+
+async def _read_capped(response: httpx.Response, limit: int, provider: str) -> bytes:
+    """The decoded body, or an ``UpstreamError`` as soon as it passes ``limit`` bytes."""
+    too_large = UpstreamError(
+        f"answer larger than {_size(limit)}: stopped reading it", provider=provider
+    )
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit and "content-encoding" not in response.headers:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:g} MB" if count >= 2**20 else f"{count:,} bytes"
+
+
+def _origin(url: httpx.URL) -> str:
+    """scheme://host:port: enough to say where, never a user name or password in the URL."""
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{url.scheme}://{url.host}{port}"
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    """What went wrong on the wire, short: httpx's own text when it has one, else its class."""
+    text = " ".join(str(exc).split())
+    return text[:120] if text else type(exc).__name__
 
 
 def scrub(text: str, *secrets: str | None, limit: int = 200) -> str:
@@ -169,6 +255,23 @@ def json_body(response: httpx.Response) -> Any:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
         return None
+
+
+def token_count(value: Any) -> int | None:
+    """A token count from an answer's usage block, or None when the server sent no usable one.
+
+    Numbers (and digit strings, which some proxies send) are taken; anything else (a word, a list,
+    a boolean, a negative count) is ignored, so bad bookkeeping never costs an answer.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value >= 0:
+        return round(value)
+    return None
 
 
 def _int(value: str | None) -> int | None:

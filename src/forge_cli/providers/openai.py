@@ -26,7 +26,13 @@ from forge_cli.core.calls import Completion, PackRequest
 from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError, RequestError
 from forge_cli.core.text import estimate_tokens, parse_retry_after, snippet
 from forge_cli.providers.config import ProviderConfig
-from forge_cli.providers.http import HttpAdapter, openai_rate_info, post_json, scrub
+from forge_cli.providers.http import (
+    HttpAdapter,
+    openai_rate_info,
+    post_json,
+    scrub,
+    token_count,
+)
 from forge_cli.providers.schemas import strict_schema
 from forge_cli.providers.status import COMMON, ErrorReply, Rule, key_hint, signal, status
 from forge_cli.providers.structured import ANSWER_NAME, Output
@@ -148,12 +154,15 @@ class OpenAICompatibleProvider(HttpAdapter):
         content = message.get("content") or ""
         if isinstance(content, list):  # content parts
             content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        usage = data.get("usage") or {}
-        tokens_out = usage.get("completion_tokens")
+        # token counts are bookkeeping, not the answer: a server that garbles them ("abc", a
+        # list, a negative number) costs its count (estimated instead), never the answer
+        usage = data.get("usage")
+        usage = usage if isinstance(usage, dict) else {}
+        tokens_out = token_count(usage.get("completion_tokens"))
         return Completion(
             content=content,
-            tokens_in=int(usage.get("prompt_tokens") or 0),
-            tokens_out=int(tokens_out) if tokens_out is not None else estimate_tokens(content),
+            tokens_in=token_count(usage.get("prompt_tokens")) or 0,
+            tokens_out=tokens_out if tokens_out is not None else estimate_tokens(content),
             model=str(data.get("model") or self.model),
             latency_ms=latency_ms,
             rate=openai_rate_info(response.headers),

@@ -190,5 +190,8 @@ def _totals_table(stats: RunStats, results: str, failures: str) -> Table:
     table.add_row("results", results)
     table.add_row("failures", failures)
     if stats.aborted:
-        table.add_row("aborted", Text(stats.aborted, style="red"))
+        # each dropped provider's reason has its own line, printed when it was dropped
+        dropped = [p.name for p in stats.providers.values() if p.dropped is not None]
+        said = f"{', '.join(dropped)} dropped, see above" if dropped else stats.aborted
+        table.add_row("aborted", Text(f"no provider left ({said})", style="red"))
     return table

@@ -171,18 +171,14 @@ def providers_fragment(stats: RunStats) -> str | None:
 
 
 def summary_providers(stats: RunStats) -> list[RenderableType]:
-    """Per-provider section of the summary: a table (or lines, when narrow) and dropped reasons.
+    """Per-provider section of the summary: a table, or lines when narrow.
 
-    Its totals are the run's own tokens and cost, so they match the figures above it.
+    Its totals are the run's own tokens and cost, so they match the figures above it. A dropped
+    provider is marked so; why is the one line printed when it was dropped, not repeated here.
     """
     if not stats.providers:
         return []
-    dropped = [
-        Text(f"  {p.name} dropped: {p.dropped.removeprefix(f'{p.name}: ')}", style="red")
-        for p in stats.providers.values()
-        if p.dropped is not None
-    ]
-    return [Fit(_summary_wide(stats), _summary_narrow(stats)), *dropped]
+    return [Fit(_summary_wide(stats), _summary_narrow(stats))]
 
 
 def _summary_wide(stats: RunStats) -> Table:
@@ -195,7 +191,7 @@ def _summary_wide(stats: RunStats) -> Table:
         table.add_column(name, footer=total, justify="right", no_wrap=True)
     for p in stats.providers.values():
         table.add_row(
-            label(p, " / "),
+            _marked(label(p, " / "), p),
             f"{p.calls:,}",
             f"{p.items:,}",
             f"{p.errors:,}",
@@ -217,12 +213,19 @@ def _summary_narrow(stats: RunStats) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for p in stats.providers.values():
-        table.add_row(Text(p.name), Text(_summary_sentence(p)))
+        table.add_row(_marked(Text(p.name), p), Text(_summary_sentence(p)))
     table.add_row(
         "total",
         f"tokens {stats.tokens_in:,} in, {stats.tokens_out:,} out, {fmt_cost(stats.cost)}",
     )
     return table
+
+
+def _marked(name: Text, p: ProviderStats) -> Text:
+    """The provider's name, with "dropped" after it when it was dropped for the run."""
+    if p.dropped is not None:
+        name.append(" dropped", style="bold red")
+    return name
 
 
 def _summary_sentence(p: ProviderStats) -> str:

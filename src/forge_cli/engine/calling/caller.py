@@ -12,14 +12,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from forge_cli.core.calls import Completion, PackRequest
-from forge_cli.core.errors import ProviderError, ProviderTimeoutError, RateLimitError, UpstreamError
+from forge_cli.core.errors import (
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitError,
+    StalledError,
+    UpstreamError,
+)
 from forge_cli.engine.resilience.aimd import AimdLimiter
 from forge_cli.engine.resilience.breaker import BreakerState, CircuitBreaker
 from forge_cli.engine.resilience.buckets import RateLimiter
 from forge_cli.engine.resilience.gate import RateGate
 from forge_cli.engine.resilience.retry import RetryPolicy, default_retry_policy
+from forge_cli.engine.resilience.stall import StallWatch
 from forge_cli.engine.stats import ProviderStats, RunStats
 from forge_cli.providers.base import Provider
 
@@ -49,6 +57,7 @@ class Caller:
         limiter: AimdLimiter | None = None,
         rate: RateLimiter | None = None,
         usage: ProviderStats | None = None,
+        stall: StallWatch | None = None,
     ) -> None:
         self.provider = provider
         self.stats = stats
@@ -63,7 +72,12 @@ class Caller:
             on_change=self._on_breaker,
         )
         self.gate = gate or RateGate()
+        #: says when the provider has made no progress for long enough to be dropped (off: 0)
+        self.stall = stall or StallWatch(0)
         self._sleep = sleep
+        #: the tasks inside ``call`` now, and those of them cut off because the provider stalled
+        self._calls: set[asyncio.Task[Any] | None] = set()
+        self._cut: set[asyncio.Task[Any] | None] = set()
 
     def _on_breaker(self, old: BreakerState, new: BreakerState) -> None:
         self.stats.breaker_state = new.value
@@ -86,28 +100,62 @@ class Caller:
         started = time.monotonic()
         attempt = 0
         last: ProviderError | None = None
-        while True:
-            attempt += 1
-            if not hold and self.breaker.blocking():
-                error = last or UpstreamError("circuit breaker open", provider=self.provider.name)
-                raise CallFailed(error, attempt - 1)
-            try:
-                # the guard holds us while the breaker is open and records how the call went
-                async with self.breaker.guard():
-                    await self.gate.wait()
-                    completion = await self._attempt(request, tokens)
-            except ProviderError as error:
-                last = error
-                self._count(error)
-                if error.retry_after is not None:
-                    self.gate.defer(min(error.retry_after, self.retry.max_retry_after))
-                elapsed = time.monotonic() - started
-                if not self.retry.should_retry(error) or self.retry.stop(attempt, elapsed):
-                    raise CallFailed(error, attempt) from None
-                self.stats.retries += 1
-                await self._sleep(self.retry.delay_for(attempt, error))
-            else:
-                return completion, attempt
+        task = asyncio.current_task()
+        self.stall.enter()
+        self._calls.add(task)
+        try:
+            while True:
+                attempt += 1
+                self._check_stall(attempt - 1)
+                if not hold and self.breaker.blocking():
+                    error = last or UpstreamError(
+                        "circuit breaker open", provider=self.provider.name
+                    )
+                    raise CallFailed(error, attempt - 1)
+                try:
+                    # the guard holds us while the breaker is open and records how the call went
+                    async with self.breaker.guard():
+                        await self.gate.wait()
+                        completion = await self._attempt(request, tokens)
+                except ProviderError as error:
+                    last = error
+                    self._count(error)
+                    self._check_stall(attempt)
+                    if error.retry_after is not None:
+                        self.gate.defer(min(error.retry_after, self.retry.max_retry_after))
+                    elapsed = time.monotonic() - started
+                    if not self.retry.should_retry(error) or self.retry.stop(attempt, elapsed):
+                        raise CallFailed(error, attempt) from None
+                    self.stats.retries += 1
+                    await self._sleep(self.retry.delay_for(attempt, error))
+                else:
+                    return completion, attempt
+        except asyncio.CancelledError:
+            # cut off because the provider stalled (not Ctrl-C): this call fails like the rest
+            if task is not None and task in self._cut and task.uncancel() == 0:
+                raise CallFailed(self._stalled(), attempt) from None
+            raise
+        finally:
+            self._calls.discard(task)
+            self._cut.discard(task)
+            self.stall.leave()
+
+    def _stalled(self) -> StalledError:
+        assert self.stall.verdict is not None
+        return StalledError(self.stall.verdict, provider=self.provider.name)
+
+    def _check_stall(self, attempts: int) -> None:
+        """Once the provider has stalled, fail this call for good, and every other call that is
+        waiting on it (breaker, rate gate, backoff) or talking to it: it is being dropped, and
+        nothing it has in hand should keep the run waiting for a timeout or a cooldown."""
+        if self.stall.verdict is None:
+            return
+        current = asyncio.current_task()
+        for other in self._calls - self._cut:
+            if other is not None and other is not current:
+                self._cut.add(other)
+                other.cancel()
+        raise CallFailed(self._stalled(), attempts)
 
     async def _attempt(self, request: PackRequest, tokens: int) -> Completion:
         usage = self.usage
@@ -115,10 +163,11 @@ class Caller:
             await self.rate.acquire(tokens)
             self.stats.calls += 1
             usage.calls += 1
-            sent = time.monotonic()
+            sent, sent_at = time.monotonic(), self.stall.now()
             try:
                 completion = await self.provider.complete(request)
             except ProviderError as error:
+                self.stall.failed(error, sent_at)
                 self.rate.observe(error.rate)
                 if isinstance(error, RateLimitError):
                     self.limiter.on_overload(seq)
@@ -126,6 +175,7 @@ class Caller:
                 raise
             finally:
                 usage.concurrency = self.limiter.current
+        self.stall.answered()
         usage.latencies.append((time.monotonic() - sent) * 1000)
         usage.ok += 1
         self.limiter.on_success()

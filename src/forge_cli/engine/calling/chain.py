@@ -3,17 +3,19 @@
 For each pack the router orders the members; the chain tries them in that order. A member whose
 breaker is open is passed over while a later one can take the pack (only the last one left holds
 the pack until its breaker probes). A call that fails for good on one member (rate limited past its
-retries, upstream errors, timeouts, a rejected request) moves to the next; an auth error or an
-unknown model drops that member for the rest of the run, with one line saying so. When every
-member has been dropped the run cannot go on and the chain says why.
+retries, upstream errors, timeouts, a rejected request) moves to the next; an auth error, an
+unknown model or a stall (no progress for the stall timeout, or nothing listening at all: see
+``resilience/stall.py``) drops that member for the rest of the run, with one line saying so. A pack
+whose items one member answered badly past their re-asks is sent to the others (``avoid``). When
+every member has been dropped the run cannot go on and the chain says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from forge_cli.core.calls import Completion, PackRequest
-from forge_cli.core.errors import FatalProviderError
+from forge_cli.core.errors import FatalProviderError, StalledError
 from forge_cli.engine.calling.caller import Caller, CallFailed
 from forge_cli.engine.calling.member import Member
 from forge_cli.engine.calling.routing import Ordered, Router
@@ -74,13 +76,27 @@ class Chain:
 
     # ---------------------------------------------------------------- calling
 
+    def has_other(self, names: Iterable[str]) -> bool:
+        """Whether a member still in the run is none of ``names``: somewhere else to send a pack."""
+        avoid = set(names)
+        return any(m.dropped is None and m.name not in avoid for m in self.members)
+
     async def call(
-        self, request: PackRequest, tokens: tuple[int, int] = (0, 0)
+        self,
+        request: PackRequest,
+        tokens: tuple[int, int] = (0, 0),
+        *,
+        avoid: Collection[str] = (),
     ) -> tuple[Completion, int, Member]:
-        """The completion, the attempts it took over all members, and the member that answered."""
+        """The completion, the attempts it took over all members, and the member that answered.
+
+        Members named in ``avoid`` (they answered this pack's items badly, past their re-asks) are
+        passed over while another member is still in the run.
+        """
         attempts = 0
         last: CallFailed | None = None
-        candidates = [m for m in self.router.order(self.members, tokens) if m.dropped is None]
+        live = [m for m in self.router.order(self.members, tokens) if m.dropped is None]
+        candidates = [m for m in live if m.name not in avoid] or live
         for index, member in enumerate(candidates):
             if member.dropped is not None:  # dropped by another pack while this one waited
                 continue
@@ -105,13 +121,18 @@ class Chain:
         if last is None or all(m.dropped is not None for m in self.members):
             # (last is None only when every candidate was dropped while this pack waited)
             reasons = "; ".join(f"{m.dropped}" for m in self.members if m.dropped)
-            raise CallFailed(FatalProviderError(f"no provider left: {reasons}"), attempts)
+            # every member stalled: the providers are down, not misconfigured (exit 1, not 2)
+            stalled = all(isinstance(m.drop_error, StalledError) for m in self.members)
+            error = (StalledError if stalled else FatalProviderError)(
+                f"no provider left: {reasons}"
+            )
+            raise CallFailed(error, attempts)
         raise CallFailed(last.error, attempts)
 
     def _drop(self, member: Member, error: FatalProviderError) -> None:
         if member.dropped is not None:
             return
-        member.drop(str(error))
+        member.drop(str(error), error)
         left = [m.name for m in self.members if m.dropped is None]
         line = f"{member.name} dropped for this run: {error.message}" + (
             f"; going on with {', '.join(left)}" if left else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from forge_cli.core.errors import FatalProviderError
 from forge_cli.engine.calling.caller import Caller
 from forge_cli.engine.resilience.breaker import BreakerState
 from forge_cli.engine.stats import ProviderStats
@@ -42,6 +43,8 @@ class Member:
     def __post_init__(self) -> None:
         self.latency = Ewma()
         self.dropped: str | None = None
+        #: the error that dropped it (None for a drop by hand): a stall or a refused key
+        self.drop_error: FatalProviderError | None = None
 
     @property
     def name(self) -> str:
@@ -72,6 +75,7 @@ class Member:
     def usable(self) -> bool:
         return self.dropped is None and not self.breaker_open() and not self.paused()
 
-    def drop(self, reason: str) -> None:
+    def drop(self, reason: str, error: FatalProviderError | None = None) -> None:
         self.dropped = reason
+        self.drop_error = error
         self.usage.dropped = reason

@@ -2,7 +2,8 @@
 
 Faults are how tests reproduce the failures forge must survive (429 storms, 5xx, hung calls,
 answers that are truncated, incomplete, mislabelled, wrapped in reasoning or quoting the tickets
-back, hostile ones included) without a real
+back, hostile ones included; servers that hang, trickle, cut a body short, answer 100 MB or HTML, or
+garble the token counts) without a real
 provider's randomness: one-shot ``Fault`` objects queued in arrival order, and rules that pick a
 fault from a request's pack items (a poison ticket that always fails).
 """
@@ -44,6 +45,12 @@ FaultKind = Literal[
     "401",
     "reset",
     "overloaded",
+    "hang",
+    "trickle",
+    "short_body",
+    "huge",
+    "garbage",
+    "bad_usage",
 ]
 FAULT_KINDS: frozenset[str] = frozenset(get_args(FaultKind))
 #: faults that replace the answer with an error or no response at all
@@ -63,13 +70,17 @@ class Fault:
     #: for "429"/"503"/"overloaded": seconds or an HTTP-date string, sent as Retry-After (None: no
     #: header)
     retry_after: float | str | None = None
-    #: for "timeout": seconds to sleep before answering normally
+    #: for "timeout": seconds to sleep before answering normally; "trickle": seconds between two
+    #: bytes of the answer (0: one second); "hang", "short_body": the most seconds to hold the
+    #: connection open without a (complete) answer (0: until the client leaves, ten minutes at most)
     delay: float = 0.0
     #: for "partial": how many items to leave out of the answer (the first ones)
     drop: int = 1
     #: for "quote": where the pack's texts, quoted word for word, go around the (fenced) answer:
     #: "before" it, "after" it, or "prose" (in sentences on both sides of an unfenced answer)
     place: Literal["before", "after", "prose"] = "before"
+    #: for "huge": the body's size in bytes (0: 100 MB)
+    size: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -82,6 +93,8 @@ class Fault:
             raise ValueError("drop must be >= 0")
         if self.place not in QUOTE_PLACES:
             raise ValueError(f"place must be one of {sorted(QUOTE_PLACES)}, not {self.place!r}")
+        if self.size < 0:
+            raise ValueError("size must be >= 0")
         if isinstance(self.retry_after, int | float) and self.retry_after < 0:
             raise ValueError("retry_after must be >= 0")
 

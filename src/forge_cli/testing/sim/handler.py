@@ -23,7 +23,8 @@ from typing import Any
 
 from forge_cli.testing.sim.answers import extract_pack, prompt_tokens, text_tokens
 from forge_cli.testing.sim.behaviour import Behaviour
-from forge_cli.testing.sim.faults import ERROR_FAULTS
+from forge_cli.testing.sim.delivery import DELIVERY_FAULTS, deliver, hold, spoil_usage
+from forge_cli.testing.sim.faults import ERROR_FAULTS, Fault
 from forge_cli.testing.sim.openai_wire import model_list
 from forge_cli.testing.sim.stats import RequestRecord
 from forge_cli.testing.sim.structured import schema_text
@@ -225,6 +226,7 @@ class SimHandler(BaseHTTPRequestHandler):
             fault: str | None = None,
             answered: int = 0,
             usage: tuple[int, int] = (0, 0),
+            delivery: Fault | None = None,
         ) -> None:
             elapsed_ms = int((time.monotonic() - started) * 1000)
             all_headers = {**wire.response_headers(request_id, elapsed_ms), **(headers or {})}
@@ -250,6 +252,11 @@ class SimHandler(BaseHTTPRequestHandler):
             behaviour.stats.add(record, answered, *usage)
             if status == 0:
                 self._reset()
+            elif delivery is not None:
+                # a broken delivery: nothing usable reached the client, and the stream is spent
+                behaviour.stats.undelivered(record, answered)
+                self.close_connection = True
+                deliver(self.wfile, self.connection, delivery, payload, all_headers)
             elif not self._send_json(status, payload, all_headers):
                 behaviour.stats.undelivered(record, answered)
 
@@ -309,7 +316,8 @@ class SimHandler(BaseHTTPRequestHandler):
         # latency counts from arrival, as a client sees it: the simulator's own work is part of it
         remaining = delay - (time.monotonic() - started)
         if remaining > 0:
-            time.sleep(remaining)
+            # a client that gives up meanwhile gets no answer: no thread sleeps on for nobody
+            hold(self.connection, remaining)
 
         body = wire.success(
             model=model,
@@ -320,6 +328,8 @@ class SimHandler(BaseHTTPRequestHandler):
             reasoning_tokens=reasoning_tokens,
             request=request,
         )
+        if fault is not None and fault.kind == "bad_usage":
+            body = spoil_usage(body)
         finish(
             200,
             body,
@@ -327,4 +337,5 @@ class SimHandler(BaseHTTPRequestHandler):
             fault=fault.kind if fault is not None else None,
             answered=answered,
             usage=(prompt, completion_tokens + reasoning_tokens),
+            delivery=fault if fault is not None and fault.kind in DELIVERY_FAULTS else None,
         )

@@ -45,7 +45,9 @@ class FakeUpstream:
     ``fault_when`` rules -> ``failure_rate`` -> answer. Only admitted requests enter the window; TPM counts prompt tokens plus ``max_tokens`` as OpenAI
     estimates it. x-ratelimit-* headers are sent only for the limits that are configured, so a
     client never paces itself on made-up numbers. Error responses are immediate; latency applies to
-    200 answers (``latency + per_token_latency * completion tokens``, times ``1 ± jitter``).
+    200 answers (``latency + per_token_latency * completion tokens``, times ``1 ± jitter``). The
+    delivery faults (``sim/delivery.py``: hang, trickle, short_body, huge, garbage) change how that
+    200 is sent, and "bad_usage" garbles its token counts.
     ``rate_window`` shortens the sliding window (limits stay per minute, scaled to it).
     """
 
