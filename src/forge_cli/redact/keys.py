@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from forge_cli.redact.words import KEY_QUALIFIERS, NOT_SECRET_TOKEN, TAIL
+from forge_cli.redact.words import KEY_QUALIFIERS, NOT_LIVE, NOT_SECRET_KEY, NOT_SECRET_TOKEN, TAIL
 
 _A = re.ASCII
 
@@ -28,6 +28,8 @@ def key_kind(key: str) -> str | None:
         parts.pop()
     if not parts or "public" in parts:
         return None  # public_key, publicKeyToken: published on purpose
+    if len(parts) > 1 and parts[0] in NOT_LIVE:
+        return None  # invalid_token, wrongPassword, nonMatchingToken: not a live credential
     last = parts[-1]
     prev = parts[-2] if len(parts) > 1 else ""
     if last in _PASSWORD_WORDS or last.endswith(("password", "passwd", "passphrase")):
@@ -43,3 +45,16 @@ def key_kind(key: str) -> str | None:
     if last.endswith("key") and last[:-3] in KEY_QUALIFIERS:
         return "secret_assignment"
     return None
+
+
+@lru_cache(maxsize=4096)
+def vendor_key(key: str) -> bool:
+    """A name that ends in ``key`` after a word that is not a known qualifier (``HEROKU_KEY``,
+    ``alibabaKey``, ``config.facebook.key``): a credential only if its value is plainly
+    machine-made, which the caller checks; ``primaryKey``, ``sort_key`` never are."""
+    parts = [p.lower() for p in PARTS.findall(key)]
+    while len(parts) > 1 and (parts[-1].isdigit() or parts[-1] in TAIL):
+        parts.pop()
+    if len(parts) < 2 or "public" in parts or parts[0] in NOT_LIVE:
+        return False
+    return parts[-1] == "key" and parts[-2] not in NOT_SECRET_KEY
