@@ -105,10 +105,10 @@ def _is_prose(value: str) -> bool:
 def low_diversity(value: str) -> bool:
     """One character makes up half of a value of 8 or more (``AIzaaaaaaaa...``, ``glc_1111...``):
     a mask, not a generated secret."""
-    if len(value) < 8:
-        return False
-    low = value.lower()
-    return max(low.count(c) for c in set(low)) * 2 >= len(low)
+    n = len(value)
+    if n < 8 or len(set(value.lower())) * 2 > n + 2:
+        return False  # so many distinct characters that none can fill half
+    return max(Counter(value.lower()).values()) * 2 >= n
 
 
 def masked(body: str) -> bool:
