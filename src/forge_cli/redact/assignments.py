@@ -268,7 +268,9 @@ def _key_value(
         return
     # a quoted key must be all of its string: "AWS::IAM::AccessKey" names a resource type
     m = _AFTER_QUOTED.match(text, e, le) if not (after and after in "\"'`" and not opened) else None
-    if m:
+    if m and not (opened and after != opened and m.group("q") == opened):
+        # (a key inside a string that goes on past it: the next quote of that kind closes the
+        # string, it does not open a value: "MasterUserPassword: " + getPassword())
         compared = m.group("sep") in ("==", "!=", "===", "!==")
         if _value_ok(m.group("v"), kind, key, compared, quoted=True):
             add(*m.span("v"), kind)

@@ -29,7 +29,7 @@ _OPENERS = {")": "(", "]": "[", "}": "{"}
 #: a bracketed slot (``[Shared Access Key goes here]``), a CSS selector (``#add-password``)
 _PLACEHOLDER_WHOLE = re.compile(
     r"(?:\$\w+|%\w+%|%[sdrif](?:\\.*)?|#[0-9a-f]{3,8}|ask|prompt|\[[^\]]*\]|<[^>]*>"
-    r"|[#.][a-z][\w-]*)$|[{!]|arn:|\$[a-z_{]|[.+][ \t]*\$",
+    r"|[#.][a-z][\w-]*)$|[{!]|arn:|\$[a-z_{]|[.+][ \t]*[$a-z_]",
     _A,
 )
 #: shapes that only need a look when their first character occurs: %(name)s, {name}, <your-key>,
@@ -111,12 +111,19 @@ def low_diversity(value: str) -> bool:
     return max(Counter(value.lower()).values()) * 2 >= n
 
 
+#: a character repeated four times or more (``5555555dAAAAA7777777``): typed by a person
+_REPEATS = re.compile(r"(.)\1{3,}")
+
+
 def masked(body: str) -> bool:
-    """A provider-prefixed value that is clearly a mask or an example, not a key."""
+    """A provider-prefixed value that is clearly a mask or an example, not a key: few distinct
+    characters, mostly runs of one character, a mask or placeholder word."""
     low = body.lower()
     return (
         len(set(low)) <= 3
         or low_diversity(low)
+        or (len(low) >= 8 and sum(len(m.group()) for m in _REPEATS.finditer(low)) * 2 >= len(low))
+        or low.endswith("here")
         or "xxxx" in low
         or "***" in low
         or "example" in low
@@ -133,6 +140,11 @@ def plausible(value: str, phrases: bool = False) -> bool:
     v = value.strip()
     if len(v) < 4 or not any(c.isalnum() for c in v):
         return False  # ",.:-@*?!": punctuation, not a password
+    if " " in v and ("(" in v or " + " in v):
+        return False  # an expression: "(char *) (p + 1)", "+ new Buffer("
+    inner = v.strip("'\"` ")
+    if inner != v and _PLACEHOLDER_WHOLE.match(inner.lower()):
+        return False  # "'$PRECOMPILE_PASSWORD'": a quoted reference
     low = v.lower()
     if low in DUMMIES or len(set(low)) <= 2 or _DUMMY_COMPOUND.fullmatch(v) or low_diversity(v):
         return False
@@ -178,6 +190,8 @@ def token_like(value: str) -> bool:
     "keyword", "bold" or "__root__" after a ``token``/``key`` name are not credentials."""
     if " " in value:
         return False  # "RFC 2518"
+    if len(value) < 8:
+        return False  # "base64", "v2": a name or a version, not a credential
     if random_looking(value):
         return True
     return len(value) >= 20 and any(c.isupper() for c in value) and any(c.islower() for c in value)
@@ -188,6 +202,9 @@ def random_looking(value: str) -> bool:
     has_digit = any(c.isdigit() for c in value)
     has_alpha = any(c.isalpha() for c in value)
     return has_digit and has_alpha and not masked(value)
+
+
+_TOKEN_BODY = re.compile(r"[\w\-.~+/=]+", _A)
 
 
 def entropy(value: str) -> float:
@@ -201,7 +218,7 @@ def strong_token(value: str) -> bool:
     no space. Asked of values whose name is weak evidence (``HEROKU_KEY``, ``alibabaKey``)."""
     return (
         len(value) >= 16
-        and " " not in value
+        and _TOKEN_BODY.fullmatch(value) is not None
         and random_looking(value)
         and not low_diversity(value)
         and entropy(value) >= 3.0

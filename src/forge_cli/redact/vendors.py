@@ -73,7 +73,7 @@ def vendor_tokens(text: str, lower: str, claims: Claims) -> None:
             if m is None:
                 continue
             end = m.end()
-            if end < len(text) and text[end] in ALNUM:
+            if end < len(text) and text[end] in WORDISH:
                 continue  # the token goes on: not this shape
             body = m.group()[len(prefix) :]
             if masked(body) or (prefix.startswith("LS0t") and not _pem_in_base64(m.group())):

@@ -98,7 +98,7 @@ def _rule_regexes(snapshot: Snapshot) -> dict[str, tuple[Any, int, list[str]]]:
                 p
                 for allow in rule.get("allowlists", [])
                 for p in allow.get("regexes", [])
-                if len(p) >= 16 and _VERBATIM.fullmatch(p)
+                if len(_literal(p)) >= 8 and not _META.search(_literal(p))
             ]
             out[rule["id"]] = (
                 compile_foreign(rule["regex"]),
@@ -108,8 +108,14 @@ def _rule_regexes(snapshot: Snapshot) -> dict[str, tuple[Any, int, list[str]]]:
     return out
 
 
-#: an allowlist "regex" that is one literal value (a key published on purpose), not a pattern
-_VERBATIM = re.compile(r"[A-Za-z0-9_\-~+/=]+")
+#: what makes an allowlist "regex" a pattern rather than one literal value (a key published on
+#: purpose, such as a sample from a vendor's documentation)
+_META = re.compile(r"[.^$*+?{}\[\]()|\\]")
+
+
+def _literal(pattern: str) -> str:
+    r"""The pattern with its escapes (``\+``) undone; still holds metacharacters if it is one."""
+    return re.sub(r"\\([^A-Za-z0-9])", "", pattern)
 
 
 def _extension(path: str) -> str:
