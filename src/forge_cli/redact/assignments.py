@@ -29,7 +29,8 @@ _AFTER_QUOTED = re.compile(
         (?::[ \t]+[A-Za-z_][\w\[\]., |]{0,40}?[ \t]*(?==))?  # a type annotation before '='
         (?P<sep>:{1,3}=|===|!==|=>|==|!=|\?\?=|\?=|\.=|\+=|=|:)[ \t]*  # also Make, PHP, Go
         (?:[A-Za-z@]{1,2}(?=["'`]))?                         # r"", b"", f"", @"" prefixes
-        (?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\r\n])*)(?P=q)""",
+        (?:(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\r\n])*)(?P=q)
+          |\\(?P<eq>["'])(?P<ev>[^\\"'\r\n]*)\\(?P=eq))          # \"...\" inside a string""",
     re.X | _A,
 )
 #: what may stand before a key that opens its line: diff marker, indentation, a YAML list dash,
@@ -151,14 +152,19 @@ def _literal_unquoted(value: str, key: str, code_context: bool, yaml: bool) -> b
 
 
 def _value_ok(
-    value: str, kind: str, key: str, compared: bool = False, quoted: bool = False
+    value: str,
+    kind: str,
+    key: str,
+    compared: bool = False,
+    quoted: bool = False,
+    names: bool = True,
 ) -> bool:
     """A literal given to a secret-named key: any plausible one for a password (quoted, a
     passphrase of plain words too); for a ``secret`` or ``credentials`` name one that is
     token-like or has a symbol a password would (``development#product``); a token-like one for a
     token or key (and for ``token == "..."``, which in parsers compares token kinds); a plainly
     machine-made one for a name that ends in ``key`` after an unknown word (``HEROKU_KEY``)."""
-    if not plausible(value, phrases=quoted):
+    if not plausible(value, phrases=quoted, names=names):
         return False
     v = value.strip()
     if kind == "password_assignment":
@@ -232,7 +238,9 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
             and _value_ok(m.group("v"), kind, key, compared=True, quoted=True)
         ):
             claims.add(*m.span("v"), kind)
-        if dashes == 2 or (j < le and text[j] in "\"'`]:=!>?.+[,"):
+        if dashes == 2 or (
+            j < le and text[j] in "\"'`]:=!>?.+[," and not (j > e and text[j] in "\"'")
+        ):
             _key_value(text, lower, s, e, ls, le, dashes, key, kind, claims)
         elif j < le and j > e:  # "password 'x'" (a DSL), "var apiToken string = 'x'" (Go)
             head = _LINE_HEAD.fullmatch(text, ls, s)
@@ -271,9 +279,10 @@ def _key_value(
     if m and not (opened and after != opened and m.group("q") == opened):
         # (a key inside a string that goes on past it: the next quote of that kind closes the
         # string, it does not open a value: "MasterUserPassword: " + getPassword())
+        group = "v" if m.group("q") else "ev"
         compared = m.group("sep") in ("==", "!=", "===", "!==")
-        if _value_ok(m.group("v"), kind, key, compared, quoted=True):
-            add(*m.span("v"), kind)
+        if _value_ok(m.group(group), kind, key, compared, quoted=True):
+            add(*m.span(group), kind)
     if dashes < 2 and _LINE_HEAD.fullmatch(text, ls, s):
         _line_value(text, ls, le, e, key, kind, claims)
     if dashes == 2 and (m := _AFTER_FLAG.match(text, e, le)):
@@ -303,7 +312,7 @@ def _key_value(
         s >= 5
         and lower[s - 5 : s - 1] == "key="
         and (m := _AFTER_XML_ADD.match(text, e, le))
-        and _value_ok(m.group("v"), kind, key)
+        and _value_ok(m.group("v"), kind, key, names=False)  # value="..." holds no variable
     ):
         add(*m.span("v"), kind)
 

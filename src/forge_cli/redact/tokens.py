@@ -116,10 +116,19 @@ TOKENS: tuple[_Token, ...] = (
     ),
     _Token(
         "slack_token",
-        # Slack issues bot, user and app tokens of 40 characters and more
-        re.compile(r"xox[abeoprs]-[A-Za-z0-9\-]{20,}|xapp-\d-[A-Za-z0-9\-]{20,}", _A),
+        # bot and user tokens carry two numeric ids; legacy, app and refresh tokens a random
+        # part of 10 characters and more after their last dash
+        re.compile(
+            r"xox[bp]-\d{8,13}-\d{8,13}[A-Za-z0-9\-]*|xox[aeors]-(?:\d-)?[A-Za-z0-9\-]{8,}"
+            r"|xapp-\d-[A-Za-z0-9\-]{20,}",
+            _A,
+        ),
         ("xox", "xapp-"),
-        valid=lambda v: any(c.isdigit() for c in v[5:]) and not masked(v[5:]),
+        valid=lambda v: (
+            any(c.isdigit() for c in v[5:])
+            and len(v.rsplit("-", 1)[-1]) >= 10
+            and not masked(v[5:])
+        ),
     ),
     _Token(
         "slack_token",
@@ -151,7 +160,7 @@ TOKENS: tuple[_Token, ...] = (
     _Token(
         "aws_secret_key",
         re.compile(
-            r"""(?:aws[\w.\-]{0,30}?secret[\w.\-]{0,30}?|secret_?access_?key)["']?
+            r"""(?:aws[\w.\-]{0,30}?secret[\w.\-]{0,30}?|secret[_ ]?(?:access[_ ]?)?key)["']?
                 (?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)["']?
                 (?P<v>[a-z0-9/+]{40})(?![a-z0-9/+=])""",
             re.X | _A,

@@ -76,11 +76,11 @@ def _query_value(text: str, q: re.Match[str], kind: str, claims: Claims) -> None
 # ------------------------------------------------------------- ADO / ODBC connection strings
 
 _ADO = re.compile(
-    r"""(?:password|pwd|accountkey|sharedaccesskey|sharedaccesssignature)[ \t]*=[ \t]*
+    r"""(?:password|pwd|accountkey|sharedaccesskey|sharedaccesssignature|secret)[ \t]*=[ \t]*
         (?P<v>[^;"'\r\n]*[^;"'\s])(?=[ \t]*(?:;|["']|$))""",
     re.M | re.X | _A,
 )
-_ADO_WORDS = ("password", "pwd", "accountkey", "sharedaccess")
+_ADO_WORDS = ("password", "pwd", "accountkey", "sharedaccess", "secret=")
 
 
 def connection_strings(text: str, lower: str, claims: Claims) -> None:

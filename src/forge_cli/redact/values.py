@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from itertools import pairwise
 
 from forge_cli.redact.keys import PARTS
 from forge_cli.redact.words import DUMMIES, UI_WORDS
@@ -134,9 +135,10 @@ def masked(body: str) -> bool:
     )
 
 
-def plausible(value: str, phrases: bool = False) -> bool:
+def plausible(value: str, phrases: bool = False, names: bool = True) -> bool:
     """A literal that could be a credential: not empty, a placeholder, a path or prose (with
-    ``phrases``, a quoted passphrase of plain words is not prose)."""
+    ``phrases``, a quoted passphrase of plain words is not prose; without ``names``, where the
+    form cannot hold a variable, a value built of key words is still a value)."""
     v = value.strip()
     if len(v) < 4 or not any(c.isalnum() for c in v):
         return False  # ",.:-@*?!": punctuation, not a password
@@ -156,7 +158,7 @@ def plausible(value: str, phrases: bool = False) -> bool:
         return False
     if low.startswith(("http://", "https://", "[redacted")):
         return False
-    if _is_name(v):
+    if names and _is_name(v):
         return False  # a label or a variable named after the key
 
     return not (v.isdigit() and v in "01234567890123456789")
@@ -192,9 +194,24 @@ def token_like(value: str) -> bool:
         return False  # "RFC 2518"
     if len(value) < 8:
         return False  # "base64", "v2": a name or a version, not a credential
-    if random_looking(value):
+    if random_looking(value) or (len(value) >= 24 and value.isdigit()):
+        return True  # (ids and timestamps have 20 digits at most)
+    if len(value) >= 12 and _random_case(value):
         return True
     return len(value) >= 20 and any(c.isupper() for c in value) and any(c.islower() for c in value)
+
+
+def _random_case(value: str) -> bool:
+    """Letters whose case flips at random (``sucJPXdmCMmNeX``), not the few humps of a
+    camelCase name (``tokenValueHolder``): four flips or more and no lower-case word of five."""
+    if not value.isalpha():
+        return False
+    flips = sum(a.isupper() != b.isupper() for a, b in pairwise(value))
+    longest = max(len(run) for run in _LOWER_RUNS.findall(value) or [""])
+    return flips >= 6 and longest < 5
+
+
+_LOWER_RUNS = re.compile(r"[a-z]+")
 
 
 def random_looking(value: str) -> bool:

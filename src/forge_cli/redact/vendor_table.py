@@ -69,6 +69,7 @@ VENDOR_TOKENS: tuple[tuple[str, str], ...] = (
     ("hvs.", r"[\w-]{24,}"),  # HashiCorp Vault service token
     ("hvb.", r"[\w-]{100,}"),  # Vault batch token
     ("hvr.", r"[\w-]{24,}"),  # Vault recovery token
+    ("s.CAES", r"[\w-]{60,}"),  # Vault service token before 1.10 (a protobuf, base64)
     ("HRKU-", r"[\w-]{40,}"),  # Heroku
     ("NRAK-", "[A-Z0-9]{27}"),  # New Relic user key
     ("NRAA-", "[a-f0-9]{27}"),
