@@ -238,6 +238,24 @@ def external_quality(snapshots: str | None, errors: bool, parts: list[str]) -> N
             f"  {'all':<15} {part:<8} {pos:>9} {caught / max(pos, 1):>7.3f} {neg:>9} {fp:>4} "
             f"{fp / max(neg, 1):>7.3f}"
         )
+    held = corpus.placeholders
+    kept = sum(not external_caught(c.text, c.secrets) for c in held if c.positive)
+    left = sum(redact(c.text).text == c.text for c in held if not c.positive)
+    print(
+        "  placeholders, scored apart (masks such as xxxx or EXAMPLE, words such as 'password'"
+        " where a secret goes; forge keeps them on purpose):\n"
+        f"    {sum(c.positive for c in held)} the scanners call secrets, {kept} kept;"
+        f" {sum(not c.positive for c in held)} they call look-alikes, {left} unchanged"
+    )
+    all_pos = [c for c in (*corpus.cases, *held) if c.positive]
+    all_neg = [c for c in (*corpus.cases, *held) if not c.positive]
+    caught_all = sum(external_caught(c.text, c.secrets) for c in all_pos)
+    fp_all = sum(redact(c.text).text != c.text for c in all_neg)
+    print(
+        f"  all in, placeholders labelled as the scanners label them: recall"
+        f" {caught_all / len(all_pos):.3f} ({len(all_pos)}), false positives"
+        f" {fp_all / len(all_neg):.3f} ({len(all_neg)})"
+    )
     if errors:
         print(
             f"external misses and false positives ({', '.join(parts)}):",

@@ -116,10 +116,10 @@ TOKENS: tuple[_Token, ...] = (
     ),
     _Token(
         "slack_token",
-        # bot and user tokens carry two numeric ids; legacy, app and refresh tokens a random
-        # part of 10 characters and more after their last dash
+        # bot and user tokens start with a numeric id; legacy, app and refresh tokens with a
+        # version digit at most; all end in a random part of 10 characters and more
         re.compile(
-            r"xox[bp]-\d{8,13}-\d{8,13}[A-Za-z0-9\-]*|xox[aeors]-(?:\d-)?[A-Za-z0-9\-]{8,}"
+            r"xox[bp]-\d{8,13}-[A-Za-z0-9\-]{8,}|xox[aeors]-(?:\d-)?[A-Za-z0-9\-]{8,}"
             r"|xapp-\d-[A-Za-z0-9\-]{20,}",
             _A,
         ),

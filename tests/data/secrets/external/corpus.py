@@ -14,6 +14,12 @@ gitleaks (MIT) rule tps/fps; detect-secrets (Apache-2.0) plugin test tables; Nos
 out: its detector tests are Go tables built around each vendor's keyword, and its licence asks
 more of anything that copies them.
 
+Placeholders (a mask such as ``xxxx``, ``AKIAZZZZ...``, ``EXAMPLE``, or a word such as
+``password`` where the secret goes) are scored apart: the scanners disagree on them (gitleaks
+calls ``hf_xxxx...`` a look-alike, detect-secrets tests its AWS rule with ``AKIAZZZZ...`` as a
+secret) and forge keeps them on purpose, so they are counted and reported beside the score,
+not in it.
+
 Labels, as the scanners give them, with two corrections that are rules, not picks:
 - a negative that contains a positive's secret (any source) is dropped: scanners list other
   rules' true secrets as a rule's false positives ("GitLab is not GitHub", Cloudflare's key kinds);
@@ -31,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -88,6 +95,7 @@ class Corpus:
     commits: dict[str, str]  # source -> commit read
     skipped: dict[str, dict[str, int]]
     missing: list[str]  # sources whose snapshot is not here
+    placeholders: list[Case] = dataclasses.field(default_factory=list)  # scored apart
 
     def part(self, name: str) -> list[Case]:
         return [c for c in self.cases if c.part == name]
@@ -124,9 +132,46 @@ def build(mirror: Path | None = None) -> Corpus:
         cases.extend(found)
     cases = _dedup(cases)
     kept: list[Case] = []
+    placeholders: list[Case] = []
     for c in _cross_checked(cases, skipped):
-        kept.append(dataclasses.replace(c, part=part_of(c.source, c.rule)))
-    return Corpus(kept, commits, skipped, missing)
+        c = dataclasses.replace(c, part=part_of(c.source, c.rule))
+        if all(placeholder(s) for s in c.secrets) if c.positive else _NEGATIVE_MASK.search(c.text):
+            placeholders.append(c)
+        else:
+            kept.append(c)
+    return Corpus(kept, commits, skipped, missing, placeholders)
+
+
+#: a mask (``xxxx``, ``****``, one character repeated, ``EXAMPLE``) in a value
+_MASK = re.compile(r"(?i)x{4,}|\*{4,}|(.)\1{7,}|example")
+#: a look-alike that is a mask: a long run of x, * or one letter or digit (not "example", which
+#: look-alikes hold in example.com)
+_NEGATIVE_MASK = re.compile(r"(?i)x{6,}|\*{6,}|([a-z0-9])\1{9,}")
+#: values that name the thing instead of being it (digits dropped first: ``pass123``)
+_PLACEHOLDER_WORDS = frozenset(
+    [
+        "password",
+        "passwd",
+        "pass",
+        "secret",
+        "changeme",
+        "mypassword",
+        "yourpassword",
+        "yourpasswrod",
+        "test",
+        "dummy",
+    ]
+)
+
+
+def placeholder(value: str) -> bool:
+    """A mask or a placeholder word, not a secret: the scanners disagree about these (gitleaks
+    allowlists ``hf_xxxx...`` as a look-alike, detect-secrets tests its AWS rule with
+    ``AKIAZZZZZZZZZZZZZZZZ`` as a secret), so they are scored apart (``Corpus.placeholders``)."""
+    low = value.lower()
+    if _MASK.search(value) or low.rstrip("0123456789") in _PLACEHOLDER_WORDS:
+        return True
+    return len(low) >= 8 and max(low.count(c) for c in set(low)) * 2 >= len(low)
 
 
 def _token_like(value: str) -> bool:
@@ -206,3 +251,10 @@ def describe(corpus: Corpus) -> None:
             )
     for name, skipped in corpus.skipped.items():
         print(f"{name}: left out {skipped}")
+    held = Counter((c.source, c.positive) for c in corpus.placeholders)
+    print(
+        "placeholders, scored apart: "
+        + ", ".join(
+            f"{s} {held[(s, True)]} positives {held[(s, False)]} negatives" for s in corpus.commits
+        )
+    )
