@@ -247,12 +247,19 @@ def external_quality(snapshots: str | None, errors: bool, parts: list[str]) -> N
         f"    {sum(c.positive for c in held)} the scanners call secrets, {kept} kept;"
         f" {sum(not c.positive for c in held)} they call look-alikes, {left} unchanged"
     )
-    all_pos = [c for c in (*corpus.cases, *held) if c.positive]
-    all_neg = [c for c in (*corpus.cases, *held) if not c.positive]
+    disputed = corpus.contested
+    left = sum(redact(c.text).text == c.text for c in disputed)
+    print(
+        f"  contested look-alikes, scored apart (another scanner's rule flags them):"
+        f" {len(disputed)}, {left} unchanged"
+    )
+    every = (*corpus.cases, *held, *disputed)
+    all_pos = [c for c in every if c.positive]
+    all_neg = [c for c in every if not c.positive]
     caught_all = sum(external_caught(c.text, c.secrets) for c in all_pos)
     fp_all = sum(redact(c.text).text != c.text for c in all_neg)
     print(
-        f"  all in, placeholders labelled as the scanners label them: recall"
+        f"  all in (placeholders and contested look-alikes as the scanners label them): recall"
         f" {caught_all / len(all_pos):.3f} ({len(all_pos)}), false positives"
         f" {fp_all / len(all_neg):.3f} ({len(all_neg)})"
     )

@@ -20,6 +20,11 @@ calls ``hf_xxxx...`` a look-alike, detect-secrets tests its AWS rule with ``AKIA
 secret) and forge keeps them on purpose, so they are counted and reported beside the score,
 not in it.
 
+Look-alikes that another scanner's own rule flags as a secret (a Nosey Parker pattern, a gitleaks
+rule with its keywords and entropy floor, a detect-secrets plugin's regex) are contested: one
+scanner lists them as harmless, another would report them. They are scored apart too, and forge's
+result on them is reported beside the score.
+
 Labels, as the scanners give them, with two corrections that are rules, not picks:
 - a negative that contains a positive's secret (any source) is dropped: scanners list other
   rules' true secrets as a rule's false positives ("GitLab is not GitHub", Cloudflare's key kinds);
@@ -59,6 +64,7 @@ class Source:
     commit: str  # the snapshot the figures in benchmarks/README.md were measured on
     paths: tuple[str, ...]
     extract: Extractor
+    rules: Callable[[Snapshot], list[Callable[[str], bool]]]
 
 
 SOURCES: tuple[Source, ...] = (
@@ -69,6 +75,7 @@ SOURCES: tuple[Source, ...] = (
         "b58d3f102cf3a2c84cb7f923d05c25c9b1aed84b",
         ("cmd/generate", "config/gitleaks.toml"),
         gitleaks.cases,
+        gitleaks.checkers,
     ),
     Source(
         "detect-secrets",
@@ -77,6 +84,7 @@ SOURCES: tuple[Source, ...] = (
         "5e141933554a0b74e7341841f318be21e895339c",
         ("tests/plugins", "detect_secrets/plugins"),
         detect_secrets.cases,
+        detect_secrets.checkers,
     ),
     Source(
         "noseyparker",
@@ -85,6 +93,7 @@ SOURCES: tuple[Source, ...] = (
         "2e6e7f36ce36619852532bbe698d8cb7a26d2da7",
         (noseyparker.RULES,),
         noseyparker.cases,
+        noseyparker.checkers,
     ),
 )
 
@@ -96,6 +105,7 @@ class Corpus:
     skipped: dict[str, dict[str, int]]
     missing: list[str]  # sources whose snapshot is not here
     placeholders: list[Case] = dataclasses.field(default_factory=list)  # scored apart
+    contested: list[Case] = dataclasses.field(default_factory=list)  # look-alikes, scored apart
 
     def part(self, name: str) -> list[Case]:
         return [c for c in self.cases if c.part == name]
@@ -120,6 +130,7 @@ def build(mirror: Path | None = None) -> Corpus:
     commits: dict[str, str] = {}
     skipped: dict[str, dict[str, int]] = {}
     missing: list[str] = []
+    rules: dict[str, list[Callable[[str], bool]]] = {}
     for source in SOURCES:
         git_dir = mirror / source.repo.replace("/", "+") / "repo"
         if not git_dir.is_dir():
@@ -130,16 +141,22 @@ def build(mirror: Path | None = None) -> Corpus:
         commits[source.name] = snap.commit
         found, skipped[source.name] = source.extract(snap)
         cases.extend(found)
+        rules[source.name] = source.rules(snap)
     cases = _dedup(cases)
     kept: list[Case] = []
     placeholders: list[Case] = []
+    contested: list[Case] = []
     for c in _cross_checked(cases, skipped):
         c = dataclasses.replace(c, part=part_of(c.source, c.rule))
         if all(placeholder(s) for s in c.secrets) if c.positive else _NEGATIVE_MASK.search(c.text):
             placeholders.append(c)
+        elif not c.positive and any(
+            check(c.text) for name, checks in rules.items() if name != c.source for check in checks
+        ):
+            contested.append(c)
         else:
             kept.append(c)
-    return Corpus(kept, commits, skipped, missing, placeholders)
+    return Corpus(kept, commits, skipped, missing, placeholders, contested)
 
 
 #: a mask (``xxxx``, ``****``, one character repeated, ``EXAMPLE``) in a value
@@ -251,6 +268,7 @@ def describe(corpus: Corpus) -> None:
             )
     for name, skipped in corpus.skipped.items():
         print(f"{name}: left out {skipped}")
+    print(f"contested look-alikes, scored apart: {Counter(c.source for c in corpus.contested)}")
     held = Counter((c.source, c.positive) for c in corpus.placeholders)
     print(
         "placeholders, scored apart: "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .common import Case, Snapshot, compile_foreign
@@ -227,3 +228,16 @@ def cases(snapshot: Snapshot) -> tuple[list[Case], dict[str, int]]:
                 else:
                     out.append(Case("detect-secrets", name, text, (), path))
     return out, skipped
+
+
+def checkers(snapshot: Snapshot) -> list[Callable[[str], bool]]:
+    """Each plugin's denylist regexes (the plugins whose tests are read): used to find
+    look-alikes another scanner disputes."""
+    out: list[Callable[[str], bool]] = []
+    for path in snapshot.files("detect_secrets/plugins/", ".py"):
+        name = path.rsplit("/", 1)[1][:-3]
+        if name in SKIPPED_PLUGINS or name.startswith("_"):
+            continue
+        for regex in _denylist(snapshot.read(path)):
+            out.append(lambda text, regex=regex: regex.search(text) is not None)
+    return out

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import random
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -213,3 +215,37 @@ def _texts(values: list[Any], skipped: dict[str, int]) -> list[str]:
         elif isinstance(v, golang.Unsupported):
             skipped["unevaluated"] += 1
     return texts
+
+
+def checkers(snapshot: Snapshot) -> list[Callable[[str], bool]]:
+    """Each rule as gitleaks applies it to text: its keywords, its regex, its entropy floor on
+    the secret (allowlists aside): used to find look-alikes another scanner disputes."""
+    config = tomllib.loads(snapshot.read("config/gitleaks.toml"))
+    out: list[Callable[[str], bool]] = []
+    for rule in config.get("rules", []):
+        regex = compile_foreign(rule["regex"]) if "regex" in rule else None
+        if regex is not None:
+            out.append(
+                _Checker(
+                    regex,
+                    float(rule.get("entropy", 0)),
+                    int(rule.get("secretGroup", 0)),
+                    [k.lower() for k in rule.get("keywords", [])],
+                )
+            )
+    return out
+
+
+class _Checker:
+    def __init__(self, regex: Any, entropy: float, group: int, keywords: list[str]) -> None:
+        self.regex, self.entropy, self.group, self.keywords = regex, entropy, group, keywords
+
+    def __call__(self, text: str) -> bool:
+        if self.keywords and not any(k in text.lower() for k in self.keywords):
+            return False
+        return any(_entropy(v) >= self.entropy for v in _capture(self.regex, self.group, text))
+
+
+def _entropy(value: str) -> float:
+    n = len(value)
+    return -sum(k / n * math.log2(k / n) for k in Counter(value).values()) if n else 0.0

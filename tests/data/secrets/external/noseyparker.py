@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -136,3 +137,18 @@ def cases(snapshot: Snapshot) -> tuple[list[Case], dict[str, int]]:
                 if text not in fixme and text.strip()
             )
     return out, skipped
+
+
+def checkers(snapshot: Snapshot) -> list[Callable[[str], bool]]:
+    """Each secret rule's pattern, as Nosey Parker applies it: used to find look-alikes another
+    scanner disputes."""
+    out: list[Callable[[str], bool]] = []
+    for path in snapshot.files(RULES, ".yml"):
+        for rule in (yaml.safe_load(snapshot.read(path)) or {}).get("rules", []):
+            categories = set(rule.get("categories") or [])
+            regex = compile_foreign(str(rule.get("pattern", "")))
+            if regex is not None and not (
+                "identifier" in categories and "secret" not in categories
+            ):
+                out.append(lambda text, regex=regex: bool(_groups(regex, "", text)))
+    return out
