@@ -78,6 +78,7 @@ _CODEISH = re.compile(
     _A,
 )
 _IDENT = re.compile(r"^[A-Za-z_$][\w$]*$", _A)
+_KEBAB = re.compile(r"^[A-Za-z_]\w*(?:-[A-Za-z_]\w*)+$", _A)
 
 
 def _indent(text: str, start: int, end: int) -> int | None:
@@ -146,6 +147,8 @@ def _literal_unquoted(value: str, key: str, code_context: bool, yaml: bool) -> b
             return False  # password = new_password
         if code_context or any(w in low for w in _KEYWORDS) or value == key:
             return False  # token: authToken,   password: password
+    if code_context and not yaml and _KEBAB.match(value) and not any(c.isdigit() for c in value):
+        return False  # password = shorter-version: a subtraction in code
     if code_context and not yaml and _IDENT.match(value):
         return len(value) >= 6 and random_looking(value)  # password = hunter2x9 (INI)
     return True

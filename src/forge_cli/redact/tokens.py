@@ -85,13 +85,15 @@ TOKENS: tuple[_Token, ...] = (
         "anthropic_key",
         # a versioned key (api03, admin01) is 93 characters and "AA"; an unversioned one is
         # only known by its prefix
-        re.compile(r"sk-ant-(?:[a-z]+\d\d-[A-Za-z0-9_\-]{93}AA(?![\w-])|[A-Za-z0-9_\-]{20,})", _A),
+        re.compile(
+            r"sk-ant-(?:[a-z]+\d\d-[A-Za-z0-9_\-]{93}AA(?![\w-])|(?![a-z]+\d\d-)[\w\-]{20,})", _A
+        ),
         ("sk-ant-",),
         valid=_not_masked,
     ),
     _Token(
         "openai_key",
-        re.compile(r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}", _A),
+        re.compile(r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}", _A),
         ("sk-",),
         valid=lambda v: random_looking(v[3:]),  # "sk-" alone is weak: kebab-case words survive
     ),

@@ -100,7 +100,7 @@ def _query_value(text: str, q: re.Match[str], kind: str, claims: Claims) -> None
 
 _ADO = re.compile(
     r"""(?:password|pwd|accountkey|sharedaccesskey|sharedaccesssignature|secret)[ \t]*=[ \t]*
-        (?P<v>[^;"'\r\n]*[^;"'\s])(?=[ \t]*(?:;|["']|$))""",
+        (?P<v>[^;"'\s]+)(?=[ \t]*(?:;|["']|$))""",
     re.M | re.X | _A,
 )
 _ADO_WORDS = ("password", "pwd", "accountkey", "sharedaccess", "secret=")
@@ -119,5 +119,5 @@ def connection_strings(text: str, lower: str, claims: Claims) -> None:
         if ";" not in lower[line_start : line_end if line_end != -1 else len(lower)]:
             continue  # a lone Password=x is an .env line, judged by the assignment rules
         vs, ve = m.span("v")
-        if plausible(text[vs:ve]):
+        if "(" not in text[vs:ve] and plausible(text[vs:ve]):  # not Buffer.from(...)
             claims.add(vs, ve, "connection_string")

@@ -116,6 +116,18 @@ def low_diversity(value: str) -> bool:
 _REPEATS = re.compile(r"(.)\1{3,}")
 
 
+def alphabet_run(value: str) -> bool:
+    """Twelve letters of the alphabet in a row (``abcdefghijklmnop``): typed as an example, never
+    drawn at random."""
+    run = 1
+    low = value.lower()
+    for a, b in pairwise(low):
+        run = run + 1 if b.isalpha() and ord(b) == ord(a) + 1 else 1
+        if run >= 12:
+            return True
+    return False
+
+
 def masked(body: str) -> bool:
     """A provider-prefixed value that is clearly a mask or an example, not a key: few distinct
     characters, mostly runs of one character, a mask or placeholder word."""
@@ -125,6 +137,7 @@ def masked(body: str) -> bool:
         or low_diversity(low)
         or (len(low) >= 8 and sum(len(m.group()) for m in _REPEATS.finditer(low)) * 2 >= len(low))
         or low.endswith("here")
+        or alphabet_run(low)
         or "xxxx" in low
         or "***" in low
         or "example" in low
@@ -149,6 +162,8 @@ def plausible(value: str, phrases: bool = False, names: bool = True) -> bool:
         return False  # "'$PRECOMPILE_PASSWORD'": a quoted reference
     low = v.lower()
     if low in DUMMIES or len(set(low)) <= 2 or _DUMMY_COMPOUND.fullmatch(v) or low_diversity(v):
+        return False
+    if len(v) >= 12 and alphabet_run(v):
         return False
     if (
         is_placeholder(v)

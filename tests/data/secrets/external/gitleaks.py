@@ -100,7 +100,7 @@ def _rule_regexes(snapshot: Snapshot) -> dict[str, tuple[Any, int, list[str]]]:
                 p
                 for allow in rule.get("allowlists", [])
                 for p in allow.get("regexes", [])
-                if len(_literal(p)) >= 8 and not _META.search(_literal(p))
+                if len(_literal(p)) >= 8 and not _META.search(re.sub(r"\\.", "", p))
             ]
             out[rule["id"]] = (
                 compile_foreign(rule["regex"]),
@@ -116,8 +116,8 @@ _META = re.compile(r"[.^$*+?{}\[\]()|\\]")
 
 
 def _literal(pattern: str) -> str:
-    r"""The pattern with its escapes (``\+``) undone; still holds metacharacters if it is one."""
-    return re.sub(r"\\([^A-Za-z0-9])", "", pattern)
+    r"""The value a pattern of escaped characters only (``hal\+9ooo``) stands for."""
+    return re.sub(r"\\([^A-Za-z0-9])", r"\1", pattern)
 
 
 def _extension(path: str) -> str:
