@@ -20,7 +20,7 @@ from forge_cli.redact.values import (
 
 _A = re.ASCII
 
-_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred")
+_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "pat")
 _KEY_CHARS = WORDISH | frozenset(".$")
 
 # What may follow a key name, each matched right where the name ends (anchored, so cheap).
@@ -313,7 +313,7 @@ def _key_value(
         add(*m.span("v"), kind)
     if (
         s >= 5
-        and lower[s - 5 : s - 1] == "key="
+        and lower[s - 5 : s - 1] in ("key=", "ame=")  # key="...", name="..."
         and (m := _AFTER_XML_ADD.match(text, e, le))
         and _value_ok(m.group("v"), kind, key, names=False)  # value="..." holds no variable
     ):

@@ -20,6 +20,10 @@ _NOT_PASSWORD_PREV = frozenset(
 )
 
 
+#: key names written as one word, whatever comes before: ibmcloudiamapikey, SLACCESSKEY
+_FUSED_KEYS = ("apikey", "secretkey", "accesskey", "privatekey", "authkey", "authtoken")
+
+
 @lru_cache(maxsize=4096)
 def key_kind(key: str) -> str | None:
     """password_assignment, secret_assignment or None, judged by how the key name ends."""
@@ -42,6 +46,8 @@ def key_kind(key: str) -> str | None:
         return "secret_assignment"
     if last == "key":
         return "secret_assignment" if prev in KEY_QUALIFIERS else None
+    if last == "pat" or last.endswith(_FUSED_KEYS):
+        return "secret_assignment"  # ado_pat (a personal access token), IBMCLOUDIAMAPIKEY
     if last.endswith("key") and last[:-3] in KEY_QUALIFIERS:
         return "secret_assignment"
     return None

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from forge_cli.redact.assignments import assignments
+from forge_cli.redact.documents import apart, kubernetes_secrets
 from forge_cli.redact.pem import private_keys
 from forge_cli.redact.phrases import context_forms
 from forge_cli.redact.pii import emails, numbers
@@ -83,6 +84,8 @@ _SECRET_DETECTORS: tuple[Detector, ...] = (
     urls,
     connection_strings,
     assignments,
+    apart,
+    kubernetes_secrets,
     context_forms,
 )
 _PII_DETECTORS: tuple[Detector, ...] = (numbers, emails)

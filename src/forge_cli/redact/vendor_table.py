@@ -54,6 +54,7 @@ VENDOR_TOKENS: tuple[tuple[str, str], ...] = (
     ("phx_", "[A-Za-z0-9]{40,}"),  # PostHog personal key
     # cloud and infrastructure
     ("ABSK", "[A-Za-z0-9+/]{100,}={0,2}"),  # Amazon Bedrock API key
+    ("amzn.mws.", _UUID),  # Amazon Marketplace Web Service auth token
     ("ya29.", r"[\w\-]{50,}"),  # Google OAuth access token
     ("GOCSPX-", r"[\w\-]{28}"),  # Google OAuth client secret
     ("LTAI", "[A-Za-z0-9]{20}"),  # Alibaba Cloud access key
@@ -124,4 +125,34 @@ VENDOR_TOKENS: tuple[tuple[str, str], ...] = (
     ("AGE-SECRET-KEY-1", "[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}"),  # age
     ("xoxe.", r"xox[bp]-\d-[A-Za-z0-9]{100,}"),  # Slack configuration token
     ("LS0tLS1CRUdJTi", "[A-Za-z0-9+/]{40,}={0,2}"),  # base64 of "-----BEGIN ..." (checked)
+    # more vendors, from their documentation
+    ("p8e-", "[A-Za-z0-9]{32}"),  # Adobe client secret
+    ("pat", "[A-Za-z0-9]{14}\\.[a-f0-9]{64}"),  # Airtable personal access token
+    (
+        "sc_",
+        r"[a-z0-9]{5,30}\.[a-z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}\.[\w+/=-]{30,120}",
+    ),  # Authress
+    ("ext_", r"[a-z0-9]{5,30}\.[a-z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}\.[\w+/=-]{30,120}"),
+    ("scauth_", r"[a-z0-9]{5,30}\.[a-z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}\.[\w+/=-]{30,120}"),
+    ("authress_", r"[a-z0-9]{5,30}\.[a-z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}\.[\w+/=-]{30,120}"),
+    ("4b1d", "[A-Za-z0-9]{38}"),  # ClickHouse Cloud secret
+    ("sl.", r"[\w=\-]{130,}"),  # Dropbox short-lived token
+    ("glffct-", r"[\w\-]{20}"),  # GitLab feature flags client token
+    ("live_", r"[a-f0-9]{35}|[A-Za-z0-9\-_=]{40}"),  # Lob, GoCardless
+    ("test_", r"[a-f0-9]{35}"),  # Lob
+    ("pat.", r"[\w-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}"),  # Harness
+    ("sat.", r"[\w-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}"),
+    ("lin_oauth_", "[a-f0-9]{64}"),  # Linear
+    ("NRRA-", "[a-f0-9]{42}"),  # New Relic
+    ("API-", "[A-Z0-9]{26}"),  # Octopus Deploy
+    ("squ_", "[a-f0-9]{40}"),  # SonarQube user token
+    ("sqp_", "[a-f0-9]{40}"),
+    ("sqa_", "[a-f0-9]{40}"),
+    ("AQVN", r"[A-Za-z0-9_\-]{35,38}"),  # Yandex
+    ("YC", r"[A-Za-z0-9_\-]{38}"),
+    ("t1.", r"[A-Za-z0-9_\-]+={0,2}\.[A-Za-z0-9_\-]{86}={0,2}"),
+    ("AAAAAAAAAAAAAAAAAAAA", "[A-Za-z0-9%]{30,}"),  # Twitter bearer token
+    ("api-", _UUID),  # LaunchDarkly
+    ("sdk-", _UUID),
+    ("mob-", _UUID),
 )

@@ -1,6 +1,7 @@
 """Vendor tokens by their documented shape (``vendor_table``), and the forms that have a shape
 but no prefix at their start: Azure AD client secrets (``...Q~...``), Telegram bot tokens,
-Facebook app tokens (``id|secret``), Mailchimp keys (``...-us13``), Salesforce session ids,
+Facebook app tokens (``id|secret``), Mailchimp keys (``...-us13``), New Relic license keys
+(``...NRAL``), Salesforce session ids,
 1Password secret keys, password hashes (``$2y$...``, ``$krb5asrep$...``) and Bundler source
 credentials (``BUNDLE_HOST__COM=user:pass``).
 
@@ -16,7 +17,7 @@ import binascii
 import re
 
 from forge_cli.redact.spans import ALNUM, WORDISH, Claims
-from forge_cli.redact.values import masked, random_looking
+from forge_cli.redact.values import entropy, masked, random_looking
 from forge_cli.redact.vendor_table import VENDOR_TOKENS
 
 _A = re.ASCII
@@ -59,13 +60,47 @@ def _runs(text: str) -> list[re.Match[str]]:
     return runs
 
 
+#: a vendor's way of writing a token it did not document here: a short prefix of one to three
+#: words ending in a separator (``abc_``, ``xyz-live-``, ``dp.pt.``), then a long random body
+_PREFIXED = re.compile(
+    r"(?P<prefix>(?:[a-z]{2,10}|[A-Z]{2,10})(?:[_\-.](?:[a-z]{1,10}|[A-Z]{1,10}|v\d)){0,2}[_\-.])"
+    r"(?P<body>[A-Za-z0-9_\-]{24,})",
+    _A,
+)
+#: prefixes of things that are not credentials: content hashes (sha512-... in lock files)
+_NOT_PREFIXES = frozenset(
+    ["sha1", "sha256", "sha384", "sha512", "md5", "sha", "data", "blob", "tree", "commit"]
+)
+_LOWER_WORD = re.compile(r"[a-z]{9,}")
+
+
+def _prefixed(token: str) -> bool:
+    """A token of an unknown vendor: a short prefix and a body that no person typed: letters of
+    both cases and digits with 4 bits of entropy a character or more, or 32+ lower-case letters
+    and digits above what hex can reach (4.3 bits), and no lower-case word of nine letters."""
+    m = _PREFIXED.fullmatch(token)
+    if m is None or m.group("prefix")[:-1].lower() in _NOT_PREFIXES:
+        return False
+    body = m.group("body")
+    if _LOWER_WORD.search(body) or masked(body):
+        return False
+    mixed = any(c.isupper() for c in body) and any(c.islower() for c in body)
+    if not any(c.isdigit() for c in body):
+        return False
+    return entropy(body) >= 4.0 if mixed else len(body) >= 32 and entropy(body) >= 4.3
+
+
 def vendor_tokens(text: str, lower: str, claims: Claims) -> None:
-    """Tokens that start with a vendor's prefix and have the shape the vendor issues."""
+    """Tokens that start with a vendor's prefix and have the shape the vendor issues, and
+    tokens of an unknown vendor written the way vendors write them (``_prefixed``)."""
     for run in _runs(text):
-        rows = _BY_START.get(text[run.start() : run.start() + 2])
-        if not rows:
-            continue
         s = run.start()
+        rows = _BY_START.get(text[s : s + 2])
+        if not rows:
+            token = run.group().rstrip(".-_~")
+            if _prefixed(token):
+                claims.add(s, s + len(token), "api_token")
+            continue
         for prefix, pattern in rows:
             if not text.startswith(prefix, s):
                 continue
@@ -88,6 +123,10 @@ _AZURE = re.compile(r"[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}", _A)
 _TELEGRAM = re.compile(r"\d{5,16}:A[A-Za-z0-9_\-]{33,34}", _A)
 _FACEBOOK = re.compile(r"\d{15,16}\|[A-Za-z0-9_\-]{27}", _A)
 _MAILCHIMP = re.compile(r"[0-9a-f]{32}-us\d{1,2}", _A)
+_NEWRELIC_LICENSE = re.compile(r"[A-Za-z0-9]{36}NRAL", _A)
+_TERRAFORM = re.compile(r"[a-z0-9]{14}\.atlasv1\.[a-z0-9\-_=]{60,70}", _A)
+_MAXMIND = re.compile(r"[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk", _A)
+_FIREBASE = re.compile(r"AAAA[A-Za-z0-9_\-]{7}:[A-Za-z0-9_\-]{140}", _A)
 _SALESFORCE = re.compile(r"00[A-Za-z0-9]{13}![A-Za-z0-9_.]{80,}", _A)
 _ONEPASSWORD = re.compile(
     r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}",
@@ -96,7 +135,7 @@ _ONEPASSWORD = re.compile(
 #: crypt(3) and friends: MD5, bcrypt, SHA-crypt, scrypt (Cisco $8$/$9$), yescrypt, Argon2; and
 #: Kerberos hashes that crack offline
 _PWHASH = re.compile(
-    r"\$(?:1|2[abxy]?|5|6|7|8|9|y|gy|argon2(?:id|i|d)|scrypt|pbkdf2[\w-]*|krb5asrep|krb5tgs)\$"
+    r"\$(?:1|2[abxy]?|5|6|7|8|9|y|gy|apr1|argon2(?:id|i|d)|scrypt|pbkdf2[\w-]*|krb5asrep|krb5tgs)\$"
     r"[^\s'\"`]{20,}",
     _A,
 )
@@ -134,6 +173,14 @@ def shaped_tokens(text: str, lower: str, claims: Claims) -> None:
         _claim_all(_FACEBOOK, text, claims, "api_token", check=True)
     if "-us" in text:
         _claim_all(_MAILCHIMP, text, claims, "api_token")
+    if "atlasv1." in text:
+        _claim_all(_TERRAFORM, text, claims, "api_token")
+    if "_mmk" in text:
+        _claim_all(_MAXMIND, text, claims, "api_token")
+    if "AAAA" in text:
+        _claim_all(_FIREBASE, text, claims, "api_token")
+    if "NRAL" in text:
+        _claim_all(_NEWRELIC_LICENSE, text, claims, "api_token", check=True)
     if "!" in text:
         _claim_all(_SALESFORCE, text, claims, "api_token")
     if "A3-" in text:

@@ -1,0 +1,89 @@
+"""Secrets whose name and value sit apart: a Kubernetes ``Secret`` (every value under ``data:``
+or ``stringData:`` is one, whatever its key), a name/value pair (``- name: API_TOKEN`` then
+``value: ...``, as container env lists, CI variables and Terraform write them), a password glued
+to a client's ``-p`` flag (``mysql -uroot -pS3cret``), a registry ``auth`` that is base64 of
+``user:password`` (Docker's config.json, npm's ``_auth``).
+
+Each is gated by a word it cannot do without, so text without one costs a substring test."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from forge_cli.redact.keys import key_kind
+from forge_cli.redact.spans import Claims
+from forge_cli.redact.values import plausible, token_like
+
+_A = re.ASCII
+
+_KIND_SECRET = re.compile(r"^[ \t]*kind:[ \t]*[\"']?secret[\"']?[ \t]*$", re.M | re.I | _A)
+_DATA = re.compile(r"^(?P<indent>[ \t]*)(?:data|stringdata):[ \t]*$", re.M | re.I | _A)
+_ENTRY = re.compile(
+    r"(?P<indent>[ \t]*)[\w.\-]+:[ \t]*(?P<q>[\"']?)(?P<v>[^\s\"'#][^\"'\r\n#]*?)(?P=q)[ \t]*$", _A
+)
+_NAME_VALUE = re.compile(
+    r"""\b(?:name|key)["']?[ \t]*[:=][ \t]*["']?(?P<k>[A-Za-z_][\w.\-]*)["']?[ \t]*,?[ \t]*
+        (?:\r?\n[ \t]*-?[ \t]*)?["']?value["']?[ \t]*[:=][ \t]*
+        (?P<q>["']?)(?P<v>[^\s"',}\]]+)(?P=q)""",
+    re.X | _A,
+)
+_GLUED_P = re.compile(
+    r"\b(?:mysql|mysqldump|mysqladmin|mariadb|sshpass)\b[^\r\n|;&]*?[ \t]-p(?P<v>[^\s'\"-][^\s'\"]*)",
+    _A,
+)
+_AUTH_B64 = re.compile(
+    r"""["']?_?auth["']?[ \t]*[:=][ \t]*["']?(?P<v>[A-Za-z0-9+/]{8,}={0,2})""", _A
+)
+
+
+def kubernetes_secrets(text: str, lower: str, claims: Claims) -> None:
+    """Every value under ``data:``/``stringData:`` in a document of ``kind: Secret``."""
+    if "secret" not in lower or "data:" not in lower or not _KIND_SECRET.search(text):
+        return
+    for block in _DATA.finditer(text):
+        base = len(block.group("indent").expandtabs())
+        pos = block.end() + 1
+        while pos < len(text):
+            end = text.find("\n", pos)
+            end = len(text) if end == -1 else end
+            line = text[pos:end]
+            if line.strip():
+                m = _ENTRY.match(line)
+                if m is None or len(m.group("indent").expandtabs()) <= base:
+                    break
+                value = m.group("v").strip()
+                if value and not value.startswith(("{{", "${", "|", ">")) and len(value) >= 4:
+                    claims.add(
+                        pos + m.start("v"), pos + m.start("v") + len(value), "secret_assignment"
+                    )
+            pos = end + 1
+
+
+def apart(text: str, lower: str, claims: Claims) -> None:
+    """Name/value pairs, passwords glued to ``-p``, and base64 ``auth`` entries."""
+    if "value" in lower and ("name" in lower or "key" in lower):
+        for m in _NAME_VALUE.finditer(text):
+            kind = key_kind(m.group("k"))
+            value = m.group("v")
+            if kind and plausible(value) and (kind == "password_assignment" or token_like(value)):
+                claims.add(*m.span("v"), kind)
+    if "-p" in text and ("mysql" in lower or "mariadb" in lower or "sshpass" in lower):
+        for m in _GLUED_P.finditer(lower):
+            if plausible(text[m.start("v") : m.end("v")]):
+                claims.add(*m.span("v"), "password_assignment")
+    if "auth" in lower:
+        for m in _AUTH_B64.finditer(text):
+            if _user_password(m.group("v")):
+                claims.add(*m.span("v"), "password_assignment")
+
+
+def _user_password(value: str) -> bool:
+    """Base64 that decodes to ``user:password`` (printable, one colon, something after it)."""
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    user, sep, password = decoded.partition(":")
+    return bool(sep and user and password and decoded.isprintable())
