@@ -54,11 +54,22 @@ def kubernetes_secrets(text: str, lower: str, claims: Claims) -> None:
                 if m is None or len(m.group("indent").expandtabs()) <= base:
                     break
                 value = m.group("v").strip()
-                if value and not value.startswith(("{{", "${", "|", ">")) and len(value) >= 4:
-                    claims.add(
-                        pos + m.start("v"), pos + m.start("v") + len(value), "secret_assignment"
-                    )
+                if _secret_value(value):
+                    start = pos + m.start("v")
+                    claims.add(start, start + len(value), "secret_assignment")
             pos = end + 1
+
+
+def _secret_value(value: str) -> bool:
+    """A Secret's value, unless it is a template or, once decoded from base64 (``data:``), a
+    placeholder (``cGFzc3dvcmQ=`` is "password")."""
+    if len(value) < 4 or value.startswith(("{{", "${", "|", ">")):
+        return False
+    try:
+        decoded = base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return plausible(value)
+    return len(decoded) >= 4 and plausible(decoded)
 
 
 def apart(text: str, lower: str, claims: Claims) -> None:
