@@ -114,6 +114,9 @@ def _unquoted_value(sep: str, rest: str) -> tuple[int, bool] | None:
     """(length, looks_like_code) of the value at the start of the rest of a ``key<sep>`` line."""
     spaced = "=" in sep and sep != "="
     yaml = ":" in sep and "=" not in sep
+    if yaml and not sep.endswith((" ", "\t")) and rest and rest[0] not in "\"'`=":
+        body = rest.split()[0].rstrip(",;")
+        return (len(body), False) if len(body) >= 16 and strong_token(body) else None  # apikey:x
     if not rest or rest[0] in "\"'`=" or (yaml and not sep.endswith((" ", "\t"))):
         return None  # quoted (the quoted form handles it), "==", ":=", or "a:b" (not YAML)
     if (yaml and rest[0] in "|>&*!{[") or (spaced and rest[0] in "{[("):

@@ -1,6 +1,7 @@
 """Secrets whose name and value sit apart: a Kubernetes ``Secret`` (every value under ``data:``
 or ``stringData:`` is one, whatever its key), a name/value pair (``- name: API_TOKEN`` then
-``value: ...``, as container env lists, CI variables and Terraform write them), a password glued
+``value: ...``, as container env lists and CI variables write them), a Terraform variable's
+default (``variable "db_password" { default = "..." }``), a password glued
 to a client's ``-p`` flag (``mysql -uroot -pS3cret``), a registry ``auth`` that is base64 of
 ``user:password`` (Docker's config.json, npm's ``_auth``).
 
@@ -31,6 +32,10 @@ _NAME_VALUE = re.compile(
 )
 _GLUED_P = re.compile(
     r"\b(?:mysql|mysqldump|mysqladmin|mariadb|sshpass)\b[^\r\n|;&]*?[ \t]-p(?P<v>[^\s'\"-][^\s'\"]*)",
+    _A,
+)
+_TF_VARIABLE = re.compile(
+    r'variable[ \t]+"(?P<k>[\w\-]+)"[ \t]*\{[^{}]*?\bdefault[ \t]*=[ \t]*"(?P<v>[^"\r\n]*)"',
     _A,
 )
 _AUTH_B64 = re.compile(
@@ -84,6 +89,12 @@ def apart(text: str, lower: str, claims: Claims) -> None:
         for m in _GLUED_P.finditer(lower):
             if plausible(text[m.start("v") : m.end("v")]):
                 claims.add(*m.span("v"), "password_assignment")
+    if "variable" in lower and "default" in lower:
+        for m in _TF_VARIABLE.finditer(text):
+            kind = key_kind(m.group("k"))
+            value = m.group("v")
+            if kind and plausible(value) and (kind == "password_assignment" or token_like(value)):
+                claims.add(*m.span("v"), kind)
     if "auth" in lower:
         for m in _AUTH_B64.finditer(text):
             if _user_password(m.group("v")):

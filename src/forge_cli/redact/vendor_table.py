@@ -54,7 +54,11 @@ VENDOR_TOKENS: tuple[tuple[str, str], ...] = (
     ("phx_", "[A-Za-z0-9]{40,}"),  # PostHog personal key
     # cloud and infrastructure
     ("ABSK", "[A-Za-z0-9+/]{100,}={0,2}"),  # Amazon Bedrock API key
-    ("amzn.mws.", _UUID),  # Amazon Marketplace Web Service auth token
+    ("amzn.mws.", _UUID),
+    (
+        "bedrock-api-key-",
+        "[A-Za-z0-9+/]{200,}={0,2}",
+    ),  # Amazon Bedrock short-lived key  # Amazon Marketplace Web Service auth token
     ("ya29.", r"[\w\-]{50,}"),  # Google OAuth access token
     ("GOCSPX-", r"[\w\-]{28}"),  # Google OAuth client secret
     ("LTAI", "[A-Za-z0-9]{20}"),  # Alibaba Cloud access key

@@ -74,6 +74,15 @@ _NOT_PREFIXES = frozenset(
 _LOWER_WORD = re.compile(r"[a-z]{9,}")
 
 
+def _readable_base64(body: str) -> bool:
+    """Base64 of printable text ("bedrock.amazonaws.co"): encoded words, not a random key."""
+    try:
+        decoded = base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return bool(decoded) and all(32 <= b < 127 for b in decoded)
+
+
 def _prefixed(token: str) -> bool:
     """A token of an unknown vendor: a short prefix and a body that no person typed: letters of
     both cases and digits with 4 bits of entropy a character or more, or 32+ lower-case letters
@@ -82,7 +91,7 @@ def _prefixed(token: str) -> bool:
     if m is None or m.group("prefix")[:-1].lower() in _NOT_PREFIXES:
         return False
     body = m.group("body")
-    if _LOWER_WORD.search(body) or masked(body):
+    if _LOWER_WORD.search(body) or masked(body) or _readable_base64(body):
         return False
     mixed = any(c.isupper() for c in body) and any(c.islower() for c in body)
     if not any(c.isdigit() for c in body):
