@@ -24,10 +24,11 @@ _DATA = re.compile(r"^(?P<indent>[ \t]*)(?:data|stringdata):[ \t]*$", re.M | re.
 _ENTRY = re.compile(
     r"(?P<indent>[ \t]*)[\w.\-]+:[ \t]*(?P<q>[\"']?)(?P<v>[^\s\"'#][^\"'\r\n#]*?)(?P=q)[ \t]*$", _A
 )
-_NAME_VALUE = re.compile(
-    r"""\b(?:name|key)["']?[ \t]*[:=][ \t]*["']?(?P<k>[A-Za-z_][\w.\-]*)["']?[ \t]*,?[ \t]*
-        (?:\r?\n[ \t]*-?[ \t]*)?["']?value["']?[ \t]*[:=][ \t]*
-        (?P<q>["']?)(?P<v>[^\s"',}\]]+)(?P=q)""",
+#: ``value: x`` found first (a literal start, so re scans fast), then the name just before it
+_VALUE = re.compile(r"""value["']?[ \t]*[:=][ \t]*(?P<q>["']?)(?P<v>[^\s"',}\]]+)(?P=q)""", _A)
+_NAME_BEFORE = re.compile(
+    r"""(?:name|key)["']?[ \t]*[:=][ \t]*["']?(?P<k>[A-Za-z_][\w.\-]*)["']?[ \t]*,?[ \t]*
+        (?:\r?\n[ \t]*-?[ \t]*)?["']?$""",
     re.X | _A,
 )
 _GLUED_P = re.compile(
@@ -38,9 +39,7 @@ _TF_VARIABLE = re.compile(
     r'variable[ \t]+"(?P<k>[\w\-]+)"[ \t]*\{[^{}]*?\bdefault[ \t]*=[ \t]*"(?P<v>[^"\r\n]*)"',
     _A,
 )
-_AUTH_B64 = re.compile(
-    r"""["']?_?auth["']?[ \t]*[:=][ \t]*["']?(?P<v>[A-Za-z0-9+/]{8,}={0,2})""", _A
-)
+_AUTH_B64 = re.compile(r"""auth["']?[ \t]*[:=][ \t]*["']?(?P<v>[A-Za-z0-9+/]{8,}={0,2})""", _A)
 
 
 def kubernetes_secrets(text: str, lower: str, claims: Claims) -> None:
@@ -80,8 +79,11 @@ def _secret_value(value: str) -> bool:
 def apart(text: str, lower: str, claims: Claims) -> None:
     """Name/value pairs, passwords glued to ``-p``, and base64 ``auth`` entries."""
     if "value" in lower and ("name" in lower or "key" in lower):
-        for m in _NAME_VALUE.finditer(text):
-            kind = key_kind(m.group("k"))
+        for m in _VALUE.finditer(text):
+            name = _NAME_BEFORE.search(text, max(0, m.start() - 160), m.start())
+            if name is None or (name.start() and text[name.start() - 1].isalnum()):
+                continue  # no name before it, or "hostname: ...", "monkey: ..."
+            kind = key_kind(name.group("k"))
             value = m.group("v")
             if kind and plausible(value) and (kind == "password_assignment" or token_like(value)):
                 claims.add(*m.span("v"), kind)
@@ -96,8 +98,10 @@ def apart(text: str, lower: str, claims: Claims) -> None:
             if kind and plausible(value) and (kind == "password_assignment" or token_like(value)):
                 claims.add(*m.span("v"), kind)
     if "auth" in lower:
-        for m in _AUTH_B64.finditer(text):
-            if _user_password(m.group("v")):
+        for m in _AUTH_B64.finditer(lower):
+            if m.start() and lower[m.start() - 1].isalnum():
+                continue  # "oauth: ...", "useauth = ..."
+            if _user_password(text[m.start("v") : m.end("v")]):
                 claims.add(*m.span("v"), "password_assignment")
 
 

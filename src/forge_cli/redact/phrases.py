@@ -58,7 +58,7 @@ def context_forms(text: str, lower: str, claims: Claims) -> None:
         for m in _PROSE.finditer(lower):
             if plausible(text[m.start("v") : m.end("v")]):
                 claims.add(*m.span("v"), "password_assignment")
-    if ("cred" in lower or "auth" in lower) and "," in text:
+    if "(" in text and ("credential" in lower or "auth(" in lower or "auth=" in lower):
         for m in _PAIR.finditer(lower):
             if plausible(text[m.start("v") : m.end("v")]):
                 claims.add(*m.span("v"), "password_assignment")

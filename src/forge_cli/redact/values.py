@@ -116,16 +116,14 @@ def low_diversity(value: str) -> bool:
 _REPEATS = re.compile(r"(.)\1{3,}")
 
 
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+_ALPHABET_RUN = re.compile("|".join(_ALPHABET[i : i + 12] for i in range(len(_ALPHABET) - 11)))
+
+
 def alphabet_run(value: str) -> bool:
     """Twelve letters of the alphabet in a row (``abcdefghijklmnop``): typed as an example, never
     drawn at random."""
-    run = 1
-    low = value.lower()
-    for a, b in pairwise(low):
-        run = run + 1 if b.isalpha() and ord(b) == ord(a) + 1 else 1
-        if run >= 12:
-            return True
-    return False
+    return len(value) >= 12 and _ALPHABET_RUN.search(value.lower()) is not None
 
 
 def masked(body: str) -> bool:

@@ -91,12 +91,12 @@ def _prefixed(token: str) -> bool:
     if m is None or m.group("prefix")[:-1].lower() in _NOT_PREFIXES:
         return False
     body = m.group("body")
-    if _LOWER_WORD.search(body) or masked(body) or _readable_base64(body):
+    if body.isalpha() or body.isdigit() or _LOWER_WORD.search(body):
+        return False  # cheapest tests first: most runs are words
+    mixed = not body.islower() and not body.isupper()
+    if not (entropy(body) >= 4.0 if mixed else len(body) >= 32 and entropy(body) >= 4.3):
         return False
-    mixed = any(c.isupper() for c in body) and any(c.islower() for c in body)
-    if not any(c.isdigit() for c in body):
-        return False
-    return entropy(body) >= 4.0 if mixed else len(body) >= 32 and entropy(body) >= 4.3
+    return not (masked(body) or _readable_base64(body))
 
 
 def vendor_tokens(text: str, lower: str, claims: Claims) -> None:
