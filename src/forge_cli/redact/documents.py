@@ -2,7 +2,8 @@
 or ``stringData:`` is one, whatever its key), a name/value pair (``- name: API_TOKEN`` then
 ``value: ...``, as container env lists and CI variables write them), a Terraform variable's
 default (``variable "db_password" { default = "..." }``), a password glued
-to a client's ``-p`` flag (``mysql -uroot -pS3cret``), a registry ``auth`` that is base64 of
+to a client's ``-p`` flag (``mysql -uroot -pS3cret``) or given after a user on a command line
+(``docker login -u x -p y``), the key lines of a PuTTY key file, a registry ``auth`` that is base64 of
 ``user:password`` (Docker's config.json, npm's ``_auth``).
 
 Each is gated by a word it cannot do without, so text without one costs a substring test."""
@@ -31,6 +32,18 @@ _NAME_BEFORE = re.compile(
         (?:\r?\n[ \t]*-?[ \t]*)?["']?$""",
     re.X | _A,
 )
+#: a command line that names a user, then gives a password to -p, -P, -a or --password
+#: (docker login -u x -p y, sqlcmd -U x -P y, psexec -u x -p y, redis-cli --user x -a y)
+_USER_THEN_PASS = re.compile(
+    r"""[ \t]-(?:u|U|-user|-username|-login)[ =]\S+[^\r\n|;&]*?[ \t]
+        -(?:p|P|a|-pass|-password)[ =](?P<q>["']?)(?P<v>[^\s"']+)(?P=q)""",
+    re.X | _A,
+)
+#: a PuTTY private key file: its Private-Lines, up to and with its Private-MAC
+_PUTTY = re.compile(
+    r"Private-Lines:[ \t]*\d+\r?\n(?P<v>(?:[A-Za-z0-9+/=]+\r?\n)+Private-MAC:[ \t]*[0-9a-f]+)", _A
+)
+_NUMBERISH = re.compile(r"[\d.:]+", _A)  # -p 8080, -p 3.11: a port or a version
 _GLUED_P = re.compile(
     r"\b(?:mysql|mysqldump|mysqladmin|mariadb|sshpass)\b[^\r\n|;&]*?[ \t]-p(?P<v>[^\s'\"-][^\s'\"]*)",
     _A,
@@ -87,6 +100,15 @@ def apart(text: str, lower: str, claims: Claims) -> None:
             value = m.group("v")
             if kind and plausible(value) and (kind == "password_assignment" or token_like(value)):
                 claims.add(*m.span("v"), kind)
+    if ("-u" in lower or "--user" in lower or "--login" in lower) and "-" in text:
+        for m in _USER_THEN_PASS.finditer(text):
+            v = m.group("v")
+            prose = v.isalpha() and v.islower()  # "--username and --password options"
+            if plausible(v) and not prose and not _NUMBERISH.fullmatch(v):
+                claims.add(*m.span("v"), "password_assignment")
+    if "Private-Lines:" in text:
+        for m in _PUTTY.finditer(text):
+            claims.add(*m.span("v"), "private_key")
     if "-p" in text and ("mysql" in lower or "mariadb" in lower or "sshpass" in lower):
         for m in _GLUED_P.finditer(lower):
             if plausible(text[m.start("v") : m.end("v")]):

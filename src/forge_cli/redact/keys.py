@@ -36,7 +36,7 @@ def key_kind(key: str) -> str | None:
         return None  # invalid_token, wrongPassword, nonMatchingToken: not a live credential
     last = parts[-1]
     prev = parts[-2] if len(parts) > 1 else ""
-    if last in _PASSWORD_WORDS or last.endswith(("password", "passwd", "passphrase")):
+    if last in _PASSWORD_WORDS or last.endswith(("password", "passwd", "passphrase", "pw")):
         return None if prev in _NOT_PASSWORD_PREV else "password_assignment"
     if last.endswith("secret") or last in ("credential", "credentials", "creds"):
         return "secret_assignment"

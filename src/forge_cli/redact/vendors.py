@@ -93,6 +93,8 @@ def _prefixed(token: str) -> bool:
     body = m.group("body")
     if body.isalpha() or body.isdigit() or _LOWER_WORD.search(body):
         return False  # cheapest tests first: most runs are words
+    if not any(c.isdigit() for c in body):
+        return False
     mixed = not body.islower() and not body.isupper()
     if not (entropy(body) >= 4.0 if mixed else len(body) >= 32 and entropy(body) >= 4.3):
         return False
