@@ -20,7 +20,7 @@ from forge_cli.redact.values import (
 
 _A = re.ASCII
 
-_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "pat")
+_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred")
 _KEY_CHARS = WORDISH | frozenset(".$")
 
 # What may follow a key name, each matched right where the name ends (anchored, so cheap).
@@ -170,8 +170,8 @@ def _value_ok(
     token-like or has a symbol a password would (``development#product``); a token-like one for a
     token or key (and for ``token == "..."``, which in parsers compares token kinds); a plainly
     machine-made one for a name that ends in ``key`` after an unknown word (``HEROKU_KEY``)."""
-    if not plausible(value, phrases=quoted, names=names):
-        return False
+    if not plausible(value, phrases=quoted, names=names) or value != value.strip():
+        return False  # (" --username=" + user: a piece of a string being built)
     v = value.strip()
     if kind == "password_assignment":
         return True
@@ -276,7 +276,13 @@ def _key_value(
         _in_string(text, e, le, opened, key, kind, claims)
         if after == "=":
             return
-    if opened and after == opened and (m := _AFTER_COMMA.match(text, e, le)):
+    if (
+        opened
+        and after == opened
+        and ("_" in key or key.isupper())  # a setting's name: DISCORD_TOKEN, not "password"
+        and _call_argument(text, s - 1)
+        and (m := _AFTER_COMMA.match(text, e, le))
+    ):
         if _value_ok(m.group("v"), kind, key, quoted=True):
             add(*m.span("v"), kind)
         return
@@ -323,6 +329,15 @@ def _key_value(
         add(*m.span("v"), kind)
 
 
+def _call_argument(text: str, quote: int) -> bool:
+    """The string that opens at ``quote`` is a call's first argument (``setProperty("KEY", ...``,
+    ``env('KEY', ...``), not an item of a list or a set (``['pass', 'raise']``)."""
+    i = quote - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    return i >= 0 and text[i] == "("
+
+
 def _in_string(
     text: str, e: int, le: int, opened: str, key: str, kind: str, claims: Claims
 ) -> None:
@@ -337,7 +352,8 @@ def _in_string(
                 claims.add(*m.span("v"), kind)
     elif (m := _AFTER_HEADER_IN_STRING.match(text, e, le)) and text[m.end()] == opened:
         value = m.group("v")
-        if _value_ok(value, kind, key) and not _CODEISH.match(value):
+        word = value.isalpha() and value.islower()  # "passwd:gecos": a name, not a value
+        if not word and _value_ok(value, kind, key) and not _CODEISH.match(value):
             claims.add(*m.span("v"), kind)
 
 

@@ -46,8 +46,8 @@ def key_kind(key: str) -> str | None:
         return "secret_assignment"
     if last == "key":
         return "secret_assignment" if prev in KEY_QUALIFIERS else None
-    if last == "pat" or last.endswith(_FUSED_KEYS):
-        return "secret_assignment"  # ado_pat (a personal access token), IBMCLOUDIAMAPIKEY
+    if last.endswith(_FUSED_KEYS):
+        return "secret_assignment"  # IBMCLOUDIAMAPIKEY
     if last.endswith("key") and last[:-3] in KEY_QUALIFIERS:
         return "secret_assignment"
     return None

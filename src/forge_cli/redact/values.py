@@ -85,6 +85,9 @@ def is_placeholder(value: str) -> bool:
     )
 
 
+_PLAIN_WORD = re.compile(r"[A-Za-z0-9'’,;\-]+")
+
+
 def passphrase(value: str) -> bool:
     """A quoted value of a few plain words that is a passphrase ("my mail pass", "open sesame",
     "value with quotes and spaces"), not a UI string or a message (see ``UI_WORDS``): 2 to 8
@@ -92,6 +95,8 @@ def passphrase(value: str) -> bool:
     words = value.split()
     if not 2 <= len(words) <= 8 or len(value) > 64 or value.rstrip()[-1:] in ".:?!…":
         return False
+    if not all(_PLAIN_WORD.fullmatch(w) for w in words):
+        return False  # " --username=%s --password=%s": options and slots, not words
     return not any(w.lower().strip(",;'\"()") in UI_WORDS for w in words) and not any(
         w[:1].isupper() for w in words[1:]
     )
