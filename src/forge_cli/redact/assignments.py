@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from forge_cli.redact.keys import key_kind, vendor_key
+from forge_cli.redact.keys import key_kind, leading_kind, vendor_key
 from forge_cli.redact.spans import WORDISH, Claims
 from forge_cli.redact.values import (
     passphrase,
@@ -20,7 +20,7 @@ from forge_cli.redact.values import (
 
 _A = re.ASCII
 
-_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred")
+_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "pat")
 _KEY_CHARS = WORDISH | frozenset(".$")
 
 # What may follow a key name, each matched right where the name ends (anchored, so cheap).
@@ -157,6 +157,13 @@ def _literal_unquoted(value: str, key: str, code_context: bool, yaml: bool) -> b
     return True
 
 
+def _kind(key: str) -> str | None:
+    """What the name says: a password or a secret, strongly (``DB_PASSWORD``) or weakly
+    (``HEROKU_KEY``, ``password_super_secure``: then ``_value_ok`` asks more of the value)."""
+    kind = key_kind(key) or leading_kind(key)
+    return kind or ("secret_assignment" if vendor_key(key) else None)
+
+
 def _value_ok(
     value: str,
     kind: str,
@@ -173,9 +180,11 @@ def _value_ok(
     if not plausible(value, phrases=quoted, names=names) or value != value.strip():
         return False  # (" --username=" + user: a piece of a string being built)
     v = value.strip()
-    if kind == "password_assignment":
+    if kind == "password_assignment" and key_kind(key):
         return True
     if key_kind(key) is None:
+        if leading_kind(key):  # password_super_secure: a token, a password of symbols, a phrase
+            return token_like(v) or _symbols(v) >= 3 or (quoted and passphrase(v))
         return strong_token(v)  # vendor_key: HEROKU_KEY, alibabaKey
     if token_like(v) or _symbols(v) >= 3:
         return True  # machine-made, or a password of symbols ("m{{h}o)p${e]nob(...")
@@ -227,9 +236,7 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
         while e > s and text[e - 1] in ".-":
             e -= 1
         key = text[s:e]
-        kind = (
-            (key_kind(key) or ("secret_assignment" if vendor_key(key) else None)) if key else None
-        )
+        kind = _kind(key) if key else None
         if kind is None or text[s - 10 : s] == "[REDACTED:":
             continue
         le = text.find("\n", e)

@@ -62,6 +62,19 @@ NOT_SECRET_KEY = frozenset(
         memcache storage_name name id type kind"""
     )
 )
+#: words after a leading secret word that make the name about the secret, not the secret itself
+#: (password_policy, secret_name, password_reset_url)
+ABOUT_SECRET = frozenset(
+    _words(
+        """hash hashed digest policy policies hint hints length len min max rule rules regex pattern
+        file path dir url uri endpoint name names id ids type kind prompt label field fields input
+        form reset forgot changed change expires expiry expiration updated strength strong weak
+        required enabled disabled valid invalid validator validation manager store storage provider
+        mode format encoding algorithm algo salt rounds iterations count size version ref arn key
+        keys header param params arg args env var variable column table attr attribute error message
+        msg text title description desc help"""
+    )
+)
 #: first words of a name that say its value is not a live credential (test code's
 #: ``invalid_token = "..."``, ``wrongPassword``, ``nonMatchingToken``)
 NOT_LIVE = frozenset(
