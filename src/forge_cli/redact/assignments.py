@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import re
 
-from forge_cli.redact.keys import key_kind, leading_kind, vendor_key
+from forge_cli.redact.named import name_kind, value_ok
 from forge_cli.redact.spans import WORDISH, Claims
 from forge_cli.redact.values import (
-    passphrase,
-    plausible,
     random_looking,
     strong_token,
-    token_like,
 )
 
 _A = re.ASCII
@@ -157,53 +154,6 @@ def _literal_unquoted(value: str, key: str, code_context: bool, yaml: bool) -> b
     return True
 
 
-def _kind(key: str) -> str | None:
-    """What the name says: a password or a secret, strongly (``DB_PASSWORD``) or weakly
-    (``HEROKU_KEY``, ``password_super_secure``: then ``_value_ok`` asks more of the value)."""
-    kind = key_kind(key) or leading_kind(key)
-    return kind or ("secret_assignment" if vendor_key(key) else None)
-
-
-def _value_ok(
-    value: str,
-    kind: str,
-    key: str,
-    compared: bool = False,
-    quoted: bool = False,
-    names: bool = True,
-) -> bool:
-    """A literal given to a secret-named key: any plausible one for a password (quoted, a
-    passphrase of plain words too); for a ``secret`` or ``credentials`` name one that is
-    token-like or has a symbol a password would (``development#product``); a token-like one for a
-    token or key (and for ``token == "..."``, which in parsers compares token kinds); a plainly
-    machine-made one for a name that ends in ``key`` after an unknown word (``HEROKU_KEY``)."""
-    if not plausible(value, phrases=quoted, names=names) or value != value.strip():
-        return False  # (" --username=" + user: a piece of a string being built)
-    v = value.strip()
-    if kind == "password_assignment" and key_kind(key):
-        return True
-    if key_kind(key) is None:
-        if leading_kind(key):  # password_super_secure: a token, a password of symbols, a phrase
-            return token_like(v) or _symbols(v) >= 3 or (quoted and passphrase(v))
-        return strong_token(v)  # vendor_key: HEROKU_KEY, alibabaKey
-    if token_like(v) or _symbols(v) >= 3:
-        return True  # machine-made, or a password of symbols ("m{{h}o)p${e]nob(...")
-    if compared or not key.lower().endswith(_LOOSE_NAMES):
-        return False
-    return (quoted and passphrase(v)) or _symbols(v) > 0
-
-
-def _symbols(value: str) -> int:
-    """How many characters of a value are symbols a password holds and a word does not."""
-    return sum(c in _SYMBOLS for c in value) if " " not in value else 0
-
-
-#: names whose value may be any string (a signing secret, a credentials string), not only a
-#: machine-made token
-_LOOSE_NAMES = ("secret", "secrets", "credential", "credentials", "creds")
-_SYMBOLS = frozenset("!#$%&*+@^~|?=<>;(){}[]")
-
-
 def _key_spans(text: str, lower: str) -> list[tuple[int, int]]:
     """(start, end) of every identifier that contains a key word, in text order."""
     n = len(text)
@@ -236,7 +186,7 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
         while e > s and text[e - 1] in ".-":
             e -= 1
         key = text[s:e]
-        kind = _kind(key) if key else None
+        kind = name_kind(key) if key else None
         if kind is None or text[s - 10 : s] == "[REDACTED:":
             continue
         le = text.find("\n", e)
@@ -248,7 +198,7 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
         if (
             ("==" in text[ls:s] or "!=" in text[ls:s])
             and (m := _BEFORE_COMPARE.search(text, ls, s - (1 if text[s - 1 : s] == "(" else 0)))
-            and _value_ok(m.group("v"), kind, key, compared=True, quoted=True)
+            and value_ok(m.group("v"), kind, key, compared=True, quoted=True)
         ):
             claims.add(*m.span("v"), kind)
         if dashes == 2 or (
@@ -259,7 +209,7 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
             head = _LINE_HEAD.fullmatch(text, ls, s)
             m = (_AFTER_SPACE if head else _AFTER_TYPE).match(text, e, le)
             declared = head or "var " in text[ls:s] or "const " in text[ls:s]
-            if m and declared and _value_ok(m.group("v"), kind, key, quoted=True):
+            if m and declared and value_ok(m.group("v"), kind, key, quoted=True):
                 claims.add(*m.span("v"), kind)
 
 
@@ -290,7 +240,7 @@ def _key_value(
         and _call_argument(text, s - 1)
         and (m := _AFTER_COMMA.match(text, e, le))
     ):
-        if _value_ok(m.group("v"), kind, key, quoted=True):
+        if value_ok(m.group("v"), kind, key, quoted=True):
             add(*m.span("v"), kind)
         return
     # a quoted key must be all of its string: "AWS::IAM::AccessKey" names a resource type
@@ -300,7 +250,7 @@ def _key_value(
         # string, it does not open a value: "MasterUserPassword: " + getPassword())
         group = "v" if m.group("q") else "ev"
         compared = m.group("sep") in ("==", "!=", "===", "!==")
-        if _value_ok(m.group(group), kind, key, compared, quoted=True):
+        if value_ok(m.group(group), kind, key, compared, quoted=True):
             add(*m.span(group), kind)
     if dashes < 2 and _LINE_HEAD.fullmatch(text, ls, s):
         _line_value(text, ls, le, e, key, kind, claims)
@@ -308,12 +258,12 @@ def _key_value(
         group = "qv" if m.group("qv") is not None else "v"
         value = m.group(group)
         spaced = after != "="  # "--password options" in prose: a word is not a value
-        if _value_ok(value, kind, key) and not (spaced and value.isalpha() and value.islower()):
+        if value_ok(value, kind, key) and not (spaced and value.isalpha() and value.islower()):
             add(*m.span(group), kind)
     if (
         "-" in key
         and (m := _AFTER_HEADER.match(text, e, le))
-        and _value_ok(m.group("v"), kind, key)
+        and value_ok(m.group("v"), kind, key)
         and not _CODEISH.match(m.group("v"))
     ):
         add(*m.span("v"), kind)
@@ -324,14 +274,14 @@ def _key_value(
         and text[s - 1] == "<"
         and (m := _AFTER_XML.match(text, e, min(len(text), e + 4096)))
         and m.group("close") == key
-        and _value_ok(m.group("v"), kind, key)
+        and value_ok(m.group("v"), kind, key)
     ):
         add(*m.span("v"), kind)
     if (
         s >= 5
         and lower[s - 5 : s - 1] in ("key=", "ame=")  # key="...", name="..."
         and (m := _AFTER_XML_ADD.match(text, e, le))
-        and _value_ok(m.group("v"), kind, key, names=False)  # value="..." holds no variable
+        and value_ok(m.group("v"), kind, key, names=False)  # value="..." holds no variable
     ):
         add(*m.span("v"), kind)
 
@@ -355,12 +305,12 @@ def _in_string(
         m = _AFTER_FORM.match(text, e, le)
         if m and text[m.end() : m.end() + 1] == opened:
             value = m.group("v")
-            if _value_ok(value, kind, key) and _literal_unquoted(value, key, False, False):
+            if value_ok(value, kind, key) and _literal_unquoted(value, key, False, False):
                 claims.add(*m.span("v"), kind)
     elif (m := _AFTER_HEADER_IN_STRING.match(text, e, le)) and text[m.end()] == opened:
         value = m.group("v")
         word = value.isalpha() and value.islower()  # "passwd:gecos": a name, not a value
-        if not word and _value_ok(value, kind, key) and not _CODEISH.match(value):
+        if not word and value_ok(value, kind, key) and not _CODEISH.match(value):
             claims.add(*m.span("v"), kind)
 
 
@@ -373,7 +323,7 @@ def _line_value(text: str, ls: int, le: int, e: int, key: str, kind: str, claims
     yaml = ":" in sep and "=" not in sep
     if yaml and rest[:1] in ("|", ">"):
         block = _yaml_block(text, ls, le)
-        if block and _value_ok("".join(text[block[0] : block[1]].split()), kind, key):
+        if block and value_ok("".join(text[block[0] : block[1]].split()), kind, key):
             claims.add(*block, kind)
         return
     found = _unquoted_value(sep, rest)
@@ -381,7 +331,7 @@ def _line_value(text: str, ls: int, le: int, e: int, key: str, kind: str, claims
         n, code = found
         vs = m.start("rest")
         value = text[vs : vs + n]
-        if _value_ok(value, kind, key) and _literal_unquoted(value, key, code, yaml):
+        if value_ok(value, kind, key) and _literal_unquoted(value, key, code, yaml):
             claims.add(vs, vs + n, kind)
 
 
@@ -393,11 +343,11 @@ def _form_value(
     value = m.group("v")
     before = text[s - 1]
     if before in "?&" or (ve < le and text[ve] == "&"):
-        ok = _value_ok(value, kind, key)
+        ok = value_ok(value, kind, key)
     elif before in " \t,":
         value = value.rstrip("),:")
         ve = vs + len(value)
-        ok = _value_ok(value, kind, key) and _literal_unquoted(value, key, True, False)
+        ok = value_ok(value, kind, key) and _literal_unquoted(value, key, True, False)
     else:
         return
     if ok:
