@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import cache
 
 from forge_cli.redact.spans import ALNUM, WORDISH, Claims
 from forge_cli.redact.values import entropy, masked, random_looking
@@ -26,13 +27,18 @@ _RUN = re.compile(r"[A-Za-z0-9_][\w\-.~]{19,}", _A)
 _TOKEN_CHARS = WORDISH | frozenset("+/=.~")
 
 
-def _index() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
-    by_start: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+def _index() -> dict[str, list[tuple[str, str]]]:
+    by_start: dict[str, list[tuple[str, str]]] = {}
     for prefix, body in sorted(VENDOR_TOKENS, key=lambda row: -len(row[0])):
-        by_start.setdefault(prefix[:2], []).append(
-            (prefix, re.compile(re.escape(prefix) + "(?:" + body + ")", _A))
-        )
+        by_start.setdefault(prefix[:2], []).append((prefix, body))
     return by_start
+
+
+@cache
+def _pattern(prefix: str, body: str) -> re.Pattern[str]:
+    """A row's pattern, compiled the first time a run starts with its prefix: a hundred regexes
+    compiled at import would cost the commit hook milliseconds on every commit."""
+    return re.compile(re.escape(prefix) + "(?:" + body + ")", _A)
 
 
 _BY_START = _index()
@@ -112,10 +118,10 @@ def vendor_tokens(text: str, lower: str, claims: Claims) -> None:
             if _prefixed(token):
                 claims.add(s, s + len(token), "api_token")
             continue
-        for prefix, pattern in rows:
+        for prefix, body in rows:
             if not text.startswith(prefix, s):
                 continue
-            m = pattern.match(text, s)
+            m = _pattern(prefix, body).match(text, s)
             if m is None:
                 continue
             end = m.end()
