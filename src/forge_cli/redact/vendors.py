@@ -22,8 +22,6 @@ from forge_cli.redact.values import entropy, masked, random_looking
 from forge_cli.redact.vendor_table import VENDOR_TOKENS
 
 _A = re.ASCII
-#: a run long enough to hold the shortest token of the table (20 characters)
-_RUN = re.compile(r"[A-Za-z0-9_][\w\-.~]{19,}", _A)
 _TOKEN_CHARS = WORDISH | frozenset("+/=.~")
 
 
@@ -53,16 +51,23 @@ def _pem_in_base64(token: str) -> bool:
         return False
 
 
-def _runs(text: str) -> list[re.Match[str]]:
-    """Runs of token characters of 20 or more: found inside the whitespace-separated chunks that
-    are that long (a hundred in a 200-line diff), which is cheaper than a regex over every
-    position of the text."""
-    runs: list[re.Match[str]] = []
+#: every character that cannot be part of a token becomes a space, so ``str.split`` (in C)
+#: yields the runs of token characters
+_NOT_TOKEN = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) in "_.~-")}
+
+
+def _runs(text: str) -> list[tuple[int, str]]:
+    """(start, run) of every run of token characters of 20 or more that starts with a letter,
+    digit or underscore: translate, split and look each long run up again, which is cheaper
+    than a regex over every position of the text."""
+    runs: list[tuple[int, str]] = []
     cursor = 0
-    for chunk in [w for w in text.split() if len(w) >= 20]:
-        at = text.find(chunk, cursor)
-        cursor = at + len(chunk)
-        runs.extend(_RUN.finditer(text, at, cursor))
+    for run in [w for w in text.translate(_NOT_TOKEN).split() if len(w) >= 20]:
+        at = text.find(run, cursor)
+        cursor = at + len(run)
+        lead = len(run) - len(run.lstrip(".~-"))
+        if len(run) - lead >= 20:
+            runs.append((at + lead, run[lead:]))
     return runs
 
 
@@ -97,8 +102,8 @@ def _prefixed(token: str) -> bool:
     if m is None or m.group("prefix")[:-1].lower() in _NOT_PREFIXES:
         return False
     body = m.group("body")
-    if body.isalpha() or body.isdigit() or _LOWER_WORD.search(body):
-        return False  # cheapest tests first: most runs are words
+    if body.isalpha() or body.isdigit() or len(set(body)) < 14 or _LOWER_WORD.search(body):
+        return False  # cheapest tests first: most runs are words, paths and names
     if not any(c.isdigit() for c in body):
         return False
     mixed = not body.islower() and not body.isupper()
@@ -110,11 +115,12 @@ def _prefixed(token: str) -> bool:
 def vendor_tokens(text: str, lower: str, claims: Claims) -> None:
     """Tokens that start with a vendor's prefix and have the shape the vendor issues, and
     tokens of an unknown vendor written the way vendors write them (``_prefixed``)."""
-    for run in _runs(text):
-        s = run.start()
-        rows = _BY_START.get(text[s : s + 2])
+    for s, run in _runs(text):
+        if claims.overlaps(s, s + len(run)):
+            continue  # a provider token (ghp_, AKIA) already claimed by a stronger detector
+        rows = _BY_START.get(run[:2])
         if not rows:
-            token = run.group().rstrip(".-_~")
+            token = run.rstrip(".-_~")
             if _prefixed(token):
                 claims.add(s, s + len(token), "api_token")
             continue
