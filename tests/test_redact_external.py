@@ -308,3 +308,24 @@ def test_external_tune_part_meets_the_targets(external: Any) -> None:
     recall, fp_rate, n_pos, n_neg = _scores(external.part("tune"))
     assert recall >= RECALL_TARGET, f"recall {recall:.3f} on {n_pos} positives"
     assert fp_rate <= FALSE_POSITIVE_TARGET, f"false positives {fp_rate:.3f} on {n_neg}"
+
+
+#: the held-out part was measured, never tuned on: recall 0.871, false positives 0.043 when the
+#: detectors were last changed. Its recall is below the 0.95 target (vendors and forms that only
+#: the held-out rules use); the floor keeps what was reached from sliding back unnoticed.
+HOLDOUT_RECALL_FLOOR = 0.85
+
+
+def test_external_holdout_part(external: Any) -> None:
+    recall, fp_rate, n_pos, n_neg = _scores(external.part("holdout"))
+    assert fp_rate <= FALSE_POSITIVE_TARGET, f"false positives {fp_rate:.3f} on {n_neg}"
+    assert recall >= HOLDOUT_RECALL_FLOOR, f"recall {recall:.3f} on {n_pos} positives"
+
+
+def test_placeholders_and_contested_cases_are_scored_apart(external: Any) -> None:
+    """Masks the scanners call secrets stay (forge keeps masks on purpose), and the split keeps
+    every case somewhere: nothing is dropped silently."""
+    masked = [c for c in external.placeholders if c.positive]
+    kept = sum(any(s in redact(c.text).text for s in c.secrets) for c in masked)
+    assert masked and kept / len(masked) >= 0.75
+    assert external.contested and all(not c.positive for c in external.contested)
