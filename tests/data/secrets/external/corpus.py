@@ -3,7 +3,7 @@ snapshots of their repositories, never copied into this one.
 
 Why not committed: the snapshots are other projects' files, and this workplace keeps fetched
 material out of the project's commits (data only under the steering repository's shared/, which
-developers do not write). So the corpus is rebuilt, in a second or two, from the snapshots
+developers do not write). So the corpus is rebuilt, in a few seconds, from the snapshots
 wherever they are (``../.mirror/<owner>+<name>/repo`` beside the checkout, as the ``fetch`` tool
 leaves them, or ``$FORGE_SCANNER_SNAPSHOTS``); where they are not, the benchmark says so and the
 tests that need it skip. Nothing is downloaded here.
@@ -26,8 +26,9 @@ scanner lists them as harmless, another would report them. They are scored apart
 result on them is reported beside the score.
 
 Labels, as the scanners give them, with two corrections that are rules, not picks:
-- a negative that contains a positive's secret (any source) is dropped: scanners list other
-  rules' true secrets as a rule's false positives ("GitLab is not GitHub", Cloudflare's key kinds);
+- a negative that is another rule's positive, or holds another rule's token-like secret (12+
+  characters, letters and digits), is dropped: scanners list other rules' true secrets as a
+  rule's false positives ("GitLab is not GitHub", Cloudflare's three key kinds);
 - duplicates (same source, same text, same label) count once.
 
 Split: by rule, so a whole vendor is either tuned on or held out: ``sha256(source/rule)`` below
@@ -35,7 +36,8 @@ Split: by rule, so a whole vendor is either tuned on or held out: ``sha256(sourc
 looking at ``tune`` only; ``holdout`` is measured, not read.
 
 ``python benchmarks/redaction_quality.py --corpus`` prints counts per source and part; the package
-is loaded by file path (``load`` in ``__init__``), as tests/data is not an importable package."""
+is imported by file path (tests/data is not an importable package). NOTICE.md beside this file
+names the sources, their licences and the snapshots read."""
 
 from __future__ import annotations
 
