@@ -195,7 +195,13 @@ def external_caught(text: str, secrets: tuple[str, ...]) -> bool:
 
 def external_quality(snapshots: str | None, errors: bool, parts: list[str]) -> None:
     """Recall and false positives per source and part on the scanners' own rule tests."""
-    external = load_external()
+    try:
+        import regex  # noqa: F401  (the scanners' regexes are read as written only by it)
+
+        external = load_external()  # imports PyYAML for Nosey Parker's rules
+    except ImportError as exc:
+        print(f"== external corpus: needs PyYAML and the regex module ({exc})")
+        return
     corpus = external.build(external.snapshot_dir(snapshots))
     if not corpus.cases:
         print(f"== external corpus: no scanner snapshots in {external.snapshot_dir(snapshots)}")
