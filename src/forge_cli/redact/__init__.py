@@ -78,8 +78,8 @@ scored apart (the scanners label them both ways); counted as the scanners label 
 0.894 and false positives 0.084 over all 2,161 cases. On forge's own corpus
 (``tests/data/secrets/make_corpus.py``, written alongside the detectors) recall stays 1.000 and
 false positives 0.000. A typical 200-line diff takes about 1 ms (0.5 of the 2 ms budget; 1.7x
-what it took before issue 10), one with a secret on one line in five about 1.6 ms; import 7-11
-ms. 28 MB of installed packages' sources give the same 7 findings as before (docs examples such
+what it took before issue 10), one with a secret on one line in five about 1.6 ms; import 11-12
+ms (7 ms before). 28 MB of installed packages' sources give the same 7 findings as before (docs examples such
 as ``password='IAmSensitive'``).
 
 Known limits: an unquoted passphrase after ``key:`` reads as prose and survives; a bare
