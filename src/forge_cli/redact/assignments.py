@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import re
 
-from forge_cli.redact.keys import key_kind
+from forge_cli.redact.named import name_kind, value_ok
 from forge_cli.redact.spans import WORDISH, Claims
-from forge_cli.redact.values import plausible, random_looking, token_like
+from forge_cli.redact.values import (
+    random_looking,
+    strong_token,
+)
 
 _A = re.ASCII
 
-_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred")
+_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "pat")
 _KEY_CHARS = WORDISH | frozenset(".$")
 
 # What may follow a key name, each matched right where the name ends (anchored, so cheap).
 _AFTER_QUOTED = re.compile(
-    r"""["'`]?\]?[ \t]*
+    r"""["'`]?\]?(?:\[[0-9]*\])?[ \t]*                 # "key", ['key'], key[], key[25]
         (?::[ \t]+[A-Za-z_][\w\[\]., |]{0,40}?[ \t]*(?==))?  # a type annotation before '='
-        (?P<sep>:=|=>|==|!=|=|:)[ \t]*
+        (?P<sep>:{1,3}=|===|!==|=>|==|!=|\?\?=|\?=|\.=|\+=|=|:)[ \t]*  # also Make, PHP, Go
         (?:[A-Za-z@]{1,2}(?=["'`]))?                         # r"", b"", f"", @"" prefixes
-        (?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\r\n])*)(?P=q)""",
+        (?:(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\r\n])*)(?P=q)
+          |\\(?P<eq>["'])(?P<ev>[^\\"'\r\n]*)\\(?P=eq))          # \"...\" inside a string""",
     re.X | _A,
 )
 #: what may stand before a key that opens its line: diff marker, indentation, a YAML list dash,
@@ -34,13 +38,34 @@ _LINE_HEAD = re.compile(
         ["']?""",
     re.X | _A,
 )
-_AFTER_UNQUOTED = re.compile(r"[\"']?(?P<sep>[ \t]*[=:][ \t]*)(?P<rest>[^\r\n]*)", _A)
+_AFTER_UNQUOTED = re.compile(
+    r"[\"']?(?P<sep>[ \t]*(?::{1,3}=|\?=|[=:])[ \t]*)(?P<rest>[^\r\n]*)", _A
+)
 _AFTER_FLAG = re.compile(
     r"""(?:=|[ \t]+)(?:(?P<q>["'])(?P<qv>[^"'\r\n]*)(?P=q)|(?P<v>[^\s"'\-\\][^\s"'\\]*))""", _A
 )
 _AFTER_HEADER = re.compile(r"[ \t]*:[ \t]*(?P<v>[^\s\"',;]+)", _A)
 _AFTER_FORM = re.compile(r"=(?P<v>[^&\s\"'#<>;]+)", _A)
-_AFTER_XML = re.compile(r">(?P<v>[^<\s][^<\r\n]*)</(?P<close>[\w.\-]+)>", _A)
+_AFTER_XML = re.compile(r">\s*(?P<v>[^<\s][^<\r\n]*?)\s*</(?P<close>[\w.\-]+)>", _A)
+#: ``var apiToken string = "..."`` (Go): a type between the name and '='
+_AFTER_TYPE = re.compile(
+    r"""[ \t]+[A-Za-z_][\w.]*(?:\[\])?[ \t]*=[ \t]*(?P<q>["'`])(?P<v>[^"'`\r\n]*)(?P=q)""", _A
+)
+#: ``password "value"`` (Chef, Puppet, Gradle DSLs): the name, a space, one string, end of line
+_AFTER_SPACE = re.compile(
+    r"""[ \t]+(?P<q>["'])(?P<v>[^"'\r\n]*)(?P=q)[ \t]*[;,]?[ \t]*(?=$|\r|\n|\#|//)""", _A
+)
+#: ``setProperty("API_TOKEN", "value")``, ``env('TWILIO_API', 'SK...')``: the name as one argument,
+#: the value as the next
+_AFTER_COMMA = re.compile(
+    r"""["'`][ \t]*,[ \t]*(?P<q>["'`])(?P<v>(?:\\.|(?!(?P=q))[^\\\r\n])*)(?P=q)""", _A
+)
+#: ``"Token: 3fea6af1"``: a header written inside a string (curl -H, a header list)
+_AFTER_HEADER_IN_STRING = re.compile(r""":[ \t]*(?P<v>[^\s"'`,;]+)(?=["'`])""", _A)
+#: ``if ("value" == password)``: a literal compared with a secret-named variable, before it
+_BEFORE_COMPARE = re.compile(
+    r"""(?P<q>["'`])(?P<v>[^"'`\r\n]*)(?P=q)[ \t]*(?:===?|!==?)[ \t]*$""", _A
+)
 _AFTER_XML_ADD = re.compile(r"""["'][ \t]+value=["'](?P<v>[^"'\r\n]*)["']""", re.I | _A)
 #: attribute paths (self.password), calls (get_password(), frozenset(...), subscripts
 #: (config["x"]), keywords
@@ -50,6 +75,7 @@ _CODEISH = re.compile(
     _A,
 )
 _IDENT = re.compile(r"^[A-Za-z_$][\w$]*$", _A)
+_KEBAB = re.compile(r"^[A-Za-z_]\w*(?:-[A-Za-z_]\w*)+$", _A)
 
 
 def _indent(text: str, start: int, end: int) -> int | None:
@@ -84,7 +110,10 @@ def _yaml_block(text: str, ls: int, le: int) -> tuple[int, int] | None:
 def _unquoted_value(sep: str, rest: str) -> tuple[int, bool] | None:
     """(length, looks_like_code) of the value at the start of the rest of a ``key<sep>`` line."""
     spaced = "=" in sep and sep != "="
-    yaml = ":" in sep
+    yaml = ":" in sep and "=" not in sep
+    if yaml and not sep.endswith((" ", "\t")) and rest and rest[0] not in "\"'`=":
+        body = rest.split()[0].rstrip(",;")
+        return (len(body), False) if len(body) >= 16 and strong_token(body) else None  # apikey:x
     if not rest or rest[0] in "\"'`=" or (yaml and not sep.endswith((" ", "\t"))):
         return None  # quoted (the quoted form handles it), "==", ":=", or "a:b" (not YAML)
     if (yaml and rest[0] in "|>&*!{[") or (spaced and rest[0] in "{[("):
@@ -118,17 +147,11 @@ def _literal_unquoted(value: str, key: str, code_context: bool, yaml: bool) -> b
             return False  # password = new_password
         if code_context or any(w in low for w in _KEYWORDS) or value == key:
             return False  # token: authToken,   password: password
+    if code_context and not yaml and _KEBAB.match(value) and not any(c.isdigit() for c in value):
+        return False  # password = shorter-version: a subtraction in code
     if code_context and not yaml and _IDENT.match(value):
         return len(value) >= 6 and random_looking(value)  # password = hunter2x9 (INI)
     return True
-
-
-def _value_ok(value: str, kind: str, compared: bool = False) -> bool:
-    """A literal given to a secret-named key: any plausible one for a password, a token-like one
-    for a token or key (and for ``token == "..."``, which in parsers compares token kinds)."""
-    if not plausible(value):
-        return False
-    return (kind == "password_assignment" and not compared) or token_like(value.strip())
 
 
 def _key_spans(text: str, lower: str) -> list[tuple[int, int]]:
@@ -155,7 +178,6 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
     ``password_hash``: rejected at once), then the forms that may follow it are matched where
     it ends, so no line is ever scanned position by position.
     """
-    add = claims.add
     for s, e in _key_spans(text, lower):
         dashes = 0
         while s < e and text[s] in "-$":
@@ -164,7 +186,7 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
         while e > s and text[e - 1] in ".-":
             e -= 1
         key = text[s:e]
-        kind = key_kind(key) if key else None
+        kind = name_kind(key) if key else None
         if kind is None or text[s - 10 : s] == "[REDACTED:":
             continue
         le = text.find("\n", e)
@@ -172,60 +194,124 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
         j = e
         while j < le and text[j] in " \t":
             j += 1
-        if dashes != 2 and (j == le or text[j] not in "\"'`]:=!>"):
-            continue  # "if token is None", "token.refresh()": nothing is assigned here
         ls = text.rfind("\n", 0, s) + 1
-        opened = text[s - 1] if s and text[s - 1] in "\"'`" else ""
-        after = text[e] if e < len(text) else ""
-        if opened and after == "=":
-            # KEY=value inside a string ("-e", "DB_PASSWORD=..."); the quote after "KEY=" in
-            # "GITHUB_TOKEN=" + prefix closes the string, it does not open a value
-            m = _AFTER_FORM.match(text, e, le)
-            if m and text[m.end() : m.end() + 1] == opened:
-                value = m.group("v")
-                if _value_ok(value, kind) and _literal_unquoted(value, key, False, False):
-                    add(*m.span("v"), kind)
-            continue
-        # a quoted key must be all of its string: "AWS::IAM::AccessKey" names a resource type
-        m = (
-            _AFTER_QUOTED.match(text, e, le)
-            if not (after and after in "\"'`" and not opened)
-            else None
-        )
-        if m and m.group("sep") != "!=" and _value_ok(m.group("v"), kind, m.group("sep") == "=="):
-            add(*m.span("v"), kind)
-        if dashes < 2 and _LINE_HEAD.fullmatch(text, ls, s):
-            _line_value(text, ls, le, e, key, kind, claims)
-        if dashes == 2 and (m := _AFTER_FLAG.match(text, e, le)):
-            group = "qv" if m.group("qv") is not None else "v"
-            value = m.group(group)
-            spaced = after != "="  # "--password options" in prose: a word is not a value
-            if _value_ok(value, kind) and not (spaced and value.isalpha() and value.islower()):
-                add(*m.span(group), kind)
         if (
-            "-" in key
-            and (m := _AFTER_HEADER.match(text, e, le))
-            and _value_ok(m.group("v"), kind)
-            and not _CODEISH.match(m.group("v"))
+            ("==" in text[ls:s] or "!=" in text[ls:s])
+            and (m := _BEFORE_COMPARE.search(text, ls, s - (1 if text[s - 1 : s] == "(" else 0)))
+            and value_ok(m.group("v"), kind, key, compared=True, quoted=True)
         ):
-            add(*m.span("v"), kind)
-        if after == "=" and s > ls and (m := _AFTER_FORM.match(text, e, le)):
-            _form_value(text, m, s, le, key, kind, claims)
-        if (
-            s
-            and text[s - 1] == "<"
-            and (m := _AFTER_XML.match(text, e, le))
-            and m.group("close") == key
-            and _value_ok(m.group("v"), kind)
+            claims.add(*m.span("v"), kind)
+        if dashes == 2 or (
+            j < le and text[j] in "\"'`]:=!>?.+[," and not (j > e and text[j] in "\"'")
         ):
+            _key_value(text, lower, s, e, ls, le, dashes, key, kind, claims)
+        elif j < le and j > e:  # "password 'x'" (a DSL), "var apiToken string = 'x'" (Go)
+            head = _LINE_HEAD.fullmatch(text, ls, s)
+            m = (_AFTER_SPACE if head else _AFTER_TYPE).match(text, e, le)
+            declared = head or "var " in text[ls:s] or "const " in text[ls:s]
+            if m and declared and value_ok(m.group("v"), kind, key, quoted=True):
+                claims.add(*m.span("v"), kind)
+
+
+def _key_value(
+    text: str,
+    lower: str,
+    s: int,
+    e: int,
+    ls: int,
+    le: int,
+    dashes: int,
+    key: str,
+    kind: str,
+    claims: Claims,
+) -> None:
+    """The forms that start with an operator, a quote or a bracket right after the key."""
+    add = claims.add
+    opened = text[s - 1] if s and text[s - 1] in "\"'`" else ""
+    after = text[e] if e < len(text) else ""
+    if opened and after in "=:":
+        _in_string(text, e, le, opened, key, kind, claims)
+        if after == "=":
+            return
+    if (
+        opened
+        and after == opened
+        and ("_" in key or key.isupper())  # a setting's name: DISCORD_TOKEN, not "password"
+        and _call_argument(text, s - 1)
+        and (m := _AFTER_COMMA.match(text, e, le))
+    ):
+        if value_ok(m.group("v"), kind, key, quoted=True):
             add(*m.span("v"), kind)
-        if (
-            s >= 5
-            and lower[s - 5 : s - 1] == "key="
-            and (m := _AFTER_XML_ADD.match(text, e, le))
-            and _value_ok(m.group("v"), kind)
-        ):
-            add(*m.span("v"), kind)
+        return
+    # a quoted key must be all of its string: "AWS::IAM::AccessKey" names a resource type
+    m = _AFTER_QUOTED.match(text, e, le) if not (after and after in "\"'`" and not opened) else None
+    if m and not (opened and after != opened and m.group("q") == opened):
+        # (a key inside a string that goes on past it: the next quote of that kind closes the
+        # string, it does not open a value: "MasterUserPassword: " + getPassword())
+        group = "v" if m.group("q") else "ev"
+        compared = m.group("sep") in ("==", "!=", "===", "!==")
+        if value_ok(m.group(group), kind, key, compared, quoted=True):
+            add(*m.span(group), kind)
+    if dashes < 2 and _LINE_HEAD.fullmatch(text, ls, s):
+        _line_value(text, ls, le, e, key, kind, claims)
+    if dashes == 2 and (m := _AFTER_FLAG.match(text, e, le)):
+        group = "qv" if m.group("qv") is not None else "v"
+        value = m.group(group)
+        spaced = after != "="  # "--password options" in prose: a word is not a value
+        if value_ok(value, kind, key) and not (spaced and value.isalpha() and value.islower()):
+            add(*m.span(group), kind)
+    if (
+        "-" in key
+        and (m := _AFTER_HEADER.match(text, e, le))
+        and value_ok(m.group("v"), kind, key)
+        and not _CODEISH.match(m.group("v"))
+    ):
+        add(*m.span("v"), kind)
+    if after == "=" and s > ls and (m := _AFTER_FORM.match(text, e, le)):
+        _form_value(text, m, s, le, key, kind, claims)
+    if (
+        s
+        and text[s - 1] == "<"
+        and (m := _AFTER_XML.match(text, e, min(len(text), e + 4096)))
+        and m.group("close") == key
+        and value_ok(m.group("v"), kind, key)
+    ):
+        add(*m.span("v"), kind)
+    if (
+        s >= 5
+        and lower[s - 5 : s - 1] in ("key=", "ame=")  # key="...", name="..."
+        and (m := _AFTER_XML_ADD.match(text, e, le))
+        and value_ok(m.group("v"), kind, key, names=False)  # value="..." holds no variable
+    ):
+        add(*m.span("v"), kind)
+
+
+def _call_argument(text: str, quote: int) -> bool:
+    """The string that opens at ``quote`` is a call's first argument (``setProperty("KEY", ...``,
+    ``env('KEY', ...``), not an item of a list or a set (``['pass', 'raise']``)."""
+    i = quote - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    return i >= 0 and text[i] == "("
+
+
+def _in_string(
+    text: str, e: int, le: int, opened: str, key: str, kind: str, claims: Claims
+) -> None:
+    """``"DB_PASSWORD=..."`` (docker -e, a list of env strings) and ``"Token: ..."`` (a header
+    in a string). The quote after ``"GITHUB_TOKEN="`` followed by ``+ prefix`` closes the
+    string, it does not open a value."""
+    if text[e] == "=":
+        m = _AFTER_FORM.match(text, e, le)
+        if m and text[m.end() : m.end() + 1] == opened:
+            value = m.group("v")
+            if value_ok(value, kind, key) and _literal_unquoted(value, key, False, False):
+                claims.add(*m.span("v"), kind)
+    elif (m := _AFTER_HEADER_IN_STRING.match(text, e, le)) and text[m.end()] == opened:
+        value = m.group("v")
+        word = value.isalpha() and value.islower()  # "passwd:gecos": a name, not a value
+        if not word and value_ok(value, kind, key) and not _CODEISH.match(value):
+            claims.add(*m.span("v"), kind)
 
 
 def _line_value(text: str, ls: int, le: int, e: int, key: str, kind: str, claims: Claims) -> None:
@@ -234,9 +320,10 @@ def _line_value(text: str, ls: int, le: int, e: int, key: str, kind: str, claims
     if not m:
         return
     sep, rest = m.group("sep"), m.group("rest")
-    if ":" in sep and rest[:1] in ("|", ">"):
+    yaml = ":" in sep and "=" not in sep
+    if yaml and rest[:1] in ("|", ">"):
         block = _yaml_block(text, ls, le)
-        if block and _value_ok("".join(text[block[0] : block[1]].split()), kind):
+        if block and value_ok("".join(text[block[0] : block[1]].split()), kind, key):
             claims.add(*block, kind)
         return
     found = _unquoted_value(sep, rest)
@@ -244,7 +331,7 @@ def _line_value(text: str, ls: int, le: int, e: int, key: str, kind: str, claims
         n, code = found
         vs = m.start("rest")
         value = text[vs : vs + n]
-        if _value_ok(value, kind) and _literal_unquoted(value, key, code, ":" in sep):
+        if value_ok(value, kind, key) and _literal_unquoted(value, key, code, yaml):
             claims.add(vs, vs + n, kind)
 
 
@@ -256,11 +343,11 @@ def _form_value(
     value = m.group("v")
     before = text[s - 1]
     if before in "?&" or (ve < le and text[ve] == "&"):
-        ok = _value_ok(value, kind)
+        ok = value_ok(value, kind, key)
     elif before in " \t,":
         value = value.rstrip("),:")
         ve = vs + len(value)
-        ok = _value_ok(value, kind) and _literal_unquoted(value, key, True, False)
+        ok = value_ok(value, kind, key) and _literal_unquoted(value, key, True, False)
     else:
         return
     if ok:

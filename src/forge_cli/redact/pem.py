@@ -38,6 +38,8 @@ def private_keys(text: str, lower: str, claims: Claims) -> None:
         else:  # no END, or code between BEGIN and END: a truncated hunk or a header constant
             body = _PEM_BODY.match(text, m.end())
             end = body.end() if body else m.end()
+            if not _PEM_BASE64.search(text, m.end(), end):
+                end = m.end()  # "BEGIN ... anything END": no key material, nothing to hide
         if end > m.end():
             claims.add(m.start(), end, "private_key")
         pos = max(end, m.end())

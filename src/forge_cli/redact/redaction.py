@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from forge_cli.redact.assignments import assignments
+from forge_cli.redact.documents import apart, kubernetes_secrets
 from forge_cli.redact.pem import private_keys
 from forge_cli.redact.phrases import context_forms
 from forge_cli.redact.pii import emails, numbers
 from forge_cli.redact.spans import WORDISH, Claims, Detector
 from forge_cli.redact.tokens import TOKENS, jwts
 from forge_cli.redact.urls import connection_strings, urls
+from forge_cli.redact.vendors import shaped_tokens, vendor_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,8 @@ SECRET_TYPES: tuple[str, ...] = (
     "openai_key",
     "anthropic_key",
     "google_api_key",
+    "api_token",
+    "password_hash",
     "url_credentials",
     "connection_string",
     "password_assignment",
@@ -75,9 +79,13 @@ _SECRET_DETECTORS: tuple[Detector, ...] = (
     private_keys,
     jwts,
     *TOKENS,
+    vendor_tokens,
+    shaped_tokens,
     urls,
     connection_strings,
     assignments,
+    apart,
+    kubernetes_secrets,
     context_forms,
 )
 _PII_DETECTORS: tuple[Detector, ...] = (numbers, emails)

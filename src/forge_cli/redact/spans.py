@@ -23,6 +23,13 @@ class Claims:
         self.ends: list[int] = []
         self.kinds: list[str | None] = []
 
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether [start, end) touches a claimed span (a stronger detector found it first)."""
+        i = bisect_right(self.starts, start)
+        return bool(
+            (i and self.ends[i - 1] > start) or (i < len(self.starts) and self.starts[i] < end)
+        )
+
     def add(self, start: int, end: int, kind: str | None) -> bool:
         """Claim [start, end) unless it overlaps a claimed span (a stronger detector found it)."""
         if end <= start:

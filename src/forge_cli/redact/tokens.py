@@ -83,13 +83,17 @@ def _aws_secret_ok(value: str) -> bool:
 TOKENS: tuple[_Token, ...] = (
     _Token(
         "anthropic_key",
-        re.compile(r"sk-ant-(?:[a-z]+\d\d-)?[A-Za-z0-9_\-]{20,}", _A),
+        # a versioned key (api03, admin01) is 93 characters and "AA"; an unversioned one is
+        # only known by its prefix
+        re.compile(
+            r"sk-ant-(?:[a-z]+\d\d-[A-Za-z0-9_\-]{93}AA(?![\w-])|(?![a-z]+\d\d-)[\w\-]{20,})", _A
+        ),
         ("sk-ant-",),
         valid=_not_masked,
     ),
     _Token(
         "openai_key",
-        re.compile(r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}", _A),
+        re.compile(r"sk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}", _A),
         ("sk-",),
         valid=lambda v: random_looking(v[3:]),  # "sk-" alone is weak: kebab-case words survive
     ),
@@ -101,18 +105,32 @@ TOKENS: tuple[_Token, ...] = (
     ),
     _Token(
         "gitlab_token",
+        # the lengths GitLab issues: a feed, deploy or personal token 20 and more (routable ones
+        # longer), an incoming-mail token 25, a trigger token 40, an OAuth secret 64, an agent
+        # token 50 and more, a SCIM token 20 to 50
         re.compile(
-            r"gl(?:pat|ptt|dt|rt|soat|ft|imt|agent|cbt|oas)-[A-Za-z0-9_\-]{20,}(?![A-Za-z0-9_\-])",
-            _A,
+            r"""gl(?:(?:pat|dt|rt|ft|cbt)-[\w\-.]{20,}|imt-[\w\-]{25}|ptt-[\w\-]{40}|oas-[\w\-]{64}
+                |agent-[\w\-]{50,1024}|soat-[\w\-]{20,50})(?![\w\-])""",
+            re.X | _A,
         ),
         ("gl",),
         valid=lambda v: not masked(v.partition("-")[2]),
     ),
     _Token(
         "slack_token",
-        re.compile(r"xox[abeoprs]-[A-Za-z0-9\-]{10,}|xapp-\d-[A-Za-z0-9\-]{10,}", _A),
+        # bot and user tokens start with a numeric id; legacy, app and refresh tokens with a
+        # version digit at most; all end in a random part of 10 characters and more
+        re.compile(
+            r"xox[bp]-\d{8,13}-[A-Za-z0-9\-]{8,}|xox[aeors]-(?:\d-)?[A-Za-z0-9\-]{8,}"
+            r"|xapp-\d-[A-Za-z0-9\-]{20,}",
+            _A,
+        ),
         ("xox", "xapp-"),
-        valid=lambda v: any(c.isdigit() for c in v[5:]) and not masked(v[5:]),
+        valid=lambda v: (
+            any(c.isdigit() for c in v[5:])
+            and len(v.rsplit("-", 1)[-1]) >= 10
+            and not masked(v[5:])
+        ),
     ),
     _Token(
         "slack_token",
@@ -125,8 +143,8 @@ TOKENS: tuple[_Token, ...] = (
     ),
     _Token(
         "stripe_key",
-        re.compile(r"(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,}", _A),
-        ("_live_", "_test_", "whsec_"),
+        re.compile(r"(?:sk|rk|pk)_(?:live|test|prod)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,}", _A),
+        ("_live_", "_test_", "_prod_", "whsec_"),
         valid=lambda v: not masked(v[8:]),
     ),
     _Token(
@@ -144,7 +162,7 @@ TOKENS: tuple[_Token, ...] = (
     _Token(
         "aws_secret_key",
         re.compile(
-            r"""(?:aws[\w.\-]{0,30}?secret[\w.\-]{0,30}?|secret_?access_?key)["']?
+            r"""(?:aws[\w.\-]{0,30}?secret[\w.\-]{0,30}?|secret[_ ]?(?:access[_ ]?)?key)["']?
                 (?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)["']?
                 (?P<v>[a-z0-9/+]{40})(?![a-z0-9/+=])""",
             re.X | _A,

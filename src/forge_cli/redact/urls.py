@@ -47,7 +47,30 @@ def urls(text: str, lower: str, claims: Claims) -> None:
             if "=" in text[i:end]:
                 for q in _QUERY.finditer(text, i + 3, end):
                     _query_value(text, q, kind, claims)
+            if "hook" in lower[i:end]:
+                _webhook_path(text, lower, i + 3, end, claims)
         i = text.find("://", max(end, i + 3))
+
+
+_WEBHOOK = re.compile(r"/(?:webhooks?|webhookb2|hooks)/", _A)
+
+
+def _webhook_path(text: str, lower: str, start: int, end: int, claims: Claims) -> None:
+    """A webhook URL is its own credential: whoever has it can post. The path after a
+    ``/webhook/``, ``/webhooks/`` or ``/hooks/`` segment is redacted when one of its segments is
+    machine-made (``/webhookb2/<uuid>@<uuid>/IncomingWebhook/<hex>``, Discord's
+    ``/api/webhooks/<id>/<token>``); ``/repos/x/hooks/12`` keeps its id."""
+    m = _WEBHOOK.search(lower, start, end)
+    if not m:
+        return
+    rest_end = end
+    for stop in "?#":
+        at = text.find(stop, m.end(), end)
+        if at != -1:
+            rest_end = min(rest_end, at)
+    path = text[m.end() : rest_end].rstrip("/.,;)'\"`")
+    if any(len(seg) >= 16 and random_looking(seg) for seg in re.split(r"[/@]", path)):
+        claims.add(m.end(), m.end() + len(path), "url_credentials")
 
 
 def _url_password_ok(pw: str) -> bool:
@@ -76,11 +99,11 @@ def _query_value(text: str, q: re.Match[str], kind: str, claims: Claims) -> None
 # ------------------------------------------------------------- ADO / ODBC connection strings
 
 _ADO = re.compile(
-    r"""(?:password|pwd|accountkey|sharedaccesskey|sharedaccesssignature)[ \t]*=[ \t]*
-        (?P<v>[^;"'\r\n]*[^;"'\s])(?=[ \t]*(?:;|["']|$))""",
+    r"""(?:password|pwd|accountkey|sharedaccesskey|sharedaccesssignature|secret)[ \t]*=[ \t]*
+        (?P<v>[^;"'\s]+)(?=[ \t]*(?:;|["']|$))""",
     re.M | re.X | _A,
 )
-_ADO_WORDS = ("password", "pwd", "accountkey", "sharedaccess")
+_ADO_WORDS = ("password", "pwd", "accountkey", "sharedaccess", "secret=")
 
 
 def connection_strings(text: str, lower: str, claims: Claims) -> None:
@@ -96,5 +119,5 @@ def connection_strings(text: str, lower: str, claims: Claims) -> None:
         if ";" not in lower[line_start : line_end if line_end != -1 else len(lower)]:
             continue  # a lone Password=x is an .env line, judged by the assignment rules
         vs, ve = m.span("v")
-        if plausible(text[vs:ve]):
+        if "(" not in text[vs:ve] and plausible(text[vs:ve]):  # not Buffer.from(...)
             claims.add(vs, ve, "connection_string")

@@ -21,13 +21,23 @@ DUMMIES = frozenset(
         value your_password your_token your_secret mypassword mysecret mytoken secret_key"""
     )
 )
+#: words of UI strings and messages about a secret ("Enter your password", "Mot de passe",
+#: "Password must be 8 characters"): a quoted value holding one is a label, not a passphrase
+UI_WORDS = frozenset(
+    _words(
+        """password passwords passwd passphrase passe passwort contrasena contraseña senha
+        wachtwoord parola hasło haslo пароль secret token key enter confirm forgot reset change new
+        old current repeat retype show hide please must should invalid incorrect wrong required
+        your characters chars least field label login sign username user email"""
+    )
+)
 #: trailing name parts that do not change what the value is (SECRET_KEY_BASE, DB_PASSWORD_PROD)
 TAIL = frozenset(
     _words(
         """base value val b64 base64 hex str string raw plain plaintext clear cleartext confirm
         confirmation repeat again literal override encoded prod production dev development staging
         stage test testing local qa uat live sandbox old new current prev previous primary secondary
-        backup default"""
+        backup default secure"""
     )
 )
 #: "<word> key" names that hold a secret (api_key, SECRET_KEY); primary_key, sort_key do not
@@ -39,6 +49,36 @@ KEY_QUALIFIERS = frozenset(
         instance partner merchant developer dev write read root mgmt management server sdk rest live
         prod production ingest ingestion push x"""
     )
+)
+#: "<word> key" names that are a database, cache or UI key, never a credential, even when the value
+#: looks random (gitleaks' own look-alikes: primaryKey=..., foreignKey=...)
+NOT_SECRET_KEY = frozenset(
+    _words(
+        """primary foreign sort partition cache hash row column map dict lookup object unique
+        composite natural surrogate idempotency routing shard index group field attr attribute
+        property config setting i18n translation message label locale lang item list entry record
+        node child parent react component query search filter order group event down up press
+        hot short cut keyboard button tab legend registry foreign dedup dedupe bucket kv redis
+        memcache storage_name name id type kind"""
+    )
+)
+#: words after a leading secret word that make the name about the secret, not the secret itself
+#: (password_policy, secret_name, password_reset_url)
+ABOUT_SECRET = frozenset(
+    _words(
+        """hash hashed digest policy policies hint hints length len min max rule rules regex pattern
+        file path dir url uri endpoint name names id ids type kind prompt label field fields input
+        form reset forgot changed change expires expiry expiration updated strength strong weak
+        required enabled disabled valid invalid validator validation manager store storage provider
+        mode format encoding algorithm algo salt rounds iterations count size version ref arn key
+        keys header param params arg args env var variable column table attr attribute error message
+        msg text title description desc help"""
+    )
+)
+#: first words of a name that say its value is not a live credential (test code's
+#: ``invalid_token = "..."``, ``wrongPassword``, ``nonMatchingToken``)
+NOT_LIVE = frozenset(
+    _words("""fake dummy mock invalid wrong bad non not incorrect bogus unused example sample""")
 )
 #: "<word> token" names that are counts, cursors or model vocabulary, not credentials
 NOT_SECRET_TOKEN = frozenset(

@@ -546,6 +546,47 @@ def positives(seed: int = SEED) -> list[Case]:
         (lambda: f.card("2221", 16), "log", "charge failed card={v} code=05"),
     ):
         add("card_number", make, (context, template))
+    # vendor tokens by their documented shape, and password hashes (prefixes in pieces, bodies
+    # random, as everywhere in this file)
+    for make, context, template in (
+        (
+            lambda: "h" + "f_" + f.chars(UPPER + LOWER, 34, need=(UPPER, LOWER)),
+            "shell",
+            "HF_HUB_TOKEN={v} python train.py",
+        ),
+        (lambda: "gs" + "k_" + f.mixed(52), "env", "GROQ_API_KEY={v}"),
+        (
+            lambda: "S" + "G." + f.mixed(22) + "." + f.mixed(43),
+            "python",
+            "sg = SendGridAPIClient('{v}')",
+        ),
+        (lambda: "np" + "m_" + f.mixed(36), "npmrc", "//registry.npmjs.org/:_auth={v}"),
+        (
+            lambda: f.mixed(3) + "8Q" + "~" + f.mixed(34, ALNUM + "_~.-"),
+            "yaml",
+            "azure:\n  clientSecret: {v}",
+        ),
+        (
+            lambda: f.digits(10) + ":AA" + f.mixed(33, ALNUM + "_-"),
+            "ticket",
+            "our bot token {v} stopped working",
+        ),
+        (lambda: f.hex(32) + "-us" + f.digits(2), "json", '{"mailchimp": "{v}"}'),
+    ):
+        add("api_token", make, (context, template))
+    for make, context, template in (
+        (
+            lambda: "$" + "2b$12$" + f.chars(B64 + ".", 53, need=(UPPER, DIGITS)),
+            "sql",
+            "INSERT INTO users VALUES ('admin', '{v}');",
+        ),
+        (
+            lambda: "$" + "6$" + f.chars(ALNUM, 8) + "$" + f.chars(B64[:-1] + "./", 86),
+            "file",
+            "root:{v}:19700:0:99999:7:::",
+        ),
+    ):
+        add("password_hash", make, (context, template))
     return cases
 
 
