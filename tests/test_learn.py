@@ -208,14 +208,16 @@ def test_train_says_which_columns_it_could_learn(tmp_path):
 # ---------------------------------------------------------------------------- the cascade
 
 
-def cascade_run(tmp_path: Path, server: FakeUpstream, model: Path, threshold: float):
+def cascade_run(
+    tmp_path: Path, server: FakeUpstream, model: Path, threshold: float, *extra: str
+) -> subprocess.CompletedProcess[str]:
     rows = [{"id": r["id"], "text": r["text"]} for r in labelled(90, seed=7)]
     write_jsonl(tmp_path / "t.jsonl", rows)
     return forge_proc(
         tmp_path, "classify", "t.jsonl", "--cascade", str(model),
         "--cascade-threshold", str(threshold), "--provider", "openai",
         "--base-url", server.base_url, "--api-key-env", KEY_ENV, "--retries", "0",
-        "--backoff", "0.01", "--no-progress", "--json-summary", "--no-cache",
+        "--backoff", "0.01", "--no-progress", "--json-summary", "--no-cache", *extra,
     )  # fmt: skip
 
 
@@ -242,6 +244,22 @@ def test_the_cascade_answers_what_it_is_sure_of_and_sends_the_rest(
         assert len(local) > 45  # the clear tickets
     else:
         assert 0 < len(local) < 90
+
+
+def test_a_hint_shows_the_chain_the_models_guesses_for_what_it_passes_on(
+    tmp_path, model_file, monkeypatch
+):
+    monkeypatch.setenv(KEY_ENV, API_KEY)
+    with FakeUpstream(api_key=API_KEY) as server:
+        run = cascade_run(tmp_path, server, model_file, 0.9, "--cascade-hint")
+        sent = [text for record in server.stats.records for text in record.texts]
+    assert run.returncode == 0, run.stderr
+    rows = read_jsonl(tmp_path / "t.results.jsonl")
+    chain = [r for r in rows if r["provider"] != "local"]
+    assert chain and len(sent) == len(chain)
+    for text in sent:
+        assert "classifier trained on this team's labelled tickets guesses category: " in text
+        assert "priority: " in text and "% sure" in text
 
 
 def test_nothing_is_lost_when_the_paid_stage_fails(tmp_path, model_file, monkeypatch):

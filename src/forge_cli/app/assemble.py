@@ -139,7 +139,9 @@ def cascade_screen(settings: RunSettings, task: Task, stats: RunStats) -> Screen
         return None
     from forge_cli.app.local_model import screen_for  # numpy only when a cascade is asked for
 
-    screen = screen_for(settings.cascade, task, settings.cascade_threshold)
+    screen = screen_for(
+        settings.cascade, task, settings.cascade_threshold, hint=settings.cascade_hint
+    )
     stats.screen_label = f"local {settings.cascade} (threshold {settings.cascade_threshold:g})"
     return screen
 

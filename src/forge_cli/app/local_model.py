@@ -16,7 +16,7 @@ from typing import Any
 
 from forge_cli.core.errors import UsageError
 from forge_cli.engine.calling.chain import Chain
-from forge_cli.learn.model import LocalModel
+from forge_cli.learn.model import LocalModel, Prediction
 from forge_cli.learn.modelfile import load_model
 from forge_cli.providers.local import LocalModelProvider
 from forge_cli.tasks.base import Task
@@ -97,17 +97,19 @@ class LocalScreen:
     threshold: float
     name: str = "local"
     model: str = ""
+    #: records it is not sure of reach the chain with its best guesses appended
+    hint: bool = False
 
-    def answer(self, texts: Sequence[str]) -> list[dict[str, Any] | None]:
+    def answer(self, texts: Sequence[str]) -> list[dict[str, Any] | str | None]:
         local = self.provider.local
         prediction = local.predict(texts)
         fields = [f.name for f in local.fields if f.name in self._asked()]
         sure = prediction.sure(self.threshold, fields)
         fill = _fill(self.task)
-        out: list[dict[str, Any] | None] = []
+        out: list[dict[str, Any] | str | None] = []
         for n, text in enumerate(texts):
             if not sure[n]:
-                out.append(None)
+                out.append(_hint(prediction, fields, n) if self.hint else None)
                 continue
             entry = fill(text) | {name: prediction.labels[name][n] for name in fields}
             row = self.task.accept(entry)
@@ -123,7 +125,19 @@ class LocalScreen:
         return {f.name for f in self.task.fields if not f.is_text}
 
 
-def screen_for(path: Path, task: Task, threshold: float) -> LocalScreen:
+def _hint(prediction: Prediction, fields: Sequence[str], n: int) -> str:
+    """What the model would answer, worded as a hint the chain may weigh against the text."""
+    guesses = ", ".join(
+        f"{name}: {prediction.labels[name][n]} ({float(prediction.confidence[name][n]):.0%} sure)"
+        for name in fields
+    )
+    return (
+        f"[A classifier trained on this team's labelled tickets guesses {guesses}. "
+        "Use it only where the text agrees.]"
+    )
+
+
+def screen_for(path: Path, task: Task, threshold: float, *, hint: bool = False) -> LocalScreen:
     """The first stage of a cascade from a model file, checked against the run's task."""
     if not 0.0 < threshold <= 1.0:
         raise UsageError(f"--cascade-threshold: {threshold:g} is not in (0, 1]")
@@ -131,4 +145,4 @@ def screen_for(path: Path, task: Task, threshold: float) -> LocalScreen:
     spelling = _spelling(provider.local, task, str(path))
     _respell(provider.local, spelling)
     assert isinstance(task, TicketTask)
-    return LocalScreen(provider, task, threshold, model=str(path))
+    return LocalScreen(provider, task, threshold, model=str(path), hint=hint)

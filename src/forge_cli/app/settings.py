@@ -117,6 +117,8 @@ class ClassifySettings(RunSettings):
     cascade: Path | None = None
     #: how sure (calibrated probability, every label field) the model must be to answer a record
     cascade_threshold: float = Field(0.9, gt=0, le=1)
+    #: the records the model is not sure of reach the chain with its guesses as a hint
+    cascade_hint: bool = False
 
     @field_validator("labels", mode="before")
     @classmethod

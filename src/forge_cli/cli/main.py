@@ -164,6 +164,13 @@ def classify(
             "How sure the model must be (calibrated probability, every field) to answer a record.",
         ),
     ] = 0.9,
+    cascade_hint: Annotated[
+        bool,
+        opt(
+            "--cascade-hint",
+            "Show the chain the model's guesses (and how sure it is) for the records it passes on.",
+        ),
+    ] = False,
     **shared: Any,
 ) -> None:
     """Classify support tickets into categories, with a priority and a one-line summary.

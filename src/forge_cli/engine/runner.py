@@ -139,9 +139,11 @@ class Runner:
                         break
                     if isinstance(record, Failure):
                         self._fail_input(record)
-                    elif row is not None:
+                    elif isinstance(row, dict):
                         self._answer_screened(record, row)
                     else:
+                        if row:  # the screen's hint travels with the text (and its cache key)
+                            record.text = f"{record.text}\n\n{row}"
                         self._admit(record)
                 self._wakeup.set()
                 while self._sched.pending >= self._window and not self._stopped:
