@@ -188,7 +188,11 @@ def test_check_reports_wrong_key_closed_port_and_missing_key(servers, monkeypatc
     assert (groq["auth"], groq["note"]) == ("no key", "no key: set GROQ_API_KEY")
 
 
-def test_check_without_a_chain_is_a_usage_error():
+def test_check_without_a_chain_checks_the_offline_provider():
+    """What classify runs with when nothing is configured, so that is what gets checked."""
     run = forge("providers", "check")
-    assert run.exit_code == 2 and "--provider" in run.stderr
-    assert len(run.stderr.strip().splitlines()) == 1
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert "1 of 1 providers answered" in run.stdout and "offline" in run.stdout
+    assert "--provider" in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    data = orjson.loads(forge("providers", "check", "--json").stdout)
+    assert data["ok"] is True and [p["name"] for p in data["providers"]] == ["offline"]

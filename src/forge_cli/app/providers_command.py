@@ -267,10 +267,14 @@ async def check_chain(
 
 def run_check(settings: ProvidersSettings, err: Console) -> int:
     if settings.provider is None:
-        raise errors.UsageError(
-            "providers check: name the chain to check with --provider "
-            "(or FORGE_PROVIDER, or provider = ... in forge.toml)"
+        # what classify would run with: checking it is a fair answer, and the notice says how to
+        # check another chain
+        err.print(
+            "forge: no provider configured: checking the offline provider; name a chain with "
+            "--provider (or FORGE_PROVIDER, or provider = ... in forge.toml)",
+            markup=False,
         )
+        settings = settings.model_copy(update={"provider": OFFLINE})
     configs = [replace(c, timeout=settings.timeout) for c in chain_configs(settings)]
     probes = asyncio.run(check_chain(configs, price_table(settings), settings.timeout))
     code = EXIT_OK if all(p.ok for p in probes) else EXIT_FAILED

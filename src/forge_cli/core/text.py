@@ -15,6 +15,17 @@ from datetime import UTC
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from forge_cli.core.tokens import estimate_tokens
+
+__all__ = [
+    "describe",
+    "estimate_tokens",
+    "mask_url",
+    "parse_duration",
+    "parse_retry_after",
+    "snippet",
+]
+
 SNIPPET_CHARS = 300
 
 
@@ -60,11 +71,6 @@ def describe(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     return "an object" if isinstance(value, dict) else "an array"
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap token estimate (about 4 characters per token), good enough for budgets and costs."""
-    return len(text) // 4 + 1
 
 
 _SECONDS = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")

@@ -54,6 +54,9 @@ class Scheduler:
         self._scale: dict[Complexity, float] = dict.fromkeys(Complexity, 1.0)
         self.pending = 0
         self.pending_by_class: dict[Complexity, int] = dict.fromkeys(Complexity, 0)
+        #: real tokens per estimated token, as the run has learned it (``engine/calibration.py``):
+        #: the token budget is of real tokens
+        self.token_ratio = 1.0
 
     def __len__(self) -> int:
         return self.pending
@@ -90,7 +93,7 @@ class Scheduler:
         pack: list[Item] = []
         cap = 1 << 30
         tokens = 0
-        budget = self.limits.token_budget
+        budget = self.limits.token_budget / self.token_ratio
         for key in self._keys:
             queue = self._queues[key]
             while queue:

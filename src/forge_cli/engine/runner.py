@@ -264,6 +264,7 @@ class Runner:
             self._retry_or_fail(pack, failed.error.kind, str(failed.error), failed.error.raw)
             return
         elapsed = time.monotonic() - started
+        self._sched.token_ratio = self.chain.calibration.ratio
         for item in pack:
             item.attempts += attempts
         stats = self.stats

@@ -124,6 +124,7 @@ class AnthropicProvider(HttpAdapter):
 
     cacheable = True
     has_json_mode = False
+    api_version = "v1"
     #: a refused tool: "tools: Extra inputs are not permitted" from a server without tools, a
     #: ``tool_choice`` or ``input_schema`` it cannot take
     output_refusal: ClassVar[re.Pattern[str]] = re.compile(

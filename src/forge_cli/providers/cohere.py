@@ -118,6 +118,8 @@ def _first_count(*values: Any) -> int | None:
 
 
 class CohereProvider(HttpAdapter):
+    api_version = "v2"
+
     def _setup(self) -> None:
         self._headers["accept"] = "application/json"
         if self._key:

@@ -150,6 +150,7 @@ def xml_prompt(sections: PromptSections) -> tuple[str, str]:
 
 
 class GeminiProvider(HttpAdapter):
+    api_version = "v1beta"
     #: a refused ``responseSchema`` ("Unknown name \"responseSchema\"", "...response_schema...")
     #: or JSON mode ("Json mode is not enabled for models/...")
     output_refusal: ClassVar[re.Pattern[str]] = re.compile(

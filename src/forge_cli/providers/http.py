@@ -30,6 +30,7 @@ from forge_cli.core.text import parse_duration, snippet
 from forge_cli.providers.config import ProviderConfig
 from forge_cli.providers.structured import Output, OutputLadder
 from forge_cli.providers.transport import ShardedTransport
+from forge_cli.providers.urls import with_version
 
 __all__ = [
     "MAX_RESPONSE_BYTES",
@@ -65,6 +66,8 @@ class HttpAdapter:
     output_refusal: ClassVar[re.Pattern[str]] = re.compile(
         r"response[_ ]?format|json[_ ]?schema|\bschema\b|grammar", re.IGNORECASE
     )
+    #: the API version a bare host gets (``providers/urls.py``); None: the URL is used as given
+    api_version: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -82,7 +85,7 @@ class HttpAdapter:
     ) -> None:
         self.name = name
         self.model = model
-        self.base_url = base_url.rstrip("/")
+        self.base_url = with_version(base_url, self.api_version)
         self.price_in = price_in
         self.price_out = price_out
         self._key = api_key

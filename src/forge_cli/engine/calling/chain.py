@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 
 from forge_cli.core.calls import Completion, PackRequest
 from forge_cli.core.errors import FatalProviderError, StalledError
+from forge_cli.engine.calibration import TokenCalibration
 from forge_cli.engine.calling.caller import Caller, CallFailed
 from forge_cli.engine.calling.member import Member
 from forge_cli.engine.calling.routing import Ordered, Router
@@ -39,6 +40,9 @@ class Chain:
         self.router = router or Ordered()
         self.stats = stats
         self._notify = notify
+        #: the run's ratio over every member, for what is estimated before a member is chosen
+        #: (a pack's token budget)
+        self.calibration = TokenCalibration()
         for member in self.members:
             stats.providers[member.name] = member.usage
 
@@ -105,7 +109,9 @@ class Chain:
             if (member.breaker_open() or member.paused()) and fallback:
                 continue
             try:
-                completion, used = await member.caller.call(request, sum(tokens), hold=not fallback)
+                # the TPM bucket is charged what this member's own counts say the pack will cost
+                charge = sum(member.calibration.scale(tokens))
+                completion, used = await member.caller.call(request, charge, hold=not fallback)
             except CallFailed as failed:
                 attempts += failed.attempts
                 last = failed
@@ -115,6 +121,9 @@ class Chain:
                     member.usage.fallbacks += 1
                 continue
             member.latency.observe(completion.latency_ms)
+            reported = (completion.tokens_in, completion.tokens_out)
+            member.calibration.observe(tokens, reported)
+            self.calibration.observe(tokens, reported)
             return completion, attempts + used, member
         if last is not None and len(self.members) == 1:
             raise CallFailed(last.error, attempts)  # one provider: its own error says it best

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from forge_cli.core.errors import FatalProviderError
+from forge_cli.engine.calibration import TokenCalibration
 from forge_cli.engine.calling.caller import Caller
 from forge_cli.engine.resilience.breaker import BreakerState
 from forge_cli.engine.stats import ProviderStats
@@ -45,6 +46,8 @@ class Member:
         self.dropped: str | None = None
         #: the error that dropped it (None for a drop by hand): a stall or a refused key
         self.drop_error: FatalProviderError | None = None
+        #: this provider's tokens against forge's estimates: its tokenizer, its prompt template
+        self.calibration = TokenCalibration()
 
     @property
     def name(self) -> str:

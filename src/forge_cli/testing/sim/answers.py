@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from forge_cli.testing.sim.commit_answers import asks_for_commits, default_commit_report
 from forge_cli.testing.sim.faults import Fault
 from forge_cli.testing.sim.structured import conform, item_schema
 from forge_cli.testing.sim.wire import WireRequest, content_text
@@ -120,11 +121,17 @@ def compose(
     first_id: Any = "1"
     truth = labels[0]
     if items is not None:
-        results = _results(items, labels, priorities, responder, request.schema)
+        commits = responder is None and asks_for_commits(request)
+        if commits:
+            results = [{"id": item["id"], **default_commit_report(item["text"])} for item in items]
+        else:
+            results = _results(items, labels, priorities, responder, request.schema)
         if kind == "partial" and fault is not None:
             results = results[fault.drop :]
         if kind == "invalid_label" and results:
-            results[0]["category"] = _invalid_label(labels)
+            # a commit report's label is its type: "improvement" is no Conventional type
+            field = "type" if commits else "category"
+            results[0][field] = "improvement" if commits else _invalid_label(labels)
         if results:
             first_id = results[0].get("id", first_id)
             truth = str(results[0].get("category", truth))

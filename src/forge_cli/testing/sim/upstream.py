@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from forge_cli.testing.sim.answers import DEFAULT_LABELS
+from forge_cli.testing.sim.fault_flags import RandomFaults, parse_fault
 from forge_cli.testing.sim.rate_window import RATE_WINDOW
 from forge_cli.testing.sim.registry import DEFAULT_WIRE, wire_names
 from forge_cli.testing.sim.server import LOOPBACK, FakeUpstream
@@ -39,6 +40,15 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tpm", type=int, default=None, help="tokens per minute limit")
     parser.add_argument("--failure-rate", type=float, default=0.0)
     parser.add_argument("--failure-status", type=int, default=503)
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND[=RATE]",
+        help="answer this fraction of requests (1 when left out) with a fault: garbage, partial "
+        "(one item left out), invalid_label, malformed, empty, think, quote, bad_usage, 503, 429, "
+        "...; repeatable",
+    )
     parser.add_argument(
         "--api-key-env",
         default=None,
@@ -89,6 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     labels = [label.strip() for label in args.labels.split(",") if label.strip()]
     try:
+        faults = RandomFaults([parse_fault(spec) for spec in args.fault], seed=args.seed)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         upstream = FakeUpstream(
             latency=args.latency,
             per_token_latency=args.per_token_latency,
@@ -107,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             json_schema=args.json_schema,
             json_mode=args.json_mode,
         )
+        if faults.rates:
+            upstream.fault_when(faults)
         upstream.start()
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
