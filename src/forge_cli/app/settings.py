@@ -281,7 +281,8 @@ class CacheSettings(BaseModel):
 class BenchSettings(BaseModel):
     """``forge bench``: the sweep, the simulator's behaviour, or a real provider to sweep."""
 
-    input: str = "samples/tickets.jsonl"
+    #: None: the sample tickets installed with forge (so bench runs from any folder)
+    input: str | None = None
     packs: str = "1,5,10,20"
     concurrency: str = "1,4,16,64"
     repeat: int = Field(3, ge=1)

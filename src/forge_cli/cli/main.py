@@ -231,8 +231,11 @@ def commit_msg(
 @app.command("bench")
 def bench(
     input: Annotated[
-        str, typer.Argument(help="Dataset (anything classify reads).")
-    ] = "samples/tickets.jsonl",
+        str | None,
+        typer.Argument(
+            help="Dataset (anything classify reads; default: the sample tickets installed with forge)."
+        ),
+    ] = None,
     packs: Annotated[str, typer.Option("--packs", help="Pack sizes to sweep.")] = "1,5,10,20",
     concurrency: Annotated[
         str, typer.Option("--concurrency", help="Concurrency levels to sweep.")
