@@ -276,6 +276,8 @@ class CacheSettings(BaseModel):
     """``forge cache stats|clear``: which cache to look at."""
 
     cache_dir: Path | None = None
+    #: ``cache stats --json``: one JSON object on stdout, for scripts
+    json_output: bool = False
 
 
 class BenchSettings(BaseModel):

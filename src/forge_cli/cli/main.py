@@ -17,7 +17,7 @@ from forge_cli import __version__
 from forge_cli.app.config_files import load_config
 from forge_cli.app.settings import BenchSettings, ClassifySettings, CommitSettings
 from forge_cli.cli.evaluate import eval_command
-from forge_cli.cli.options import RUN, opt, with_options
+from forge_cli.cli.options import CONTEXT, RUN, choices, literal_choices, opt, with_options
 from forge_cli.cli.support import err as _err
 from forge_cli.cli.support import fail as _fail
 from forge_cli.cli.support import run_command
@@ -29,7 +29,7 @@ app = typer.Typer(
     name="forge",
     help="Push large batches of text through LLM providers fast, cheaply and without losing anything.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings=CONTEXT,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -96,7 +96,11 @@ def classify(
     ] = None,
     input_format: Annotated[
         str | None,
-        opt("--input-format", "Input format when the extension does not tell: jsonl or csv."),
+        opt(
+            "--input-format",
+            "Input format when the extension does not tell: jsonl or csv.",
+            metavar=choices("jsonl", "csv"),
+        ),
     ] = None,
     text_field: Annotated[
         str | None,
@@ -123,6 +127,7 @@ def classify(
         opt(
             "--redact",
             "Mask before sending: secrets (keys, tokens, passwords; the value when --redact is given alone) or pii (secrets plus e-mails, phones, card numbers).",
+            metavar=literal_choices(ClassifySettings, "redact"),
         ),
     ] = "none",
     instructions: Annotated[

@@ -14,13 +14,33 @@ import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 import typer
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from forge_cli.app.settings import RunSettings
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+#: what every Typer app of forge's takes: ``-h`` as well as ``--help``, as users type it elsewhere
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def choices(*names: str) -> str:
+    """A metavar listing an option's values, as Click shows its own choices.
+
+    The options stay plain strings: the settings resolver validates them (the same check for a
+    flag, FORGE_* and forge.toml), and an output format may come from a plugin.
+    """
+    return "[" + "|".join(names) + "]"
+
+
+def literal_choices(model: type[BaseModel], name: str) -> str:
+    """The values of a ``Literal`` setting, as a metavar: the help cannot drift from the check."""
+    return choices(*get_args(model.model_fields[name].annotation))
 
 
 def opt(flag: str, help: str, **kw: Any) -> Any:
@@ -36,6 +56,8 @@ class Shared:
     name: str
     type: Any
     help: str
+    #: what the help shows for the value (default: the type's)
+    metavar: str | None = None
 
     @property
     def flag(self) -> str:
@@ -53,6 +75,7 @@ CHAIN: tuple[Shared, ...] = (
         "routing",
         str,
         "How packs pick a provider of the chain: ordered, cheapest, fastest or balanced.",
+        metavar=literal_choices(RunSettings, "routing"),
     ),
     Shared(
         "base_url", str | None, "Endpoint of the first provider, e.g. http://127.0.0.1:8000/v1."
@@ -90,7 +113,12 @@ OUTPUT: tuple[Shared, ...] = (
     Shared("out_dir", Path | None, "Where results and failures go (default: next to the input)."),
     # the built-in names written out: listing them from the registry would import the writers
     # (and scan installed packages) on every start-up, for text few ever read
-    Shared("format", str, "Output format: jsonl or csv, or one an installed plugin adds."),
+    Shared(
+        "format",
+        str,
+        "Output format: jsonl or csv, or one an installed plugin adds.",
+        metavar=choices("jsonl", "csv", "..."),
+    ),
     Shared("cache_dir", Path | None, "Dedup cache folder (default: the user cache dir)."),
     Shared("cache_ttl", float, "Seconds a cached answer stays valid (0 = forever)."),
     Shared("no_cache", bool, "Neither read nor write the cache."),
@@ -121,7 +149,9 @@ def with_options(options: Iterable[Shared], model: type[BaseModel]) -> Callable[
                 option.name,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=_default(model, option.name),
-                annotation=Annotated[option.type, opt(option.flag, option.help)],
+                annotation=Annotated[
+                    option.type, opt(option.flag, option.help, metavar=option.metavar)
+                ],
             )
             for option in options
         ]
