@@ -8,6 +8,7 @@ the run and written aside, then put in place once every record is accounted for
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import sys
 from collections.abc import Iterable
@@ -51,13 +52,15 @@ def run_to_files(
 
     def view(stats: RunStats) -> AbstractAsyncContextManager[None]:
         stats.total_hint = total_hint
+        if settings.quiet:
+            return contextlib.nullcontext()
         return progress_view(stats, live=not settings.no_progress)
 
     # the lock first, so a second run stops before any work; the chain is built before any file
     # is opened, so a usage error leaves no empty files behind
     command = command or f"forge {task.name} {source_name}"
     with RunFiles(results_path, failures_path, command=command) as files:
-        if files.existing:
+        if files.existing and not settings.quiet:
             names = " and ".join(path.name for path in files.existing)
             notify(f"{names} from an earlier run will be replaced when this run ends")
         with assemble(settings, task, pack=pack, notify=notify) as assembly:
@@ -117,4 +120,5 @@ def _report(
     if settings.json_summary:
         summary = {**stats.summary(), "results": str(results), "failures": str(failures)}
         sys.stdout.write(orjson.dumps(summary).decode() + "\n")
-    err.print(summary_table(stats, str(results), str(failures)))
+    if not settings.quiet:
+        err.print(summary_table(stats, str(results), str(failures)))

@@ -67,6 +67,10 @@ class RunSettings(BaseModel):
     no_cache: bool = False
     no_progress: bool = False
     json_summary: bool = False
+    #: -q: no progress, no summary table, no notices; errors and warnings still show
+    quiet: bool = False
+    #: -v: every HTTP exchange on stderr (method, URL, status, latency, headers; keys masked)
+    verbose: bool = False
     price_in: float | None = Field(None, ge=0)
     price_out: float | None = Field(None, ge=0)
     rpm: float | None = Field(None, gt=0)

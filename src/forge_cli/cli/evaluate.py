@@ -25,7 +25,11 @@ from forge_cli.cli.support import run_command
 EVAL_OPTIONS = (
     *CHAIN,
     *CALLS,
-    *(o for o in OUTPUT if o.name in ("cache_dir", "cache_ttl", "no_cache", "no_progress")),
+    *(
+        o
+        for o in OUTPUT
+        if o.name in ("cache_dir", "cache_ttl", "no_cache", "no_progress", "verbose")
+    ),
     Shared(
         "out_dir",
         Path | None,

@@ -18,9 +18,9 @@ from forge_cli.app.config_files import load_config
 from forge_cli.app.settings import BenchSettings, ClassifySettings, CommitSettings
 from forge_cli.cli.evaluate import eval_command
 from forge_cli.cli.options import CONTEXT, RUN, choices, literal_choices, opt, with_options
+from forge_cli.cli.support import VERBOSITY, run_command
 from forge_cli.cli.support import err as _err
 from forge_cli.cli.support import fail as _fail
-from forge_cli.cli.support import run_command
 from forge_cli.cli.tools import cache_app, hook_app, providers_app
 from forge_cli.cli.train import train_command
 from forge_cli.core.errors import ForgeError
@@ -58,6 +58,16 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Errors and warnings only on stderr (any command)."),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Show every HTTP exchange on stderr, keys masked (any command)."
+        ),
+    ] = False,
 ) -> None:
     """Settings come from defaults < forge.toml < FORGE_* variables < flags."""
     try:
@@ -65,6 +75,7 @@ def root(
     except ForgeError as exc:
         raise _fail(exc) from None
     ctx.obj = loaded
+    ctx.meta[VERBOSITY] = {"quiet": quiet, "verbose": verbose}
 
 
 @app.command()

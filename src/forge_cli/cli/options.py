@@ -43,10 +43,10 @@ def literal_choices(model: type[BaseModel], name: str) -> str:
     return choices(*get_args(model.model_fields[name].annotation))
 
 
-def opt(flag: str, help: str, **kw: Any) -> Any:
+def opt(flag: str, help: str, *short: str, **kw: Any) -> Any:
     """An option whose help names its FORGE_* variable (read by the settings resolver, not Click)."""
     env = "FORGE_" + flag.lstrip("-").replace("-", "_").upper()
-    return typer.Option(flag, help=f"{help} [env: {env}]", **kw)
+    return typer.Option(flag, *short, help=f"{help} [env: {env}]", **kw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +58,8 @@ class Shared:
     help: str
     #: what the help shows for the value (default: the type's)
     metavar: str | None = None
+    #: a one-letter spelling, such as ``-q``
+    short: str | None = None
 
     @property
     def flag(self) -> str:
@@ -124,6 +126,19 @@ OUTPUT: tuple[Shared, ...] = (
     Shared("no_cache", bool, "Neither read nor write the cache."),
     Shared("no_progress", bool, "No live view: a plain progress line on stderr every few seconds."),
     Shared("json_summary", bool, "Print the summary as one JSON line on stdout."),
+    Shared(
+        "quiet",
+        bool,
+        "No progress, summary table or notices on stderr; errors and warnings still show.",
+        short="-q",
+    ),
+    Shared(
+        "verbose",
+        bool,
+        "Show every HTTP exchange on stderr: method, URL, status, latency and headers, with "
+        "keys and passwords masked.",
+        short="-v",
+    ),
 )
 #: what every command that runs a task through providers takes
 RUN = CHAIN + CALLS + OUTPUT
@@ -150,7 +165,13 @@ def with_options(options: Iterable[Shared], model: type[BaseModel]) -> Callable[
                 inspect.Parameter.KEYWORD_ONLY,
                 default=_default(model, option.name),
                 annotation=Annotated[
-                    option.type, opt(option.flag, option.help, metavar=option.metavar)
+                    option.type,
+                    opt(
+                        option.flag,
+                        option.help,
+                        *([option.short] if option.short else []),
+                        metavar=option.metavar,
+                    ),
                 ],
             )
             for option in options
