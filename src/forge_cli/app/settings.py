@@ -60,6 +60,8 @@ class RunSettings(BaseModel):
     #: the run; 0 never drops one for that (see engine/resilience/stall.py)
     stall_timeout: float = Field(180.0, ge=0)
     out_dir: Path | None = None
+    #: "-": results on stdout (for pipes); failures still go to their file
+    out: str | None = None
     #: an output format of forge.io.sinks' registry: built in, or added by a plugin
     format: str = "jsonl"
     cache_dir: Path | None = None
@@ -81,6 +83,15 @@ class RunSettings(BaseModel):
     prices: dict[str, Any] = Field(default_factory=dict)
     #: setting name -> where it came from ("flag", "env FORGE_MODEL", "forge.toml"), for messages
     setting_sources: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("out")
+    @classmethod
+    def _out(cls, value: str | None) -> str | None:
+        if value not in (None, "-"):
+            raise ValueError(
+                f"--out takes - (results on stdout), not {value!r}: give a folder with --out-dir"
+            )
+        return value
 
     @field_validator("format")
     @classmethod

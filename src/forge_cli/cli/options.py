@@ -112,7 +112,18 @@ CALLS: tuple[Shared, ...] = (
     ),
 )
 OUTPUT: tuple[Shared, ...] = (
-    Shared("out_dir", Path | None, "Where results and failures go (default: next to the input)."),
+    Shared(
+        "out_dir",
+        Path | None,
+        "Where results and failures go (default: next to the input; for stdin, this folder).",
+    ),
+    Shared(
+        "out",
+        str | None,
+        "- writes the results to stdout as they come, for a pipe; failures still go to their "
+        "file and the summary to stderr.",
+        metavar="-",
+    ),
     # the built-in names written out: listing them from the registry would import the writers
     # (and scan installed packages) on every start-up, for text few ever read
     Shared(
