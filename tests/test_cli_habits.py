@@ -159,3 +159,27 @@ def test_pre_commit_hook_leaves_a_message_given_with_dash_m(staged_repo: Path) -
     done = run_entry(staged_repo, msgfile, PRE_COMMIT_COMMIT_MSG_SOURCE="message")
     assert done.returncode == 0, done.stderr
     assert msgfile.read_text() == "my own words\n"
+
+
+# ---------------------------------------------------------------------- help says what the code does
+
+
+def test_classify_help_lists_every_exit_code_and_the_cut() -> None:
+    from forge_cli.tasks.base import TaskBase
+
+    text = " ".join(forge("classify", "-h").stdout.split())
+    for code in ("0 all done", "1 some records failed", "2 usage or input error", "130", "143"):
+        assert code in text
+    assert "outputs that cannot be written" in text
+    assert f"Texts over {TaskBase.max_item_chars:,} characters are cut" in text
+    assert "stdin.results.jsonl" in text
+
+
+def test_commit_msg_out_dir_help_says_this_folder() -> None:
+    text = " ".join(forge("commit-msg", "-h").stdout.split())
+    assert "--out-dir <path> Where --range writes commits.results.jsonl" in text
+    assert "(default: this folder)" in text
+    from forge_cli.io.sinks import output_paths
+
+    # what --range hands the writer: a name with no folder, so the outputs land in this one
+    assert output_paths("commits", None, "jsonl")[0] == Path("commits.results.jsonl")

@@ -17,7 +17,15 @@ from forge_cli import __version__
 from forge_cli.app.config_files import load_config
 from forge_cli.app.settings import BenchSettings, ClassifySettings, CommitSettings
 from forge_cli.cli.evaluate import eval_command
-from forge_cli.cli.options import CONTEXT, RUN, choices, literal_choices, opt, with_options
+from forge_cli.cli.options import (
+    CONTEXT,
+    RUN,
+    choices,
+    literal_choices,
+    opt,
+    with_help,
+    with_options,
+)
 from forge_cli.cli.support import VERBOSITY, run_command
 from forge_cli.cli.support import err as _err
 from forge_cli.cli.support import fail as _fail
@@ -184,9 +192,15 @@ def classify(
 ) -> None:
     """Classify support tickets into categories, with a priority and a one-line summary.
 
-    Writes <input>.results.jsonl and <input>.failures.jsonl (replaced when the run ends; .partial
-    files until then); every record ends in exactly one of them.
-    Exit codes: 0 all done, 1 some records failed, 2 usage or input error (or unwritable outputs).
+    Writes <input>.results.jsonl and <input>.failures.jsonl next to the input, or in --out-dir
+    (stdin's: stdin.results.jsonl and stdin.failures.jsonl in this folder); outputs of an earlier
+    run are replaced when the run ends (.partial files until then); every record ends in exactly
+    one of them. --out - sends the results to stdout instead. Texts over 8,000 characters are cut
+    before sending (the model is told).
+
+    Exit codes: 0 all done; 1 some records failed; 2 usage or input error, or outputs that cannot
+    be written (a full disk, another run on them); 130 interrupted by Ctrl-C, 143 by SIGTERM (run
+    the same command again to finish: answers already received are cached).
     """
     from forge_cli.app.classify import run_classify
 
@@ -194,8 +208,16 @@ def classify(
     run_command(run_classify, ClassifySettings, "classify", {**values, **shared})
 
 
+#: commit-msg --range has no input file to write next to: its outputs go to this folder
+COMMIT_RUN = with_help(
+    RUN,
+    out_dir="Where --range writes commits.results.jsonl and commits.failures.jsonl "
+    "(default: this folder).",
+)
+
+
 @app.command("commit-msg")
-@with_options(RUN, CommitSettings)
+@with_options(COMMIT_RUN, CommitSettings)
 def commit_msg(
     diff: Annotated[
         str | None,
@@ -236,7 +258,8 @@ def commit_msg(
     """Write a Conventional Commits message for the staged changes (or a diff, or a range).
 
     Secrets are redacted before anything is sent. Exit codes: 0 done, 1 some commits of a range
-    failed, 2 usage error (not a git repository, nothing staged, ...).
+    failed, 2 usage error (not a git repository, nothing staged, ...) or --range outputs that
+    cannot be written, 130 interrupted by Ctrl-C (143 by SIGTERM).
     """
     from forge_cli.app.commit_msg import run_commit_msg
 

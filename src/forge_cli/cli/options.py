@@ -9,6 +9,7 @@ flags the user typed; ``forge_cli.app.settings.resolve`` adds forge.toml and the
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterable
@@ -153,6 +154,12 @@ OUTPUT: tuple[Shared, ...] = (
 )
 #: what every command that runs a task through providers takes
 RUN = CHAIN + CALLS + OUTPUT
+
+
+def with_help(options: Iterable[Shared], **helps: str) -> tuple[Shared, ...]:
+    """``options`` with some helps said the way one command means them (its own outputs' place)."""
+    return tuple(dataclasses.replace(o, help=helps.get(o.name, o.help)) for o in options)
+
 
 CacheDirOpt = Annotated[
     Path | None, opt("--cache-dir", "Dedup cache folder (default: the user cache dir).")
