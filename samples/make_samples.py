@@ -25,6 +25,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 JSONL_PATH = HERE / "tickets.jsonl"
 CSV_PATH = HERE / "tickets.csv"
+#: the same tickets installed with forge: `forge bench` reads them when given no input
+PACKAGED_PATH = HERE.parent / "src" / "forge_cli" / "data" / "tickets.jsonl"
 SEED = 20240611
 
 CUSTOMERS: tuple[str, ...] = (
@@ -642,6 +644,7 @@ def main() -> None:
     rng = random.Random(SEED)
     lines = build_jsonl(rng)
     JSONL_PATH.write_bytes(b"\n".join(lines) + b"\n")
+    PACKAGED_PATH.write_bytes(JSONL_PATH.read_bytes())
     CSV_PATH.write_text(build_csv(), encoding="utf-8", newline="")
     print(f"wrote {len(lines)} lines to {JSONL_PATH.name} and {CSV_PATH.name}")
 

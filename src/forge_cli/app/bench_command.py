@@ -56,8 +56,21 @@ def load_texts(path: str, limit: int | None) -> list[str]:
     return texts
 
 
+def load_default_texts(limit: int | None) -> list[str]:
+    """The sample tickets installed as package data: a checkout's samples/ is not there once
+    forge is installed, and bench without arguments must work from any folder."""
+    from importlib.resources import as_file, files
+
+    with as_file(files("forge_cli") / "data" / "tickets.jsonl") as path:
+        return load_texts(str(path), limit)
+
+
 def run_bench(settings: BenchSettings, err: Console) -> int:
-    texts = load_texts(settings.input, settings.limit)
+    name = settings.input or "sample tickets"
+    if settings.input is None:
+        texts = load_default_texts(settings.limit)
+    else:
+        texts = load_texts(settings.input, settings.limit)
     sim = SimSettings(
         settings.latency,
         settings.per_token_latency,
@@ -92,8 +105,8 @@ def run_bench(settings: BenchSettings, err: Console) -> int:
     total = len(plan.packs) * len(plan.concurrencies) * plan.repeat
     cells, interrupted = _sweep_with_progress(plan, total, err)
     meta = {
-        "title": f"forge bench: {Path(settings.input).name}, {len(texts)} tickets",
-        "input": settings.input,
+        "title": f"forge bench: {Path(name).name}, {len(texts)} tickets",
+        "input": name,
         "tickets": len(texts),
         "provider": settings.provider or "simulated upstream",
         "simulator": None

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 from rich.console import Console
 
 from forge_cli.app.settings import CacheSettings
@@ -34,14 +35,18 @@ def _warn(err: Console) -> Callable[[str], None]:
 def run_stats(settings: CacheSettings, err: Console) -> int:
     directory = _existing(settings)
     if directory is None:
-        missing = settings.cache_dir or default_cache_dir()
-        sys.stdout.write(f"cache dir: {missing} (none yet)\nentries:   0\nsize:      0.00 MB\n")
+        where, entries, size, exists = settings.cache_dir or default_cache_dir(), 0, 0, False
+    else:
+        with ResultCache(directory, warn=_warn(err)) as cache:
+            stats = cache.stats()
+        where, entries, size, exists = stats.directory, stats.entries, stats.size_bytes, True
+    if settings.json_output:
+        report = {"cache_dir": str(where), "exists": exists, "entries": entries, "bytes": size}
+        sys.stdout.write(orjson.dumps(report).decode() + "\n")
         return 0
-    with ResultCache(directory, warn=_warn(err)) as cache:
-        stats = cache.stats()
     sys.stdout.write(
-        f"cache dir: {stats.directory}\nentries:   {stats.entries:,}\n"
-        f"size:      {stats.size_bytes / 1e6:,.2f} MB\n"
+        f"cache dir: {where}{'' if exists else ' (none yet)'}\nentries:   {entries:,}\n"
+        f"size:      {size / 1e6:,.2f} MB\n"
     )
     return 0
 

@@ -94,7 +94,7 @@ def run_classify(settings: ClassifySettings, err: Console | None = None) -> int:
         max_record_bytes=settings.max_record_bytes,
     )
     task = make_task(settings, warn=lambda line: err.print(f"forge: warning: {line}", markup=False))
-    if settings.provider is None:
+    if settings.provider is None and not settings.quiet:
         err.print(OFFLINE_NOTICE)
     if not settings.dry_run:
         return run_to_files(

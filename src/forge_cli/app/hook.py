@@ -265,6 +265,19 @@ def run_hook(
 _USAGE = "usage: python -m forge_cli.app.hook run [--budget=SECONDS] MSGFILE [SOURCE [SHA]]"
 
 
+def with_pre_commit_source(args: list[str]) -> list[str]:
+    """git's SOURCE and SHA when the pre-commit framework runs the hook (.pre-commit-hooks.yaml).
+
+    pre-commit passes only the message file and puts the rest in its environment: without it a
+    ``git commit -m ...`` would look like a plain commit and have its message replaced.
+    """
+    source = os.environ.get("PRE_COMMIT_COMMIT_MSG_SOURCE")
+    if len(args) != 1 or source is None:
+        return args
+    sha = os.environ.get("PRE_COMMIT_COMMIT_OBJECT_NAME")
+    return [*args, source, *([sha] if sha else [])]
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point of the installed hook; ends the process with status 0 (2 for a bad command line).
 
@@ -283,7 +296,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         if rest and rest[0].startswith("--budget="):
             installed = _parse_budget(rest[0].partition("=")[2])
             rest = rest[1:]
-        run_hook(rest, installed_budget=installed)
+        run_hook(with_pre_commit_source(rest), installed_budget=installed)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()

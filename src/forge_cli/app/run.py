@@ -8,6 +8,7 @@ the run and written aside, then put in place once every record is accounted for
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import sys
 from collections.abc import Iterable
@@ -19,7 +20,7 @@ from rich.console import Console
 
 from forge_cli.app.assemble import Notify, assemble, run_assembled
 from forge_cli.app.settings import RunSettings
-from forge_cli.core.errors import StalledError
+from forge_cli.core.errors import StalledError, UsageError
 from forge_cli.core.models import Failure, Item
 from forge_cli.engine.rows import FAILURE_FIELDS, result_columns
 from forge_cli.engine.stats import RunStats
@@ -47,17 +48,24 @@ def run_to_files(
     name and the input's).
     """
     results_path, failures_path = output_paths(source_name, settings.out_dir, settings.format)
+    to_stdout = settings.out == "-"
+    if to_stdout and settings.json_summary:
+        raise UsageError("--out - gives stdout to the results: drop --json-summary")
     notify: Notify = lambda line: err.print(f"forge: {line}")  # noqa: E731
 
     def view(stats: RunStats) -> AbstractAsyncContextManager[None]:
         stats.total_hint = total_hint
+        if settings.quiet:
+            return contextlib.nullcontext()
         return progress_view(stats, live=not settings.no_progress)
 
     # the lock first, so a second run stops before any work; the chain is built before any file
     # is opened, so a usage error leaves no empty files behind
     command = command or f"forge {task.name} {source_name}"
-    with RunFiles(results_path, failures_path, command=command) as files:
-        if files.existing:
+    with RunFiles(
+        results_path, failures_path, command=command, results_to_stdout=to_stdout
+    ) as files:
+        if files.existing and not settings.quiet:
             names = " and ".join(path.name for path in files.existing)
             notify(f"{names} from an earlier run will be replaced when this run ends")
         with assemble(settings, task, pack=pack, notify=notify) as assembly:
@@ -81,7 +89,7 @@ def run_to_files(
         _report(settings, stats, partial_results, partial_failures, err)
         err.print(f"forge: error: {_write_failure(outcome.write_error, stats)}", markup=False)
         return EXIT_USAGE
-    _report(settings, stats, results_path, failures_path, err)
+    _report(settings, stats, files.results_name, failures_path, err)
     if outcome.error is not None:
         # why each provider was dropped is on its own line already, printed when it happened
         err.print(
@@ -100,9 +108,17 @@ def run_to_files(
 def _write_failure(exc: OSError, stats: RunStats) -> str:
     """The one line of a run stopped by a write error: why, and where every record read is."""
     reason = exc.strerror or str(exc)
+    unwritten = stats.read - stats.finished_records
+    if exc.errno == errno.EPIPE:
+        # --out - into a reader that stopped reading (`| head`): not the disk's fault
+        return (
+            f"the reader of {exc.filename or 'stdout'} closed it (broken pipe); stopped with "
+            f"{stats.done:,} results written there and {stats.failed:,} failures in the .partial "
+            f"file, {unwritten:,} records read but not written. Answers already received are "
+            "cached."
+        )
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         reason = f"the disk is full ({reason})"
-    unwritten = stats.read - stats.finished_records
     return (
         f"cannot write {exc.filename or 'the outputs'}: {reason}; stopped with {stats.done:,} "
         f"results and {stats.failed:,} failures written to the .partial files, {unwritten:,} "
@@ -117,4 +133,5 @@ def _report(
     if settings.json_summary:
         summary = {**stats.summary(), "results": str(results), "failures": str(failures)}
         sys.stdout.write(orjson.dumps(summary).decode() + "\n")
-    err.print(summary_table(stats, str(results), str(failures)))
+    if not settings.quiet:
+        err.print(summary_table(stats, str(results), str(failures)))

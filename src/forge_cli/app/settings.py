@@ -60,6 +60,8 @@ class RunSettings(BaseModel):
     #: the run; 0 never drops one for that (see engine/resilience/stall.py)
     stall_timeout: float = Field(180.0, ge=0)
     out_dir: Path | None = None
+    #: "-": results on stdout (for pipes); failures still go to their file
+    out: str | None = None
     #: an output format of forge.io.sinks' registry: built in, or added by a plugin
     format: str = "jsonl"
     cache_dir: Path | None = None
@@ -67,6 +69,10 @@ class RunSettings(BaseModel):
     no_cache: bool = False
     no_progress: bool = False
     json_summary: bool = False
+    #: -q: no progress, no summary table, no notices; errors and warnings still show
+    quiet: bool = False
+    #: -v: every HTTP exchange on stderr (method, URL, status, latency, headers; keys masked)
+    verbose: bool = False
     price_in: float | None = Field(None, ge=0)
     price_out: float | None = Field(None, ge=0)
     rpm: float | None = Field(None, gt=0)
@@ -77,6 +83,15 @@ class RunSettings(BaseModel):
     prices: dict[str, Any] = Field(default_factory=dict)
     #: setting name -> where it came from ("flag", "env FORGE_MODEL", "forge.toml"), for messages
     setting_sources: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("out")
+    @classmethod
+    def _out(cls, value: str | None) -> str | None:
+        if value not in (None, "-"):
+            raise ValueError(
+                f"--out takes - (results on stdout), not {value!r}: give a folder with --out-dir"
+            )
+        return value
 
     @field_validator("format")
     @classmethod
@@ -278,12 +293,15 @@ class CacheSettings(BaseModel):
     """``forge cache stats|clear``: which cache to look at."""
 
     cache_dir: Path | None = None
+    #: ``cache stats --json``: one JSON object on stdout, for scripts
+    json_output: bool = False
 
 
 class BenchSettings(BaseModel):
     """``forge bench``: the sweep, the simulator's behaviour, or a real provider to sweep."""
 
-    input: str = "samples/tickets.jsonl"
+    #: None: the sample tickets installed with forge (so bench runs from any folder)
+    input: str | None = None
     packs: str = "1,5,10,20"
     concurrency: str = "1,4,16,64"
     repeat: int = Field(3, ge=1)

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from forge_cli.app.settings import EvalSettings
-from forge_cli.cli.options import CALLS, CHAIN, OUTPUT, JsonOpt, Shared, opt, with_options
+from forge_cli.cli.options import (
+    CALLS,
+    CHAIN,
+    OUTPUT,
+    JsonOpt,
+    Shared,
+    choices,
+    opt,
+    with_options,
+)
 from forge_cli.cli.support import run_command
 
 #: the run options that make sense for eval: the chain, calls, the cache and progress (no output
@@ -16,7 +25,11 @@ from forge_cli.cli.support import run_command
 EVAL_OPTIONS = (
     *CHAIN,
     *CALLS,
-    *(o for o in OUTPUT if o.name in ("cache_dir", "cache_ttl", "no_cache", "no_progress")),
+    *(
+        o
+        for o in OUTPUT
+        if o.name in ("cache_dir", "cache_ttl", "no_cache", "no_progress", "verbose")
+    ),
     Shared(
         "out_dir",
         Path | None,
@@ -92,7 +105,11 @@ def eval_command(
     ] = None,
     input_format: Annotated[
         str | None,
-        opt("--input-format", "Gold format when the extension does not tell: jsonl or csv."),
+        opt(
+            "--input-format",
+            "Gold format when the extension does not tell: jsonl or csv.",
+            metavar=choices("jsonl", "csv"),
+        ),
     ] = None,
     pack: Annotated[
         int | None, opt("--pack", "Records per request for the variants (default adapts).")

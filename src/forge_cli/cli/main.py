@@ -17,10 +17,18 @@ from forge_cli import __version__
 from forge_cli.app.config_files import load_config
 from forge_cli.app.settings import BenchSettings, ClassifySettings, CommitSettings
 from forge_cli.cli.evaluate import eval_command
-from forge_cli.cli.options import RUN, opt, with_options
+from forge_cli.cli.options import (
+    CONTEXT,
+    RUN,
+    choices,
+    literal_choices,
+    opt,
+    with_help,
+    with_options,
+)
+from forge_cli.cli.support import VERBOSITY, run_command
 from forge_cli.cli.support import err as _err
 from forge_cli.cli.support import fail as _fail
-from forge_cli.cli.support import run_command
 from forge_cli.cli.tools import cache_app, hook_app, providers_app
 from forge_cli.cli.train import train_command
 from forge_cli.core.errors import ForgeError
@@ -29,7 +37,7 @@ app = typer.Typer(
     name="forge",
     help="Push large batches of text through LLM providers fast, cheaply and without losing anything.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings=CONTEXT,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -58,6 +66,16 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Errors and warnings only on stderr (any command)."),
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Show every HTTP exchange on stderr, keys masked (any command)."
+        ),
+    ] = False,
 ) -> None:
     """Settings come from defaults < forge.toml < FORGE_* variables < flags."""
     try:
@@ -65,6 +83,7 @@ def root(
     except ForgeError as exc:
         raise _fail(exc) from None
     ctx.obj = loaded
+    ctx.meta[VERBOSITY] = {"quiet": quiet, "verbose": verbose}
 
 
 @app.command()
@@ -96,7 +115,11 @@ def classify(
     ] = None,
     input_format: Annotated[
         str | None,
-        opt("--input-format", "Input format when the extension does not tell: jsonl or csv."),
+        opt(
+            "--input-format",
+            "Input format when the extension does not tell: jsonl or csv.",
+            metavar=choices("jsonl", "csv"),
+        ),
     ] = None,
     text_field: Annotated[
         str | None,
@@ -123,6 +146,7 @@ def classify(
         opt(
             "--redact",
             "Mask before sending: secrets (keys, tokens, passwords; the value when --redact is given alone) or pii (secrets plus e-mails, phones, card numbers).",
+            metavar=literal_choices(ClassifySettings, "redact"),
         ),
     ] = "none",
     instructions: Annotated[
@@ -175,9 +199,15 @@ def classify(
 ) -> None:
     """Classify support tickets into categories, with a priority and a one-line summary.
 
-    Writes <input>.results.jsonl and <input>.failures.jsonl (replaced when the run ends; .partial
-    files until then); every record ends in exactly one of them.
-    Exit codes: 0 all done, 1 some records failed, 2 usage or input error (or unwritable outputs).
+    Writes <input>.results.jsonl and <input>.failures.jsonl next to the input, or in --out-dir
+    (stdin's: stdin.results.jsonl and stdin.failures.jsonl in this folder); outputs of an earlier
+    run are replaced when the run ends (.partial files until then); every record ends in exactly
+    one of them. --out - sends the results to stdout instead. Texts over 8,000 characters are cut
+    before sending (the model is told).
+
+    Exit codes: 0 all done; 1 some records failed; 2 usage or input error, or outputs that cannot
+    be written (a full disk, another run on them); 130 interrupted by Ctrl-C, 143 by SIGTERM (run
+    the same command again to finish: answers already received are cached).
     """
     from forge_cli.app.classify import run_classify
 
@@ -185,8 +215,16 @@ def classify(
     run_command(run_classify, ClassifySettings, "classify", {**values, **shared})
 
 
+#: commit-msg --range has no input file to write next to: its outputs go to this folder
+COMMIT_RUN = with_help(
+    RUN,
+    out_dir="Where --range writes commits.results.jsonl and commits.failures.jsonl "
+    "(default: this folder).",
+)
+
+
 @app.command("commit-msg")
-@with_options(RUN, CommitSettings)
+@with_options(COMMIT_RUN, CommitSettings)
 def commit_msg(
     diff: Annotated[
         str | None,
@@ -227,7 +265,8 @@ def commit_msg(
     """Write a Conventional Commits message for the staged changes (or a diff, or a range).
 
     Secrets are redacted before anything is sent. Exit codes: 0 done, 1 some commits of a range
-    failed, 2 usage error (not a git repository, nothing staged, ...).
+    failed, 2 usage error (not a git repository, nothing staged, ...) or --range outputs that
+    cannot be written, 130 interrupted by Ctrl-C (143 by SIGTERM).
     """
     from forge_cli.app.commit_msg import run_commit_msg
 
@@ -238,8 +277,11 @@ def commit_msg(
 @app.command("bench")
 def bench(
     input: Annotated[
-        str, typer.Argument(help="Dataset (anything classify reads).")
-    ] = "samples/tickets.jsonl",
+        str | None,
+        typer.Argument(
+            help="Dataset (anything classify reads; default: the sample tickets installed with forge)."
+        ),
+    ] = None,
     packs: Annotated[str, typer.Option("--packs", help="Pack sizes to sweep.")] = "1,5,10,20",
     concurrency: Annotated[
         str, typer.Option("--concurrency", help="Concurrency levels to sweep.")

@@ -9,24 +9,45 @@ flags the user typed; ``forge_cli.app.settings.resolve`` adds forge.toml and the
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 import typer
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from forge_cli.app.settings import RunSettings
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def opt(flag: str, help: str, **kw: Any) -> Any:
+#: what every Typer app of forge's takes: ``-h`` as well as ``--help``, as users type it elsewhere
+CONTEXT = {"help_option_names": ["-h", "--help"]}
+
+
+def choices(*names: str) -> str:
+    """A metavar listing an option's values, as Click shows its own choices.
+
+    The options stay plain strings: the settings resolver validates them (the same check for a
+    flag, FORGE_* and forge.toml), and an output format may come from a plugin.
+    """
+    return "[" + "|".join(names) + "]"
+
+
+def literal_choices(model: type[BaseModel], name: str) -> str:
+    """The values of a ``Literal`` setting, as a metavar: the help cannot drift from the check."""
+    return choices(*get_args(model.model_fields[name].annotation))
+
+
+def opt(flag: str, help: str, *short: str, **kw: Any) -> Any:
     """An option whose help names its FORGE_* variable (read by the settings resolver, not Click)."""
     env = "FORGE_" + flag.lstrip("-").replace("-", "_").upper()
-    return typer.Option(flag, help=f"{help} [env: {env}]", **kw)
+    return typer.Option(flag, *short, help=f"{help} [env: {env}]", **kw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +57,10 @@ class Shared:
     name: str
     type: Any
     help: str
+    #: what the help shows for the value (default: the type's)
+    metavar: str | None = None
+    #: a one-letter spelling, such as ``-q``
+    short: str | None = None
 
     @property
     def flag(self) -> str:
@@ -53,6 +78,7 @@ CHAIN: tuple[Shared, ...] = (
         "routing",
         str,
         "How packs pick a provider of the chain: ordered, cheapest, fastest or balanced.",
+        metavar=literal_choices(RunSettings, "routing"),
     ),
     Shared(
         "base_url", str | None, "Endpoint of the first provider, e.g. http://127.0.0.1:8000/v1."
@@ -87,18 +113,53 @@ CALLS: tuple[Shared, ...] = (
     ),
 )
 OUTPUT: tuple[Shared, ...] = (
-    Shared("out_dir", Path | None, "Where results and failures go (default: next to the input)."),
+    Shared(
+        "out_dir",
+        Path | None,
+        "Where results and failures go (default: next to the input; for stdin, this folder).",
+    ),
+    Shared(
+        "out",
+        str | None,
+        "- writes the results to stdout as they come, for a pipe; failures still go to their "
+        "file and the summary to stderr.",
+        metavar="-",
+    ),
     # the built-in names written out: listing them from the registry would import the writers
     # (and scan installed packages) on every start-up, for text few ever read
-    Shared("format", str, "Output format: jsonl or csv, or one an installed plugin adds."),
+    Shared(
+        "format",
+        str,
+        "Output format: jsonl or csv, or one an installed plugin adds.",
+        metavar=choices("jsonl", "csv", "..."),
+    ),
     Shared("cache_dir", Path | None, "Dedup cache folder (default: the user cache dir)."),
     Shared("cache_ttl", float, "Seconds a cached answer stays valid (0 = forever)."),
     Shared("no_cache", bool, "Neither read nor write the cache."),
     Shared("no_progress", bool, "No live view: a plain progress line on stderr every few seconds."),
     Shared("json_summary", bool, "Print the summary as one JSON line on stdout."),
+    Shared(
+        "quiet",
+        bool,
+        "No progress, summary table or notices on stderr; errors and warnings still show.",
+        short="-q",
+    ),
+    Shared(
+        "verbose",
+        bool,
+        "Show every HTTP exchange on stderr: method, URL, status, latency and headers, with "
+        "keys and passwords masked.",
+        short="-v",
+    ),
 )
 #: what every command that runs a task through providers takes
 RUN = CHAIN + CALLS + OUTPUT
+
+
+def with_help(options: Iterable[Shared], **helps: str) -> tuple[Shared, ...]:
+    """``options`` with some helps said the way one command means them (its own outputs' place)."""
+    return tuple(dataclasses.replace(o, help=helps.get(o.name, o.help)) for o in options)
+
 
 CacheDirOpt = Annotated[
     Path | None, opt("--cache-dir", "Dedup cache folder (default: the user cache dir).")
@@ -121,7 +182,15 @@ def with_options(options: Iterable[Shared], model: type[BaseModel]) -> Callable[
                 option.name,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=_default(model, option.name),
-                annotation=Annotated[option.type, opt(option.flag, option.help)],
+                annotation=Annotated[
+                    option.type,
+                    opt(
+                        option.flag,
+                        option.help,
+                        *([option.short] if option.short else []),
+                        metavar=option.metavar,
+                    ),
+                ],
             )
             for option in options
         ]

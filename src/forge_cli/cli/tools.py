@@ -12,15 +12,22 @@ from typing import Annotated, Any
 import typer
 
 from forge_cli.app.settings import CacheSettings, ProvidersCheckSettings, ProvidersSettings
-from forge_cli.cli.options import CHAIN, CacheDirOpt, JsonOpt, with_options
+from forge_cli.cli.options import CHAIN, CONTEXT, CacheDirOpt, JsonOpt, with_options
 from forge_cli.cli.support import fail, run_command
 from forge_cli.core.errors import ForgeError
 
-cache_app = typer.Typer(help="Inspect or empty the dedup cache.", no_args_is_help=True)
-hook_app = typer.Typer(help="Manage forge's prepare-commit-msg git hook.", no_args_is_help=True)
+cache_app = typer.Typer(
+    help="Inspect or empty the dedup cache.", no_args_is_help=True, context_settings=CONTEXT
+)
+hook_app = typer.Typer(
+    help="Manage forge's prepare-commit-msg git hook.",
+    no_args_is_help=True,
+    context_settings=CONTEXT,
+)
 providers_app = typer.Typer(
     help="Show the providers forge knows, what a chain resolves to, and whether it answers.",
     no_args_is_help=True,
+    context_settings=CONTEXT,
 )
 
 
@@ -112,11 +119,12 @@ def providers_check(json_output: JsonOpt = False, **shared: Any) -> None:
 
 
 @cache_app.command("stats")
-def cache_stats(cache_dir: CacheDirOpt = None) -> None:
+def cache_stats(cache_dir: CacheDirOpt = None, json_output: JsonOpt = False) -> None:
     """Show where the cache is, how many answers it holds and its size."""
     from forge_cli.app.cache_command import run_stats
 
-    run_command(run_stats, CacheSettings, "cache", {"cache_dir": cache_dir})
+    values = {"cache_dir": cache_dir, "json_output": json_output}
+    run_command(run_stats, CacheSettings, "cache", values)
 
 
 @cache_app.command("clear")

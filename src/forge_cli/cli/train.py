@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from forge_cli.app.settings import TrainSettings
-from forge_cli.cli.options import opt
+from forge_cli.cli.options import choices, opt
 from forge_cli.cli.support import run_command
 
 
@@ -48,7 +48,11 @@ def train_command(
     id_field: Annotated[str | None, opt("--id-field", "Field holding the id.")] = None,
     input_format: Annotated[
         str | None,
-        opt("--input-format", "Input format when the extension does not tell: jsonl or csv."),
+        opt(
+            "--input-format",
+            "Input format when the extension does not tell: jsonl or csv.",
+            metavar=choices("jsonl", "csv"),
+        ),
     ] = None,
     folds: Annotated[
         int, opt("--folds", "Cross-validation folds that measure and calibrate the model.")

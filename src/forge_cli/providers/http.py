@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
@@ -28,6 +29,7 @@ from forge_cli.core.errors import (
 )
 from forge_cli.core.text import parse_duration, snippet
 from forge_cli.providers.config import ProviderConfig
+from forge_cli.providers.exchange_log import log_exchange, log_failure
 from forge_cli.providers.structured import Output, OutputLadder
 from forge_cli.providers.transport import ShardedTransport
 from forge_cli.providers.urls import with_version
@@ -175,6 +177,7 @@ async def post_json(
     """
     deadline = client.timeout.read if timeout is None else timeout
     request = client.build_request("POST", url, content=orjson.dumps(body), headers=dict(headers))
+    started = time.perf_counter()
     try:
         async with asyncio.timeout(deadline):
             response = await client.send(request, stream=True)
@@ -184,14 +187,18 @@ async def post_json(
                 await response.aclose()
     except (TimeoutError, httpx.TimeoutException):
         within = f"within {deadline:g} s" if deadline is not None else "in time"
+        log_failure(request, "timeout", time.perf_counter() - started)
         raise ProviderTimeoutError(f"no complete answer {within}", provider=provider) from None
     except httpx.ConnectError as exc:
+        log_failure(request, _reason(exc), time.perf_counter() - started)
         raise UnreachableError(
             f"cannot connect to {_origin(request.url)} ({_reason(exc)})",
             provider=provider,
         ) from None
     except httpx.TransportError as exc:
+        log_failure(request, _reason(exc), time.perf_counter() - started)
         raise UpstreamError(f"connection failed: {_reason(exc)}", provider=provider) from None
+    log_exchange(request, response, time.perf_counter() - started)
     return httpx.Response(
         response.status_code,
         # the body is already decoded: its encoding and length headers describe the wire, not it

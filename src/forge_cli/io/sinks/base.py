@@ -98,7 +98,11 @@ class Sink:
         self._offset = 0
         #: rows taken by write() that are still in the buffer
         self.pending = 0
-        self._fd: int | None = os.open(self.path, _OPEN_FLAGS, 0o644)
+        self._fd: int | None = self._open_fd()
+
+    def _open_fd(self) -> int:
+        """The descriptor written to: the file at ``path``, created or truncated, never a link."""
+        return os.open(self.path, _OPEN_FLAGS, 0o644)
 
     def _encode(self, row: dict[str, Any]) -> bytes:
         """One complete line, newline included."""

@@ -9,6 +9,10 @@ the cache makes the answers already received free for that next run.
 
 While a run writes, an OS lock (``lock.py``) keeps a second run off the same outputs.
 
+With ``--out -`` the results go to standard output (``stdout.py``) as they come, and only the
+failures file is written aside and replaced. The lock is still taken on the results' name: the
+failures file is shared with a run that writes both files, so the two must not overlap.
+
 Links: forge never writes through a symbolic link. An output name that is a link stops the run
 before anything is written, with one line: a link planted in a shared folder could otherwise make
 forge overwrite whatever file it points to, and replacing a link the user made on purpose would be
@@ -28,6 +32,7 @@ from forge_cli.core.errors import OutputError
 from forge_cli.io.sinks.base import Sink
 from forge_cli.io.sinks.lock import OutputLock
 from forge_cli.io.sinks.opener import open_sink
+from forge_cli.io.sinks.stdout import STDOUT_NAME, stdout_sink
 
 __all__ = ["RunFiles", "partial_path"]
 
@@ -92,9 +97,12 @@ class RunFiles:
     ``.partial`` files, and always lets the lock go.
     """
 
-    def __init__(self, results: Path, failures: Path, *, command: str) -> None:
+    def __init__(
+        self, results: Path, failures: Path, *, command: str, results_to_stdout: bool = False
+    ) -> None:
         self.results = Path(results)
         self.failures = Path(failures)
+        self.results_to_stdout = results_to_stdout
         self.lock = OutputLock(self.results, command)
         self.sinks: tuple[Sink, Sink] | None = None
         #: outputs of an earlier run that this one replaces when it is done
@@ -102,12 +110,19 @@ class RunFiles:
 
     @property
     def partials(self) -> tuple[Path, Path]:
-        return partial_path(self.results), partial_path(self.failures)
+        results = Path(STDOUT_NAME) if self.results_to_stdout else partial_path(self.results)
+        return results, partial_path(self.failures)
+
+    @property
+    def results_name(self) -> Path:
+        """Where the results are once the run is done: their file, or ``<stdout>``."""
+        return Path(STDOUT_NAME) if self.results_to_stdout else self.results
 
     def __enter__(self) -> RunFiles:
         self.lock.acquire()
         try:
-            self.existing = [p for p in (self.results, self.failures) if _existing_output(p)]
+            outputs = [self.failures] if self.results_to_stdout else [self.results, self.failures]
+            self.existing = [p for p in outputs if _existing_output(p)]
         except BaseException:
             self.lock.release()
             raise
@@ -116,8 +131,12 @@ class RunFiles:
     def open(
         self, fmt: str, result_columns: Sequence[str], failure_columns: Sequence[str]
     ) -> tuple[Sink, Sink]:
-        """The writers of this run's ``.partial`` files (any left by an earlier run are removed)."""
-        results = self._open(self.results, fmt, result_columns)
+        """The writers of this run's ``.partial`` files (any left by an earlier run are removed),
+        or of stdout for the results with ``results_to_stdout``."""
+        if self.results_to_stdout:
+            results = stdout_sink(fmt, result_columns)
+        else:
+            results = self._open(self.results, fmt, result_columns)
         try:
             failures = self._open(self.failures, fmt, failure_columns)
         except BaseException:
@@ -151,6 +170,8 @@ class RunFiles:
                 sink.close()
             results, failures = self.sinks
             for sink, final in ((failures, self.failures), (results, self.results)):
+                if sink is results and self.results_to_stdout:
+                    continue  # already where it goes
                 current = final
                 with contextlib.suppress(OSError):  # keep the mode the user gave the old file
                     os.chmod(sink.path, stat.S_IMODE(os.lstat(final).st_mode))
