@@ -205,7 +205,9 @@ def external_quality(snapshots: str | None, errors: bool, parts: list[str]) -> N
     corpus = external.build(external.snapshot_dir(snapshots))
     if not corpus.cases:
         print(f"== external corpus: no scanner snapshots in {external.snapshot_dir(snapshots)}")
-        print("   (fetch gitleaks/gitleaks, Yelp/detect-secrets, praetorian-inc/noseyparker)")
+        print(
+            "   (fetch gitleaks/gitleaks, Yelp/detect-secrets, praetorian-inc/noseyparker, mongodb/kingfisher)"
+        )
         return
     if corpus.missing:
         print(f"== external corpus: missing {', '.join(corpus.missing)}")
