@@ -33,10 +33,11 @@ _NAME_BEFORE = re.compile(
     re.X | _A,
 )
 #: a command line that names a user, then gives a password to -p, -P, -a or --password
-#: (docker login -u x -p y, sqlcmd -U x -P y, psexec -u x -p y, redis-cli --user x -a y)
+#: (docker login -u x -p y, sqlcmd -U x -P y, psexec -u x -p y, redis-cli --user x -a y), or
+#: PowerShell's -User x -Password y (Connect-VIServer, New-PSDrive)
 _USER_THEN_PASS = re.compile(
-    r"""[ \t]-(?:u|U|-user|-username|-login)[ =]\S+[^\r\n|;&]*?[ \t]
-        -(?:p|P|a|-pass|-password)[ =](?P<q>["']?)(?P<v>[^\s"']+)(?P=q)""",
+    r"""[ \t]-(?:u|U|-user|-username|-login|[Uu]ser(?:[Nn]ame)?)[ =]\S+[^\r\n|;&]*?[ \t]
+        -(?:p|P|a|-pass|-password|[Pp]assword)[ =](?P<q>["']?)(?P<v>[^\s"']+)(?P=q)""",
     re.X | _A,
 )
 #: a PuTTY private key file: its Private-Lines, up to and with its Private-MAC

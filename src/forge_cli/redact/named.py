@@ -41,6 +41,8 @@ def value_ok(
         return strong_token(v)  # vendor_key: HEROKU_KEY, alibabaKey
     if token_like(v) or _symbols(v) >= 3:
         return True  # machine-made, or a password of symbols ("m{{h}o)p${e]nob(...")
+    if v.isdigit() and len(v) >= 16 and len(set(v)) >= 6 and key.lower().endswith("token"):
+        return True  # a numeric token (Asana, Discord): too long for a count or a port
     if compared or not key.lower().endswith(_LOOSE_NAMES):
         return False
     return (quoted and passphrase(v)) or _symbols(v) > 0

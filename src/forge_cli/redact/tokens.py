@@ -62,11 +62,15 @@ def jwts(text: str, lower: str, claims: Claims) -> None:
         if s and text[s - 1] in WORDISH:
             continue
         parts = m.group().split(".")
-        if len(parts) < 3 or len(parts[0]) < 10 or len(parts[1]) < 10:
+        if len(parts) < 2 or len(parts[0]) < 10 or len(parts[1]) < 10:
             continue
         if not parts[1].startswith("ey"):
             continue
-        length = len(parts[0]) + len(parts[1]) + len(parts[2]) + 2
+        if len(parts) == 2 or not parts[2]:  # an unsigned token ("alg": "none") says as much
+            if not parts[1].startswith("eyJ") or len(parts[1]) < 20:
+                continue
+            parts = [*parts[:2], ""]
+        length = len(parts[0]) + len(parts[1]) + len(parts[2]) + 2 - (not parts[2])
         claims.add(s, s + length, "jwt")
 
 

@@ -121,6 +121,9 @@ def vendor_tokens(text: str, lower: str, claims: Claims) -> None:
         rows = _BY_START.get(run[:2])
         if not rows:
             token = run.rstrip(".-_~")
+            if run[0] in "MNO" and token.count(".") == 2 and _DISCORD.fullmatch(token):
+                claims.add(s, s + len(token), "api_token")
+                continue
             if _prefixed(token):
                 claims.add(s, s + len(token), "api_token")
             continue
@@ -142,6 +145,9 @@ def vendor_tokens(text: str, lower: str, claims: Claims) -> None:
 
 # ------------------------------------------------------------------ forms without a prefix
 
+#: a Discord bot token: the bot's numeric id in base64 (so it starts M, N or O), a timestamp, an
+#: HMAC; checked in the run loop above, where the run is already cut out
+_DISCORD = re.compile(r"[MNO][\w-]{23,25}\.[\w-]{6}\.[\w-]{27,40}", _A)
 _AZURE = re.compile(r"[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}", _A)
 _TELEGRAM = re.compile(r"\d{5,16}:A[A-Za-z0-9_\-]{33,34}", _A)
 _FACEBOOK = re.compile(r"\d{15,16}\|[A-Za-z0-9_\-]{27}", _A)
