@@ -17,7 +17,7 @@ from forge_cli.redact.values import (
 
 _A = re.ASCII
 
-_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "pat")
+_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "pat", "login")
 _KEY_CHARS = WORDISH | frozenset(".$")
 
 # What may follow a key name, each matched right where the name ends (anchored, so cheap).
@@ -185,6 +185,8 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
             s += 1
         while e > s and text[e - 1] in ".-":
             e -= 1
+        if dashes == 1 and e - s > 2 and text[s] == "D" and text[s + 1].islower():
+            s += 1  # -Dsonar.login=...: a Java system property, named after the D
         key = text[s:e]
         kind = name_kind(key) if key else None
         if kind is None or text[s - 10 : s] == "[REDACTED:":
@@ -344,7 +346,7 @@ def _form_value(
     before = text[s - 1]
     if before in "?&" or (ve < le and text[ve] == "&"):
         ok = value_ok(value, kind, key)
-    elif before in " \t,":
+    elif before in " \t," or (before == "D" and text[s - 2 : s - 1] == "-"):
         value = value.rstrip("),:")
         ve = vs + len(value)
         ok = value_ok(value, kind, key) and _literal_unquoted(value, key, True, False)
