@@ -340,13 +340,14 @@ def _line_value(text: str, ls: int, le: int, e: int, key: str, kind: str, claims
 def _form_value(
     text: str, m: re.Match[str], s: int, le: int, key: str, kind: str, claims: Claims
 ) -> None:
-    """``a=1&client_secret=...`` (a form body) or ``api_key=... retries=3`` (logfmt, kwargs)."""
+    """``a=1&client_secret=...`` (a form body), ``api_key=... retries=3`` (logfmt, kwargs) or
+    ``//registry.npmjs.org/:_authToken=...`` (.npmrc)."""
     vs, ve = m.span("v")
     value = m.group("v")
     before = text[s - 1]
     if before in "?&" or (ve < le and text[ve] == "&"):
         ok = value_ok(value, kind, key)
-    elif before in " \t," or (before == "D" and text[s - 2 : s - 1] == "-"):
+    elif before in " \t,:" or (before == "D" and text[s - 2 : s - 1] == "-"):
         value = value.rstrip("),:")
         ve = vs + len(value)
         ok = value_ok(value, kind, key) and _literal_unquoted(value, key, True, False)

@@ -152,6 +152,8 @@ _AZURE = re.compile(r"[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}", _A)
 _TELEGRAM = re.compile(r"\d{5,16}:A[A-Za-z0-9_\-]{33,34}", _A)
 _FACEBOOK = re.compile(r"\d{15,16}\|[A-Za-z0-9_\-]{27}", _A)
 _MAILCHIMP = re.compile(r"[0-9a-f]{32}-us\d{1,2}", _A)
+#: an Azure DevOps personal access token (the 84-character kind, "AZDO" at a fixed place)
+_AZURE_DEVOPS = re.compile(r"[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4}", _A)
 _NEWRELIC_LICENSE = re.compile(r"[A-Za-z0-9]{36}NRAL", _A)
 _TERRAFORM = re.compile(r"[a-z0-9]{14}\.atlasv1\.[a-z0-9\-_=]{60,70}", _A)
 _MAXMIND = re.compile(r"[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk", _A)
@@ -208,6 +210,8 @@ def shaped_tokens(text: str, lower: str, claims: Claims) -> None:
         _claim_all(_MAXMIND, text, claims, "api_token")
     if "AAAA" in text:
         _claim_all(_FIREBASE, text, claims, "api_token")
+    if "AZDO" in text:
+        _claim_all(_AZURE_DEVOPS, text, claims, "api_token", check=True)
     if "NRAL" in text:
         _claim_all(_NEWRELIC_LICENSE, text, claims, "api_token", check=True)
     if "!" in text:
