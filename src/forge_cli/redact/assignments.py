@@ -66,6 +66,14 @@ _AFTER_HEADER_IN_STRING = re.compile(r""":[ \t]*(?P<v>[^\s"'`,;]+)(?=["'`])""", 
 _BEFORE_COMPARE = re.compile(
     r"""(?P<q>["'`])(?P<v>[^"'`\r\n]*)(?P=q)[ \t]*(?:===?|!==?)[ \t]*$""", _A
 )
+#: ``std::string password("value");``, ``QString token("value")``: a declaration whose
+#: constructor takes the literal (the type before the name is checked with _DECLARED)
+_AFTER_CTOR = re.compile(r"""\((?P<q>["'])(?P<v>[^"'\r\n]*)(?P=q)\)[ \t]*[;,]""", _A)
+_DECLARED = re.compile(
+    r"(?<![\w:<>])(?!(?:return|throw|yield|await|new|delete|else|case|print|echo|not|and|or|in|is)"
+    r"[ \t])[A-Za-z_][\w:<>]*[ \t]+(?:const[ \t]+)?$",
+    _A,
+)
 _AFTER_XML_ADD = re.compile(r"""["'][ \t]+value=["'](?P<v>[^"'\r\n]*)["']""", re.I | _A)
 #: attribute paths (self.password), calls (get_password(), frozenset(...), subscripts
 #: (config["x"]), keywords
@@ -207,6 +215,9 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
             j < le and text[j] in "\"'`]:=!>?.+[," and not (j > e and text[j] in "\"'")
         ):
             _key_value(text, lower, s, e, ls, le, dashes, key, kind, claims)
+        elif j == e < le and text[e] == "(" and (m := _AFTER_CTOR.match(text, e, le)):
+            if _DECLARED.search(text, ls, s) and value_ok(m.group("v"), kind, key, quoted=True):
+                claims.add(*m.span("v"), kind)  # std::string secret("..."): C++ direct init
         elif j < le and j > e:  # "password 'x'" (a DSL), "var apiToken string = 'x'" (Go)
             head = _LINE_HEAD.fullmatch(text, ls, s)
             m = (_AFTER_SPACE if head else _AFTER_TYPE).match(text, e, le)
