@@ -30,10 +30,11 @@ _AFTER_QUOTED = re.compile(
           |\\(?P<eq>["'])(?P<ev>[^\\"'\r\n]*)\\(?P=eq))          # \"...\" inside a string""",
     re.X | _A,
 )
-#: what may stand before a key that opens its line: diff marker, indentation, a YAML list dash,
-#: shell/Dockerfile words, an opening quote
+#: what may stand before a key that opens its line: diff marker, indentation, a comment mark
+#: (``# API_KEY=...`` left in a file is still a key), a YAML list dash, shell/Dockerfile words, an
+#: opening quote
 _LINE_HEAD = re.compile(
-    r"""[+\- ]?[ \t]*(?:-[ \t]+)?
+    r"""[+\- ]?[ \t]*(?:(?:\#+|//|;)[ \t]*)?(?:-[ \t]+)?  # a commented-out line counts too
         (?:(?:export|set|setx|ENV|ARG|declare(?:[ \t]+-[A-Za-z]+)?|readonly|local|typeset)[ \t]+)?
         ["']?""",
     re.X | _A,

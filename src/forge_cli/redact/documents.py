@@ -37,7 +37,7 @@ _NAME_BEFORE = re.compile(
 #: PowerShell's -User x -Password y (Connect-VIServer, New-PSDrive)
 _USER_THEN_PASS = re.compile(
     r"""[ \t]-(?:u|U|-user|-username|-login|[Uu]ser(?:[Nn]ame)?)[ =]\S+[^\r\n|;&]*?[ \t]
-        -(?:p|P|a|-pass|-password|[Pp]assword)[ =](?P<q>["']?)(?P<v>[^\s"']+)(?P=q)""",
+        (?P<flag>-(?:p|P|a|-pass|-password|[Pp]assword))[ =](?P<q>["']?)(?P<v>[^\s"']+)(?P=q)""",
     re.X | _A,
 )
 #: a PuTTY private key file: its Private-Lines, up to and with its Private-MAC
@@ -136,7 +136,9 @@ def apart(text: str, lower: str, claims: Claims) -> None:
     if ("-u" in lower or "--user" in lower or "--login" in lower) and "-" in text:
         for m in _USER_THEN_PASS.finditer(text):
             v = m.group("v")
-            prose = v.isalpha() and v.islower()  # "--username and --password options"
+            # "--username and --password options": a word after a long flag is prose; after
+            # -p it is a password (psexec -u Administrator -p braksha)
+            prose = v.isalpha() and v.islower() and m.group("flag").startswith("--")
             if plausible(v) and not prose and not _NUMBERISH.fullmatch(v):
                 claims.add(*m.span("v"), "password_assignment")
     if "Private-Lines:" in text:
