@@ -163,17 +163,22 @@ TOKENS: tuple[_Token, ...] = (
         ("AKIA", "ASIA", "ABIA", "ACCA"),
         valid=_not_masked,
     ),
-    _Token(
-        "aws_secret_key",
-        re.compile(
-            r"""(?:aws[\w.\-]{0,30}?secret[\w.\-]{0,30}?|secret[_ ]?(?:access[_ ]?)?key)["']?
-                (?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)["']?
-                (?P<v>[a-z0-9/+]{40})(?![a-z0-9/+=])""",
-            re.X | _A,
-        ),
-        ("secret",),
-        group="v",
-        valid=_aws_secret_ok,
-        lowered=True,
+    # one pattern per way of naming the key, each opening with a literal ("aws", "secret") so re
+    # skips ahead to it; as one alternation it was tried at every position of the text
+    *(
+        _Token(
+            "aws_secret_key",
+            re.compile(
+                name
+                + r"""["']?(?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)["']?
+                    (?P<v>[a-z0-9/+]{40})(?![a-z0-9/+=])""",
+                re.X | _A,
+            ),
+            ("secret",),
+            group="v",
+            valid=_aws_secret_ok,
+            lowered=True,
+        )
+        for name in (r"aws[\w.\-]{0,30}?secret[\w.\-]{0,30}?", r"secret[_ ]?(?:access[_ ]?)?key")
     ),
 )
