@@ -281,7 +281,7 @@ def external() -> Any:
     corpus = corpus_module.build(where)
     if not corpus.cases:
         pytest.skip(
-            f"no scanner snapshots in {where} (fetch gitleaks/gitleaks, Yelp/detect-secrets and"
+            f"no scanner snapshots in {where} (fetch gitleaks/gitleaks, Yelp/detect-secrets, mongodb/kingfisher and"
             " praetorian-inc/noseyparker there, or set FORGE_SCANNER_SNAPSHOTS)"
         )
     return corpus
@@ -300,7 +300,8 @@ def _scores(cases: list[Any]) -> tuple[float, float, int, int]:
 
 def test_external_corpus_is_split_by_rule_and_large(external: Any) -> None:
     parts = {c.part for c in external.cases}
-    assert parts == {"tune", "holdout"}
+    assert {"tune", "holdout"} <= parts <= {"tune", "holdout", "unseen"}
+    assert all(c.source == "kingfisher" for c in external.part("unseen"))
     rules = {(c.source, c.rule): c.part for c in external.cases}
     for case in external.cases:
         assert rules[(case.source, case.rule)] == case.part  # a rule lives in one part only
@@ -314,16 +315,27 @@ def test_external_tune_part_meets_the_targets(external: Any) -> None:
     assert fp_rate <= FALSE_POSITIVE_TARGET, f"false positives {fp_rate:.3f} on {n_neg}"
 
 
-#: the held-out part was measured, never tuned on: recall 0.871, false positives 0.043 when the
-#: detectors were last changed. Its recall is below the 0.95 target (vendors and forms that only
-#: the held-out rules use); the floor keeps what was reached from sliding back unnoticed.
-HOLDOUT_RECALL_FLOOR = 0.85
-
-
+#: the old held-out part: measured only in the first round (recall 0.871), its misses then looked
+#: at in the second (0.952, false positives 0.027), so it now meets the targets as a tuned part
 def test_external_holdout_part(external: Any) -> None:
     recall, fp_rate, n_pos, n_neg = _scores(external.part("holdout"))
     assert fp_rate <= FALSE_POSITIVE_TARGET, f"false positives {fp_rate:.3f} on {n_neg}"
-    assert recall >= HOLDOUT_RECALL_FLOOR, f"recall {recall:.3f} on {n_pos} positives"
+    assert recall >= RECALL_TARGET, f"recall {recall:.3f} on {n_pos} positives"
+
+
+#: Kingfisher's rule examples were added after the first round of tuning on the three other
+#: sources and are only measured, never listed: recall 0.452 on 1159 positives (5 look-alikes,
+#: none changed) before the second round, 0.455 after it. Far below the 0.95 target: the rules
+#: the other parts taught did not carry over. The floor only stops a slide back.
+UNSEEN_RECALL_FLOOR = 0.44
+
+
+def test_external_unseen_part(external: Any) -> None:
+    if not external.part("unseen"):
+        pytest.skip("no snapshot of mongodb/kingfisher here")
+    recall, fp_rate, n_pos, n_neg = _scores(external.part("unseen"))
+    assert fp_rate <= FALSE_POSITIVE_TARGET, f"false positives {fp_rate:.3f} on {n_neg}"
+    assert recall >= UNSEEN_RECALL_FLOOR, f"recall {recall:.3f} on {n_pos} positives"
 
 
 def test_placeholders_and_contested_cases_are_scored_apart(external: Any) -> None:

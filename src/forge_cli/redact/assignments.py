@@ -17,7 +17,7 @@ from forge_cli.redact.values import (
 
 _A = re.ASCII
 
-_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "pat")
+_KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "pat", "login")
 _KEY_CHARS = WORDISH | frozenset(".$")
 
 # What may follow a key name, each matched right where the name ends (anchored, so cheap).
@@ -30,10 +30,11 @@ _AFTER_QUOTED = re.compile(
           |\\(?P<eq>["'])(?P<ev>[^\\"'\r\n]*)\\(?P=eq))          # \"...\" inside a string""",
     re.X | _A,
 )
-#: what may stand before a key that opens its line: diff marker, indentation, a YAML list dash,
-#: shell/Dockerfile words, an opening quote
+#: what may stand before a key that opens its line: diff marker, indentation, a comment mark
+#: (``# API_KEY=...`` left in a file is still a key), a YAML list dash, shell/Dockerfile words, an
+#: opening quote
 _LINE_HEAD = re.compile(
-    r"""[+\- ]?[ \t]*(?:-[ \t]+)?
+    r"""[+\- ]?[ \t]*(?:(?:\#+|//|;)[ \t]*)?(?:-[ \t]+)?  # a commented-out line counts too
         (?:(?:export|set|setx|ENV|ARG|declare(?:[ \t]+-[A-Za-z]+)?|readonly|local|typeset)[ \t]+)?
         ["']?""",
     re.X | _A,
@@ -65,6 +66,14 @@ _AFTER_HEADER_IN_STRING = re.compile(r""":[ \t]*(?P<v>[^\s"'`,;]+)(?=["'`])""", 
 #: ``if ("value" == password)``: a literal compared with a secret-named variable, before it
 _BEFORE_COMPARE = re.compile(
     r"""(?P<q>["'`])(?P<v>[^"'`\r\n]*)(?P=q)[ \t]*(?:===?|!==?)[ \t]*$""", _A
+)
+#: ``std::string password("value");``, ``QString token("value")``: a declaration whose
+#: constructor takes the literal (the type before the name is checked with _DECLARED)
+_AFTER_CTOR = re.compile(r"""\((?P<q>["'])(?P<v>[^"'\r\n]*)(?P=q)\)[ \t]*[;,]""", _A)
+_DECLARED = re.compile(
+    r"(?<![\w:<>])(?!(?:return|throw|yield|await|new|delete|else|case|print|echo|not|and|or|in|is)"
+    r"[ \t])[A-Za-z_][\w:<>]*[ \t]+(?:const[ \t]+)?$",
+    _A,
 )
 _AFTER_XML_ADD = re.compile(r"""["'][ \t]+value=["'](?P<v>[^"'\r\n]*)["']""", re.I | _A)
 #: attribute paths (self.password), calls (get_password(), frozenset(...), subscripts
@@ -185,6 +194,8 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
             s += 1
         while e > s and text[e - 1] in ".-":
             e -= 1
+        if dashes == 1 and e - s > 2 and text[s] == "D" and text[s + 1].islower():
+            s += 1  # -Dsonar.login=...: a Java system property, named after the D
         key = text[s:e]
         kind = name_kind(key) if key else None
         if kind is None or text[s - 10 : s] == "[REDACTED:":
@@ -205,6 +216,9 @@ def assignments(text: str, lower: str, claims: Claims) -> None:
             j < le and text[j] in "\"'`]:=!>?.+[," and not (j > e and text[j] in "\"'")
         ):
             _key_value(text, lower, s, e, ls, le, dashes, key, kind, claims)
+        elif j == e < le and text[e] == "(" and (m := _AFTER_CTOR.match(text, e, le)):
+            if _DECLARED.search(text, ls, s) and value_ok(m.group("v"), kind, key, quoted=True):
+                claims.add(*m.span("v"), kind)  # std::string secret("..."): C++ direct init
         elif j < le and j > e:  # "password 'x'" (a DSL), "var apiToken string = 'x'" (Go)
             head = _LINE_HEAD.fullmatch(text, ls, s)
             m = (_AFTER_SPACE if head else _AFTER_TYPE).match(text, e, le)
@@ -338,13 +352,14 @@ def _line_value(text: str, ls: int, le: int, e: int, key: str, kind: str, claims
 def _form_value(
     text: str, m: re.Match[str], s: int, le: int, key: str, kind: str, claims: Claims
 ) -> None:
-    """``a=1&client_secret=...`` (a form body) or ``api_key=... retries=3`` (logfmt, kwargs)."""
+    """``a=1&client_secret=...`` (a form body), ``api_key=... retries=3`` (logfmt, kwargs) or
+    ``//registry.npmjs.org/:_authToken=...`` (.npmrc)."""
     vs, ve = m.span("v")
     value = m.group("v")
     before = text[s - 1]
     if before in "?&" or (ve < le and text[ve] == "&"):
         ok = value_ok(value, kind, key)
-    elif before in " \t,":
+    elif before in " \t,:" or (before == "D" and text[s - 2 : s - 1] == "-"):
         value = value.rstrip("),:")
         ve = vs + len(value)
         ok = value_ok(value, kind, key) and _literal_unquoted(value, key, True, False)

@@ -33,10 +33,11 @@ _NAME_BEFORE = re.compile(
     re.X | _A,
 )
 #: a command line that names a user, then gives a password to -p, -P, -a or --password
-#: (docker login -u x -p y, sqlcmd -U x -P y, psexec -u x -p y, redis-cli --user x -a y)
+#: (docker login -u x -p y, sqlcmd -U x -P y, psexec -u x -p y, redis-cli --user x -a y), or
+#: PowerShell's -User x -Password y (Connect-VIServer, New-PSDrive)
 _USER_THEN_PASS = re.compile(
-    r"""[ \t]-(?:u|U|-user|-username|-login)[ =]\S+[^\r\n|;&]*?[ \t]
-        -(?:p|P|a|-pass|-password)[ =](?P<q>["']?)(?P<v>[^\s"']+)(?P=q)""",
+    r"""[ \t]-(?:u|U|-user|-username|-login|[Uu]ser(?:[Nn]ame)?)[ =]\S+[^\r\n|;&]*?[ \t]
+        (?P<flag>-(?:p|P|a|-pass|-password|[Pp]assword))[ =](?P<q>["']?)(?P<v>[^\s"']+)(?P=q)""",
     re.X | _A,
 )
 #: a PuTTY private key file: its Private-Lines, up to and with its Private-MAC
@@ -56,8 +57,11 @@ _AUTH_B64 = re.compile(r"""auth["']?[ \t]*[:=][ \t]*["']?(?P<v>[A-Za-z0-9+/]{8,}
 
 
 def kubernetes_secrets(text: str, lower: str, claims: Claims) -> None:
-    """Every value under ``data:``/``stringData:`` in a document of ``kind: Secret``."""
-    if "secret" not in lower or "data:" not in lower or not _KIND_SECRET.search(text):
+    """Every value under ``data:``/``stringData:`` in a document of ``kind: Secret`` (or of a
+    Secret's ``type:``, when the kind is not in the text), block scalars and comments included."""
+    if "data:" not in lower or not ("secret" in lower or "type:" in lower):
+        return
+    if not (_KIND_SECRET.search(text) or _SECRET_TYPE.search(text)):
         return
     for block in _DATA.finditer(text):
         base = len(block.group("indent").expandtabs())
@@ -66,15 +70,44 @@ def kubernetes_secrets(text: str, lower: str, claims: Claims) -> None:
             end = text.find("\n", pos)
             end = len(text) if end == -1 else end
             line = text[pos:end]
-            if line.strip():
+            if line.strip() and not line.lstrip().startswith("#"):
                 m = _ENTRY.match(line)
-                if m is None or len(m.group("indent").expandtabs()) <= base:
+                indent = len(m.group("indent").expandtabs()) if m else -1
+                if m is None or indent <= base:
                     break
                 value = m.group("v").strip()
-                if _secret_value(value):
+                if value in _BLOCK_SCALARS:
+                    end = _block_value(text, end, indent, claims)
+                elif _secret_value(value):
                     start = pos + m.start("v")
                     claims.add(start, start + len(value), "secret_assignment")
             pos = end + 1
+
+
+_BLOCK_SCALARS = frozenset(["|", ">", "|-", ">-", "|+", ">+"])
+_SECRET_TYPE = re.compile(
+    r"^[ \t]*type:[ \t]*[\"']?(?:opaque|kubernetes\.io/[\w.\-]+)[\"']?[ \t]*$", re.M | re.I | _A
+)
+
+
+def _block_value(text: str, pos: int, indent: int, claims: Claims) -> int:
+    """Claim the lines of a block scalar (``.dockercfg: |`` then more-indented lines) that start
+    after ``pos``; return where the block's last line ends."""
+    first = last = -1
+    while pos < len(text):
+        end = text.find("\n", pos + 1)
+        end = len(text) if end == -1 else end
+        line = text[pos + 1 : end]
+        if line.strip():
+            if len(line) - len(line.lstrip(" \t")) <= indent:
+                break
+            first = pos + 1 + len(line) - len(line.lstrip(" \t")) if first == -1 else first
+            last = pos + 1 + len(line.rstrip())
+        pos = end
+    joined = "".join(text[first:last].split()) if first != -1 else ""
+    if len(joined) >= 16 or _secret_value(joined):  # a whole file (a dockercfg, a certificate)
+        claims.add(first, last, "secret_assignment")
+    return pos
 
 
 def _secret_value(value: str) -> bool:
@@ -103,7 +136,9 @@ def apart(text: str, lower: str, claims: Claims) -> None:
     if ("-u" in lower or "--user" in lower or "--login" in lower) and "-" in text:
         for m in _USER_THEN_PASS.finditer(text):
             v = m.group("v")
-            prose = v.isalpha() and v.islower()  # "--username and --password options"
+            # "--username and --password options": a word after a long flag is prose; after
+            # -p it is a password (psexec -u Administrator -p braksha)
+            prose = v.isalpha() and v.islower() and m.group("flag").startswith("--")
             if plausible(v) and not prose and not _NUMBERISH.fullmatch(v):
                 claims.add(*m.span("v"), "password_assignment")
     if "Private-Lines:" in text:

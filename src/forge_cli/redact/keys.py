@@ -63,15 +63,15 @@ def key_kind(key: str) -> str | None:
 @lru_cache(maxsize=4096)
 def vendor_key(key: str) -> bool:
     """A name that ends in ``key`` after a word that is not a known qualifier (``HEROKU_KEY``,
-    ``alibabaKey``, ``config.facebook.key``), or ``pat`` (``ado_pat``, a personal access
-    token): a credential only if its value is plainly machine-made, which the caller checks;
+    ``alibabaKey``, ``config.facebook.key``), ``pat`` (``ado_pat``, a personal access
+    token) or ``login`` (``sonar.login``, which CI tools fill with a token): a credential only if its value is plainly machine-made, which the caller checks;
     ``primaryKey``, ``sort_key``, ``NAME_PAT`` (a pattern) never are."""
     parts = [p.lower() for p in PARTS.findall(key)]
     while len(parts) > 1 and (parts[-1].isdigit() or parts[-1] in TAIL):
         parts.pop()
     if len(parts) < 2 or "public" in parts or parts[0] in NOT_LIVE:
         return False
-    return parts[-1] in ("key", "pat") and parts[-2] not in NOT_SECRET_KEY
+    return parts[-1] in ("key", "pat", "login") and parts[-2] not in NOT_SECRET_KEY
 
 
 _LEADING = frozenset({"password", "passwd", "passphrase", "secret", "apikey"})

@@ -6,6 +6,8 @@ name a token or a password-like string; a token or key name a token; a weak name
 
 from __future__ import annotations
 
+import re
+
 from forge_cli.redact.keys import key_kind, leading_kind, vendor_key
 from forge_cli.redact.values import passphrase, plausible, strong_token, token_like
 
@@ -41,6 +43,10 @@ def value_ok(
         return strong_token(v)  # vendor_key: HEROKU_KEY, alibabaKey
     if token_like(v) or _symbols(v) >= 3:
         return True  # machine-made, or a password of symbols ("m{{h}o)p${e]nob(...")
+    if _UUID.fullmatch(v) and key_kind(key):
+        return True  # npm's _authToken, Postmark, Heroku: tokens issued as UUIDs
+    if v.isdigit() and len(v) >= 16 and len(set(v)) >= 6 and key.lower().endswith("token"):
+        return True  # a numeric token (Asana, Discord): too long for a count or a port
     if compared or not key.lower().endswith(_LOOSE_NAMES):
         return False
     return (quoted and passphrase(v)) or _symbols(v) > 0
@@ -54,4 +60,5 @@ def _symbols(value: str) -> int:
 #: names whose value may be any string (a signing secret, a credentials string), not only a
 #: machine-made token
 _LOOSE_NAMES = ("secret", "secrets", "credential", "credentials", "creds")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", re.ASCII)
 _SYMBOLS = frozenset("!#$%&*+@^~|?=<>;(){}[]")

@@ -44,7 +44,14 @@ _SQL = re.compile(
     re.X | _A,
 )
 _NETRC = re.compile(r"login[ \t]+\S+\s+password[ \t]+(?P<v>[^\s\"']+)", _A)
-_CURL_USER = re.compile(r"(?:-u|--user)[ \t]+[\"']?[^\s:\"'$]+:(?P<v>[^\s\"']+?)[\"']?(?=\s|$)", _A)
+#: ``-u user:pass`` with the quoting shells allow: the whole pair quoted, each half quoted
+#: (``kevin:'p4ss'``, ``"id":"secret"``), an empty user (``-u ":p4ss"``) or an empty password (a
+#: token given as the user, ``-u "sk_live_...:"``)
+_CURL_USER = re.compile(
+    r"""(?:-u|--user)[ \t]+(?P<q>["']?)(?P<uq>["']?)(?P<u>[^\s:"'$<>]*)(?P=uq)
+        :(?P<pq>["']?)(?P<v>[^\s"'<>]*)(?P=pq)(?P=q)(?=\s|$)""",
+    re.X | _A,
+)
 
 
 def context_forms(text: str, lower: str, claims: Claims) -> None:
@@ -88,5 +95,9 @@ def context_forms(text: str, lower: str, claims: Claims) -> None:
     if "-u " in text or "--user " in text:
         for m in _CURL_USER.finditer(text):
             s = m.start()
-            if (not s or text[s - 1].isspace()) and plausible(m.group("v")):
+            if s and not text[s - 1].isspace():
+                continue
+            if m.group("v") and plausible(m.group("v")):
                 claims.add(*m.span("v"), "password_assignment")
+            elif not m.group("v") and token_like(m.group("u")):
+                claims.add(*m.span("u"), "password_assignment")

@@ -62,11 +62,15 @@ def jwts(text: str, lower: str, claims: Claims) -> None:
         if s and text[s - 1] in WORDISH:
             continue
         parts = m.group().split(".")
-        if len(parts) < 3 or len(parts[0]) < 10 or len(parts[1]) < 10:
+        if len(parts) < 2 or len(parts[0]) < 10 or len(parts[1]) < 10:
             continue
         if not parts[1].startswith("ey"):
             continue
-        length = len(parts[0]) + len(parts[1]) + len(parts[2]) + 2
+        if len(parts) == 2 or not parts[2]:  # an unsigned token ("alg": "none") says as much
+            if not parts[1].startswith("eyJ") or len(parts[1]) < 20:
+                continue
+            parts = [*parts[:2], ""]
+        length = len(parts[0]) + len(parts[1]) + len(parts[2]) + 2 - (not parts[2])
         claims.add(s, s + length, "jwt")
 
 
@@ -159,17 +163,22 @@ TOKENS: tuple[_Token, ...] = (
         ("AKIA", "ASIA", "ABIA", "ACCA"),
         valid=_not_masked,
     ),
-    _Token(
-        "aws_secret_key",
-        re.compile(
-            r"""(?:aws[\w.\-]{0,30}?secret[\w.\-]{0,30}?|secret[_ ]?(?:access[_ ]?)?key)["']?
-                (?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)["']?
-                (?P<v>[a-z0-9/+]{40})(?![a-z0-9/+=])""",
-            re.X | _A,
-        ),
-        ("secret",),
-        group="v",
-        valid=_aws_secret_ok,
-        lowered=True,
+    # one pattern per way of naming the key, each opening with a literal ("aws", "secret") so re
+    # skips ahead to it; as one alternation it was tried at every position of the text
+    *(
+        _Token(
+            "aws_secret_key",
+            re.compile(
+                name
+                + r"""["']?(?:[ \t]*(?:=>|:=|[:=])[ \t]*|[ \t]+)["']?
+                    (?P<v>[a-z0-9/+]{40})(?![a-z0-9/+=])""",
+                re.X | _A,
+            ),
+            ("secret",),
+            group="v",
+            valid=_aws_secret_ok,
+            lowered=True,
+        )
+        for name in (r"aws[\w.\-]{0,30}?secret[\w.\-]{0,30}?", r"secret[_ ]?(?:access[_ ]?)?key")
     ),
 )

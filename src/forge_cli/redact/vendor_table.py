@@ -62,6 +62,7 @@ VENDOR_TOKENS: tuple[tuple[str, str], ...] = (
     ("ya29.", r"[\w\-]{50,}"),  # Google OAuth access token
     ("GOCSPX-", r"[\w\-]{28}"),  # Google OAuth client secret
     ("LTAI", "[A-Za-z0-9]{20}"),  # Alibaba Cloud access key
+    ("dapi", f"{_HEX}{{32}}(?:-\\d)?"),  # Databricks personal access token
     ("dop_v1_", f"{_HEX}{{64}}"),  # DigitalOcean
     ("doo_v1_", f"{_HEX}{{64}}"),
     ("dor_v1_", f"{_HEX}{{64}}"),
@@ -80,6 +81,7 @@ VENDOR_TOKENS: tuple[tuple[str, str], ...] = (
     ("NRAA-", "[a-f0-9]{27}"),
     ("NRJS-", "[a-f0-9]{19}"),
     ("NRII-", r"[\w-]{32}"),
+    ("NRIQ-", r"[\w-]{32}"),  # New Relic insights query key
     ("v1.0-", "[a-f0-9]{24}-[a-f0-9]{146}"),  # Cloudflare origin CA key
     ("tk-us-", r"[\w-]{48}"),  # Scalingo
     ("sha256~", r"[\w-]{43}"),  # OpenShift user token
@@ -120,6 +122,7 @@ VENDOR_TOKENS: tuple[tuple[str, str], ...] = (
     ("aio_", "[A-Za-z0-9]{28}"),  # Adafruit IO
     ("CFPAT-", r"[\w-]{43}"),  # Contentful
     ("sk.eyJ", r"[\w-]{20,}\.[\w-]{20,}"),  # Mapbox secret token
+    ("pk.eyJ", r"[\w-]{20,}\.[\w-]{20,}"),  # Mapbox public token (scanners report it too)
     ("sntryu_", f"{_HEX}{{64}}"),  # Sentry user token
     ("sntrys_", "eyJ[A-Za-z0-9+/]{20,}={0,2}_[A-Za-z0-9+/]{43}"),  # Sentry org token
     ("glc_", "[A-Za-z0-9+/]{32,400}={0,2}"),  # Grafana Cloud

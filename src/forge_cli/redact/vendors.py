@@ -121,6 +121,9 @@ def vendor_tokens(text: str, lower: str, claims: Claims) -> None:
         rows = _BY_START.get(run[:2])
         if not rows:
             token = run.rstrip(".-_~")
+            if run[0] in "MNO" and token.count(".") == 2 and _DISCORD.fullmatch(token):
+                claims.add(s, s + len(token), "api_token")
+                continue
             if _prefixed(token):
                 claims.add(s, s + len(token), "api_token")
             continue
@@ -142,10 +145,15 @@ def vendor_tokens(text: str, lower: str, claims: Claims) -> None:
 
 # ------------------------------------------------------------------ forms without a prefix
 
+#: a Discord bot token: the bot's numeric id in base64 (so it starts M, N or O), a timestamp, an
+#: HMAC; checked in the run loop above, where the run is already cut out
+_DISCORD = re.compile(r"[MNO][\w-]{23,25}\.[\w-]{6}\.[\w-]{27,40}", _A)
 _AZURE = re.compile(r"[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}", _A)
 _TELEGRAM = re.compile(r"\d{5,16}:A[A-Za-z0-9_\-]{33,34}", _A)
 _FACEBOOK = re.compile(r"\d{15,16}\|[A-Za-z0-9_\-]{27}", _A)
 _MAILCHIMP = re.compile(r"[0-9a-f]{32}-us\d{1,2}", _A)
+#: an Azure DevOps personal access token (the 84-character kind, "AZDO" at a fixed place)
+_AZURE_DEVOPS = re.compile(r"[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4}", _A)
 _NEWRELIC_LICENSE = re.compile(r"[A-Za-z0-9]{36}NRAL", _A)
 _TERRAFORM = re.compile(r"[a-z0-9]{14}\.atlasv1\.[a-z0-9\-_=]{60,70}", _A)
 _MAXMIND = re.compile(r"[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk", _A)
@@ -202,6 +210,8 @@ def shaped_tokens(text: str, lower: str, claims: Claims) -> None:
         _claim_all(_MAXMIND, text, claims, "api_token")
     if "AAAA" in text:
         _claim_all(_FIREBASE, text, claims, "api_token")
+    if "AZDO" in text:
+        _claim_all(_AZURE_DEVOPS, text, claims, "api_token", check=True)
     if "NRAL" in text:
         _claim_all(_NEWRELIC_LICENSE, text, claims, "api_token", check=True)
     if "!" in text:

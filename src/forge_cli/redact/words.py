@@ -86,7 +86,7 @@ NOT_SECRET_TOKEN = frozenset(
         """next page continuation cursor max min num n input output total sync pagination prompt
         completion eos bos pad unk sep cls mask start end stop special cancellation cancel lexer parse
         split word sub last first count estimated used reasoning cached context request
-        idempotency retry"""
+        idempotency retry csrf xsrf authenticity"""
     )
 )
 #: URL schemes of databases and brokers: credentials in them are a connection_string

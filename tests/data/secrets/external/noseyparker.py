@@ -101,7 +101,12 @@ def _fixme_negatives(raw: str, rule_id: str, negatives: list[str]) -> set[str]:
     return flagged
 
 
-def cases(snapshot: Snapshot) -> tuple[list[Case], dict[str, int]]:
+def cases(
+    snapshot: Snapshot, source: str = "noseyparker", rules_dir: str = RULES
+) -> tuple[list[Case], dict[str, int]]:
+    """Examples and negative examples of every secret rule under ``rules_dir``. Kingfisher
+    (MongoDB, Apache-2.0) grew out of Nosey Parker and keeps its rule format, so it is read here
+    too, under its own ``source`` name."""
     skipped = {
         "no_secret_found": 0,
         "fixme_negative": 0,
@@ -109,7 +114,7 @@ def cases(snapshot: Snapshot) -> tuple[list[Case], dict[str, int]]:
         "identifier_rule": 0,
     }
     out: list[Case] = []
-    for path in snapshot.files(RULES, ".yml"):
+    for path in _rule_files(snapshot, rules_dir):
         raw = snapshot.read(path)
         for rule in (yaml.safe_load(raw) or {}).get("rules", []):
             rule_id = str(rule.get("id", rule.get("name", "?")))
@@ -126,24 +131,28 @@ def cases(snapshot: Snapshot) -> tuple[list[Case], dict[str, int]]:
             for text in examples:
                 values = _groups(regex, str(rule.get("pattern", "")), text)
                 if values:
-                    out.append(Case("noseyparker", rule_id, text, tuple(values), path))
+                    out.append(Case(source, rule_id, text, tuple(values), path))
                 else:
                     skipped["no_secret_found"] += 1
             fixme = _fixme_negatives(raw, rule_id, negatives)
             skipped["fixme_negative"] += len(fixme)
             out.extend(
-                Case("noseyparker", rule_id, text, (), path)
+                Case(source, rule_id, text, (), path)
                 for text in negatives
                 if text not in fixme and text.strip()
             )
     return out, skipped
 
 
-def checkers(snapshot: Snapshot) -> list[Callable[[str], bool]]:
+def _rule_files(snapshot: Snapshot, rules_dir: str) -> list[str]:
+    return snapshot.files(rules_dir, ".yml") + snapshot.files(rules_dir, ".yaml")
+
+
+def checkers(snapshot: Snapshot, rules_dir: str = RULES) -> list[Callable[[str], bool]]:
     """Each secret rule's pattern, as Nosey Parker applies it: used to find look-alikes another
     scanner disputes."""
     out: list[Callable[[str], bool]] = []
-    for path in snapshot.files(RULES, ".yml"):
+    for path in _rule_files(snapshot, rules_dir):
         for rule in (yaml.safe_load(snapshot.read(path)) or {}).get("rules", []):
             categories = set(rule.get("categories") or [])
             regex = compile_foreign(str(rule.get("pattern", "")))
