@@ -239,6 +239,20 @@ def test_run_at_an_rpm_limit_collects_almost_no_429s(tmp_path: Path, servers: li
     assert run.summary["providers"]["sim"]["rpm"] == 3000
 
 
+def test_requests_the_window_still_holds_go_at_once(tmp_path: Path, servers: list) -> None:
+    # 600 RPM over a true one-minute window, 120 calls: the window holds them all, and the
+    # headers say so; forge used to pace them at 90% of 10 per second, one call in flight at a
+    # time (issue 14). Paced, no two calls would ever overlap at 50 ms each
+    server = serve(servers, rpm_limit=600, latency=0.05)
+    write_config(tmp_path / "forge.toml", {"sim": table(server)})
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(120))
+    run = classify(src, "--provider", "sim", "--pack", "1", "--concurrency", "8")
+    assert run.exit_code == 0, run.stderr
+    assert len(results_of(src)) == 120
+    assert server.stats.by_status.get(429, 0) == 0
+    assert server.stats.max_concurrent >= 4
+
+
 def test_configured_rpm_paces_without_headers(tmp_path: Path, servers: list) -> None:
     # Gemini sends no rate-limit headers: the configured limit is all forge has
     server = serve(servers, wire=GeminiWire(), rpm_limit=3000, rate_window=2.0)

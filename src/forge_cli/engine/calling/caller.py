@@ -161,25 +161,35 @@ class Caller:
         usage = self.usage
         async with self.limiter.slot() as seq:
             await self.rate.acquire(tokens)
-            self.stats.calls += 1
-            usage.calls += 1
-            sent, sent_at = time.monotonic(), self.stall.now()
+            while self.gate.remaining() > 0:
+                # a 429 paused the provider while this call waited for the bucket: what it was
+                # allowed then is stale (sent now, with every other caller held there, it would
+                # only collect another)
+                self.rate.release()
+                await self.gate.wait()
+                await self.rate.acquire(tokens)
+            call = self.rate.sent
             try:
+                self.stats.calls += 1
+                usage.calls += 1
+                sent, sent_at = time.monotonic(), self.stall.now()
                 completion = await self.provider.complete(request)
             except ProviderError as error:
                 self.stall.failed(error, sent_at)
-                self.rate.observe(error.rate)
+                self.rate.observe(error.rate, call)
                 if isinstance(error, RateLimitError):
                     self.limiter.on_overload(seq)
-                    self.rate.rejected()
+                    self.rate.rejected(call)
                 raise
+            else:
+                self.rate.observe(completion.rate, call)
             finally:
+                self.rate.release()
                 usage.concurrency = self.limiter.current
         self.stall.answered()
         usage.latencies.append((time.monotonic() - sent) * 1000)
         usage.ok += 1
         self.limiter.on_success()
-        self.rate.observe(completion.rate)
         self.rate.settle(tokens, completion.tokens_in + completion.tokens_out)
         usage.rpm = self.rate.rpm
         usage.concurrency = self.limiter.current
