@@ -27,6 +27,7 @@ from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.calling.caller import CallFailed
 from forge_cli.engine.calling.chain import Chain
+from forge_cli.engine.calling.lease import lend
 from forge_cli.engine.rounds import sort_back
 from forge_cli.engine.rows import failure_row, result_row
 from forge_cli.engine.screen import Screen, screen_chunk
@@ -183,6 +184,7 @@ class Runner:
         return None
 
     async def _run_pack(self, pack: list[Item], slots: asyncio.Semaphore) -> None:
+        lease = lend(slots)  # given back while a retry waits out its back-off (calling/lease.py)
         try:
             await self._call_pack(pack)
         except Exception as exc:  # a bug must not lose records: they become failures
@@ -190,7 +192,7 @@ class Runner:
                 self._emit_failure(item, "InternalError", f"{type(exc).__name__}: {exc}")
         finally:
             self._active -= 1
-            slots.release()
+            lease.release()
             self._wakeup.set()
 
     # ------------------------------------------------------------------ intake

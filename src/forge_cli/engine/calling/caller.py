@@ -22,6 +22,7 @@ from forge_cli.core.errors import (
     StalledError,
     UpstreamError,
 )
+from forge_cli.engine.calling.lease import wait_unleased
 from forge_cli.engine.resilience.aimd import AimdLimiter
 from forge_cli.engine.resilience.breaker import BreakerState, CircuitBreaker
 from forge_cli.engine.resilience.buckets import RateLimiter
@@ -127,7 +128,8 @@ class Caller:
                     if not self.retry.should_retry(error) or self.retry.stop(attempt, elapsed):
                         raise CallFailed(error, attempt) from None
                     self.stats.retries += 1
-                    await self._sleep(self.retry.delay_for(attempt, error))
+                    # the back-off sends nothing: its concurrency slot goes to other work
+                    await wait_unleased(self._sleep(self.retry.delay_for(attempt, error)))
                 else:
                     return completion, attempt
         except asyncio.CancelledError:
