@@ -213,22 +213,28 @@ def _guarded(breaker: CircuitBreaker, answer: asyncio.Future[bool]) -> asyncio.T
 
 
 def test_fast_failures_do_not_open_the_breaker_while_an_older_call_is_out():
-    # errors come back at once, answers take their time: five failures of calls started while
-    # a slow call is out say nothing yet; its answer ends the streak
+    # errors come back at once, answers take their time: failures of calls started while a slow
+    # call is out say nothing yet, and its answer ends the streak. Meanwhile nothing more goes
     async def scenario() -> None:
         breaker = CircuitBreaker("p", failure_threshold=3, clock=FakeTime())
         loop = asyncio.get_running_loop()
         slow: asyncio.Future[bool] = loop.create_future()
         slow_call = _guarded(breaker, slow)
         await settle()
-        for _ in range(5):
+        for _ in range(3):
             failing: asyncio.Future[bool] = loop.create_future()
             failing.set_result(False)
-            task = _guarded(breaker, failing)
-            await asyncio.gather(task, return_exceptions=True)
-        assert breaker.state is CLOSED and breaker.consecutive_failures == 5
+            await asyncio.gather(_guarded(breaker, failing), return_exceptions=True)
+        assert breaker.state is CLOSED and breaker.consecutive_failures == 3
+        assert breaker.blocking()
+        later: asyncio.Future[bool] = loop.create_future()
+        later.set_result(True)
+        held = _guarded(breaker, later)
+        await settle()
+        assert not held.done()  # held until the older call is back
         slow.set_result(True)
         await slow_call
+        await held
         assert breaker.state is CLOSED and breaker.consecutive_failures == 0
 
     run(scenario)

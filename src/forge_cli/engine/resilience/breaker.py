@@ -73,6 +73,8 @@ class CircuitBreaker:
         self._started = 0
         self._open_calls: set[int] = set()
         self._streak_mark = 0
+        #: set whenever a call under ``guard`` ends, for callers held while a streak waits on them
+        self._ended: asyncio.Event | None = None
         self._opened_count = 0
         self._closed_count = 0
         self._probe_task: asyncio.Task[object] | None = None
@@ -108,7 +110,7 @@ class CircuitBreaker:
 
     def blocking(self) -> bool:
         """A caller arriving now would be held: cooling down, or a probe is out."""
-        return self._state is BreakerState.HALF_OPEN or self.retry_in() > 0
+        return self._state is BreakerState.HALF_OPEN or self.retry_in() > 0 or self._deciding()
 
     def is_probe(self) -> bool:
         """True when the current task holds the half-open probe slot.
@@ -139,27 +141,47 @@ class CircuitBreaker:
         try:
             yield
         except ProviderError as exc:
-            self._open_calls.discard(seq)
+            self._end(seq)
             if exc.trips_breaker:
                 self.record_failure()
             else:
                 self.record_neutral()
             raise
         except BaseException:
-            self._open_calls.discard(seq)
+            self._end(seq)
             if probe and self.is_probe():
                 self.record_failure()
             raise
         else:
-            self._open_calls.discard(seq)
+            self._end(seq)
             self.record_success()
+
+    def _end(self, seq: int) -> None:
+        self._open_calls.discard(seq)
+        if self._ended is not None:
+            self._ended.set()
+
+    def _deciding(self) -> bool:
+        """A streak long enough to open waits only on calls from before it: until they are back,
+        nothing more should go to a provider that may be dead."""
+        return (
+            self._state is BreakerState.CLOSED
+            and self._consecutive_failures >= self.failure_threshold
+            and self._older_out()
+        )
 
     async def _acquire(self) -> bool:
         """The acquire loop; True when the caller became the half-open probe."""
         while True:
             state = self._state
             if state is BreakerState.CLOSED:
-                return False
+                if not self._deciding():
+                    return False
+                if self._ended is None:
+                    self._ended = asyncio.Event()
+                self._ended.clear()
+                await self._ended.wait()
+                continue
             if state is BreakerState.OPEN:
                 remaining = self.retry_in()
                 if remaining > 0:
