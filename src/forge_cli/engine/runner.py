@@ -157,7 +157,7 @@ class Runner:
         running = self._running
         while True:
             await slots.acquire()
-            pack = await self._next_pack()
+            pack = await self._next_pack(slots)
             if pack is None:
                 slots.release()
                 break
@@ -165,11 +165,10 @@ class Runner:
             task = asyncio.create_task(self._run_pack(pack, slots))
             running.add(task)
             task.add_done_callback(running.discard)
-        if running:
-            # a write error cancels the packs in flight: that is no error here
+        if running:  # a write error cancels the packs in flight: that is no error here
             await asyncio.gather(*running, return_exceptions=True)
 
-    async def _next_pack(self) -> list[Item] | None:
+    async def _next_pack(self, slots: asyncio.Semaphore) -> list[Item] | None:
         while not self._stopped:
             pack = self._sched.take()
             if pack:
@@ -180,7 +179,9 @@ class Runner:
             if self._producer_done and self._active == 0:
                 return None
             self._wakeup.clear()
+            slots.release()  # waiting for work holds no slot: a pack back from a back-off needs one
             await self._wakeup.wait()
+            await slots.acquire()
         return None
 
     async def _run_pack(self, pack: list[Item], slots: asyncio.Semaphore) -> None:
