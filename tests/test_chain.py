@@ -239,6 +239,51 @@ def test_run_at_an_rpm_limit_collects_almost_no_429s(tmp_path: Path, servers: li
     assert run.summary["providers"]["sim"]["rpm"] == 3000
 
 
+def test_requests_the_window_still_holds_go_at_once(tmp_path: Path, servers: list) -> None:
+    # 600 RPM over a true one-minute window, 120 calls: the window holds them all, and the
+    # headers say so; forge used to pace them at 90% of 10 per second, one call in flight at a
+    # time (issue 14). Paced, no two calls would ever overlap at 50 ms each
+    server = serve(servers, rpm_limit=600, latency=0.05)
+    write_config(tmp_path / "forge.toml", {"sim": table(server)})
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(120))
+    run = classify(src, "--provider", "sim", "--pack", "1", "--concurrency", "8")
+    assert run.exit_code == 0, run.stderr
+    assert len(results_of(src)) == 120
+    assert server.stats.by_status.get(429, 0) == 0
+    assert server.stats.max_concurrent >= 4
+
+
+def test_a_retry_waiting_out_its_back_off_holds_no_slot(tmp_path: Path, servers: list) -> None:
+    # concurrency 2 and both first calls answered 503: both packs wait out a 2 s back-off. Had
+    # they kept their slots, nothing could be asked meanwhile; lent out, the slots answer every
+    # other ticket before either retry arrives, and never more than 2 calls are out at once
+    server = serve(servers, latency=0.01)
+    server.script(Fault("503"), Fault("503"))
+    write_config(tmp_path / "forge.toml", {"sim": table(server)})
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(10))
+    run = classify(src, "--provider", "sim", "--pack", "1", "--concurrency", "2", "--backoff", "2")
+    assert run.exit_code == 0, run.stderr
+    assert len(results_of(src)) == 10
+    records = sorted(server.stats.records, key=lambda r: r.timestamp)
+    failed = {r.texts for r in records if r.status == 503}
+    answered = [r.texts for r in records if r.status == 200]
+    assert len(failed) == 2 and len(answered) == 10
+    assert not failed & set(answered[:8])  # the 8 others first, then the 2 retries
+    assert server.stats.max_concurrent <= 2
+
+
+def test_a_typed_concurrency_wins_over_a_local_preset(tmp_path: Path, servers: list) -> None:
+    # the vllm preset's own figure used to cap --concurrency silently (issue 14: 4 calls in
+    # flight for --concurrency 16 against a server that batches hundreds)
+    server = serve(servers, api_key=None, latency=0.1)
+    write_config(tmp_path / "forge.toml", {"local": {"type": "vllm", "base_url": server.base_url}})
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(48))
+    run = classify(src, "--provider", "local", "--pack", "1", "--concurrency", "16")
+    assert run.exit_code == 0, run.stderr
+    assert len(results_of(src)) == 48
+    assert 4 < server.stats.max_concurrent <= 16
+
+
 def test_configured_rpm_paces_without_headers(tmp_path: Path, servers: list) -> None:
     # Gemini sends no rate-limit headers: the configured limit is all forge has
     server = serve(servers, wire=GeminiWire(), rpm_limit=3000, rate_window=2.0)

@@ -443,3 +443,73 @@ def test_a_cancelled_waiter_takes_no_slot() -> None:
             assert seq == 2
 
     asyncio.run(run())
+
+
+# ------------------------------------------------------------------------- remaining as credit
+
+
+async def paced_calls(rl: RateLimiter, n: int) -> tuple[int, float]:
+    """Acquire and release ``n`` calls one after another; how many waited, and how long in all."""
+    waits = []
+    for _ in range(n):
+        waits.append(await rl.acquire(0))
+        rl.release()
+    return sum(1 for w in waits if w > 0), sum(waits)
+
+
+def test_remaining_requests_go_at_once_past_the_safety_margin() -> None:
+    # 600 RPM announced, 500 of them still free: the next 499 calls need not wait for the bucket
+    # (issue 14: 500 calls under a 600-RPM window were paced at 9 per second)
+    time = FakeTime()
+    rl = limiter(time)
+    asyncio.run(rl.acquire(0))
+    rl.observe(RateInfo(rpm_limit=600, rpm_remaining=500), call=rl.sent)
+    rl.release()
+    # the 501st waits: the credit is spent and the bucket, learned from this answer, starts empty
+    assert asyncio.run(paced_calls(rl, 501)) == (1, pytest.approx(60 / (600 * SAFETY)))
+    assert rl.on_credit == 500
+
+
+def test_credit_counts_the_calls_still_in_flight() -> None:
+    time = FakeTime()
+    rl = limiter(time)
+    for _ in range(4):
+        asyncio.run(rl.acquire(0))
+    rl.observe(RateInfo(rpm_limit=600, rpm_remaining=10), call=rl.sent)
+    assert rl.credit == 10 - 3
+
+
+def test_an_older_calls_answer_does_not_raise_the_credit_again() -> None:
+    time = FakeTime()
+    rl = limiter(time)
+    asyncio.run(rl.acquire(0))
+    asyncio.run(rl.acquire(0))
+    rl.observe(RateInfo(rpm_limit=600, rpm_remaining=3), call=2)
+    rl.release()
+    rl.observe(RateInfo(rpm_limit=600, rpm_remaining=50), call=1)
+    rl.release()
+    assert rl.credit == 3 - 1  # the other call in flight then counted against it
+
+
+def test_a_spent_window_hands_pacing_back_to_the_bucket() -> None:
+    # a sliding window frees its slots in the pattern they were taken: after it was spent once,
+    # a fresh remaining count must not start another burst
+    time = FakeTime()
+    rl = limiter(time)
+    asyncio.run(rl.acquire(0))
+    rl.observe(RateInfo(rpm_limit=600, rpm_remaining=0), call=rl.sent)
+    rl.release()
+    asyncio.run(rl.acquire(0))
+    rl.observe(RateInfo(rpm_limit=600, rpm_remaining=300), call=rl.sent)
+    rl.release()
+    waited, _ = asyncio.run(paced_calls(rl, 10))
+    assert waited == 10 and rl.on_credit == 0
+
+
+def test_a_429_ends_the_credit() -> None:
+    time = FakeTime()
+    rl = limiter(time, rpm=600)
+    rl.observe(RateInfo(rpm_limit=600, rpm_remaining=300), call=1)
+    assert rl.credit == 300
+    rl.rejected(call=2)
+    assert rl.credit == 0 and rl.exhausted

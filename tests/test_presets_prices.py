@@ -82,7 +82,8 @@ def test_local_presets_need_no_key_and_are_free(name: str) -> None:
     assert preset.local
     assert name in LOCAL_PROVIDERS
     assert urlparse(preset.base_url).hostname == "localhost"
-    assert preset.concurrency == 4
+    # vLLM batches hundreds of requests at once; the others serve a few slots in parallel
+    assert preset.concurrency == (32 if name == "vllm" else 4)
     assert PriceTable().price(preset.model, name) == FREE
 
 
@@ -386,3 +387,15 @@ def test_parse_rejects_a_bad_table_or_model_name() -> None:
         parse_price_overrides([("gpt-4o-mini", [1, 2])])  # type: ignore[arg-type]
     with pytest.raises(UsageError, match=r"^\[prices\] '': a model name"):
         parse_price_overrides({"": [1, 2]})
+
+
+def test_a_typed_concurrency_wins_over_the_preset_and_the_preset_over_the_default() -> None:
+    from forge_cli.providers.settings import resolve_chain
+
+    tables = {"work": ({"type": "vllm", "base_url": "http://127.0.0.1:9/v1"}, "forge.toml")}
+    typed = {"concurrency": 16, "concurrency_set": True}
+    (config,) = resolve_chain("work", tables=tables, environ={}, defaults=typed)
+    assert config.concurrency == 16
+    (config,) = resolve_chain("work", tables=tables, environ={}, defaults={"concurrency": 8})
+    assert config.concurrency == PRESETS["vllm"].concurrency
+    assert config.sources["concurrency"] == "preset vllm"

@@ -201,6 +201,64 @@ def test_success_resets_the_consecutive_count():
     assert breaker.state is OPEN
 
 
+def _guarded(breaker: CircuitBreaker, answer: asyncio.Future[bool]) -> asyncio.Task[None]:
+    """A call under the breaker that succeeds or fails (503) when ``answer`` says so."""
+
+    async def call() -> None:
+        async with breaker.guard():
+            if not await answer:
+                raise UpstreamError("503", provider="p")
+
+    return asyncio.ensure_future(call())
+
+
+def test_fast_failures_do_not_open_the_breaker_while_an_older_call_is_out():
+    # errors come back at once, answers take their time: failures of calls started while a slow
+    # call is out say nothing yet, and its answer ends the streak. Meanwhile nothing more goes
+    async def scenario() -> None:
+        breaker = CircuitBreaker("p", failure_threshold=3, clock=FakeTime())
+        loop = asyncio.get_running_loop()
+        slow: asyncio.Future[bool] = loop.create_future()
+        slow_call = _guarded(breaker, slow)
+        await settle()
+        for _ in range(3):
+            failing: asyncio.Future[bool] = loop.create_future()
+            failing.set_result(False)
+            await asyncio.gather(_guarded(breaker, failing), return_exceptions=True)
+        assert breaker.state is CLOSED and breaker.consecutive_failures == 3
+        assert breaker.blocking()
+        later: asyncio.Future[bool] = loop.create_future()
+        later.set_result(True)
+        held = _guarded(breaker, later)
+        await settle()
+        assert not held.done()  # held until the older call is back
+        slow.set_result(True)
+        await slow_call
+        await held
+        assert breaker.state is CLOSED and breaker.consecutive_failures == 0
+
+    run(scenario)
+
+
+def test_the_older_call_failing_too_opens_the_breaker():
+    async def scenario() -> None:
+        breaker = CircuitBreaker("p", failure_threshold=3, clock=FakeTime())
+        loop = asyncio.get_running_loop()
+        slow: asyncio.Future[bool] = loop.create_future()
+        slow_call = _guarded(breaker, slow)
+        await settle()
+        for _ in range(3):
+            failing: asyncio.Future[bool] = loop.create_future()
+            failing.set_result(False)
+            await asyncio.gather(_guarded(breaker, failing), return_exceptions=True)
+        assert breaker.state is CLOSED
+        slow.set_result(False)
+        await asyncio.gather(slow_call, return_exceptions=True)
+        assert breaker.state is OPEN
+
+    run(scenario)
+
+
 def test_outcomes_of_calls_in_flight_while_open_are_ignored():
     clock = FakeTime()
     breaker = CircuitBreaker("p", failure_threshold=1, cooldown=10.0, clock=clock)

@@ -52,7 +52,12 @@ def chain_configs(settings: RunSettings) -> list[ProviderConfig]:
         settings.provider,
         tables=settings.provider_tables,
         flags={k: v for k, v in flags.items() if v is not None},
-        defaults={"timeout": settings.timeout, "concurrency": settings.concurrency},
+        defaults={
+            "timeout": settings.timeout,
+            "concurrency": settings.concurrency,
+            # typed (flag, FORGE_CONCURRENCY, forge.toml): it wins over a preset's own figure
+            "concurrency_set": "concurrency" in settings.setting_sources,
+        },
         flag_sources=settings.setting_sources,
     )
 

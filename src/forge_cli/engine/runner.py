@@ -27,6 +27,7 @@ from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.calling.caller import CallFailed
 from forge_cli.engine.calling.chain import Chain
+from forge_cli.engine.calling.lease import lend
 from forge_cli.engine.rounds import sort_back
 from forge_cli.engine.rows import failure_row, result_row
 from forge_cli.engine.screen import Screen, screen_chunk
@@ -158,7 +159,7 @@ class Runner:
         running = self._running
         while True:
             await slots.acquire()
-            pack = await self._next_pack()
+            pack = await self._next_pack(slots)
             if pack is None:
                 slots.release()
                 break
@@ -166,11 +167,10 @@ class Runner:
             task = asyncio.create_task(self._run_pack(pack, slots))
             running.add(task)
             task.add_done_callback(running.discard)
-        if running:
-            # a write error cancels the packs in flight: that is no error here
+        if running:  # a write error cancels the packs in flight: that is no error here
             await asyncio.gather(*running, return_exceptions=True)
 
-    async def _next_pack(self) -> list[Item] | None:
+    async def _next_pack(self, slots: asyncio.Semaphore) -> list[Item] | None:
         while not self._stopped:
             pack = self._sched.take()
             if pack:
@@ -181,10 +181,13 @@ class Runner:
             if self._producer_done and self._active == 0:
                 return None
             self._wakeup.clear()
+            slots.release()  # waiting for work holds no slot: a pack back from a back-off needs one
             await self._wakeup.wait()
+            await slots.acquire()
         return None
 
     async def _run_pack(self, pack: list[Item], slots: asyncio.Semaphore) -> None:
+        lease = lend(slots)  # given back while a retry waits out its back-off (calling/lease.py)
         try:
             await self._call_pack(pack)
         except Exception as exc:  # a bug must not lose records: they become failures
@@ -192,7 +195,7 @@ class Runner:
                 self._emit_failure(item, "InternalError", f"{type(exc).__name__}: {exc}")
         finally:
             self._active -= 1
-            slots.release()
+            lease.release()
             self._wakeup.set()
 
     # ------------------------------------------------------------------ intake

@@ -234,7 +234,9 @@ def resolve_chain(
             and preset.concurrency
             and not (defaults or {}).get("concurrency_set")
         ):
-            config.concurrency = min(config.concurrency, preset.concurrency)
+            # the preset's figure replaces the command's default (a local server's own count of
+            # parallel slots, up or down), never what the user typed (``concurrency_set``)
+            config.concurrency = preset.concurrency
             config.sources["concurrency"] = f"preset {preset.name}"
         layers: list[tuple[dict[str, Any], str]] = [
             (file_table, origin or "forge.toml"),

@@ -22,6 +22,7 @@ from forge_cli.core.errors import (
     StalledError,
     UpstreamError,
 )
+from forge_cli.engine.calling.lease import wait_unleased
 from forge_cli.engine.resilience.aimd import AimdLimiter
 from forge_cli.engine.resilience.breaker import BreakerState, CircuitBreaker
 from forge_cli.engine.resilience.buckets import RateLimiter
@@ -127,7 +128,8 @@ class Caller:
                     if not self.retry.should_retry(error) or self.retry.stop(attempt, elapsed):
                         raise CallFailed(error, attempt) from None
                     self.stats.retries += 1
-                    await self._sleep(self.retry.delay_for(attempt, error))
+                    # the back-off sends nothing: its concurrency slot goes to other work
+                    await wait_unleased(self._sleep(self.retry.delay_for(attempt, error)))
                 else:
                     return completion, attempt
         except asyncio.CancelledError:
@@ -161,25 +163,35 @@ class Caller:
         usage = self.usage
         async with self.limiter.slot() as seq:
             await self.rate.acquire(tokens)
-            self.stats.calls += 1
-            usage.calls += 1
-            sent, sent_at = time.monotonic(), self.stall.now()
+            while self.gate.remaining() > 0:
+                # a 429 paused the provider while this call waited for the bucket: what it was
+                # allowed then is stale (sent now, with every other caller held there, it would
+                # only collect another)
+                self.rate.release()
+                await self.gate.wait()
+                await self.rate.acquire(tokens)
+            call = self.rate.sent
             try:
+                self.stats.calls += 1
+                usage.calls += 1
+                sent, sent_at = time.monotonic(), self.stall.now()
                 completion = await self.provider.complete(request)
             except ProviderError as error:
                 self.stall.failed(error, sent_at)
-                self.rate.observe(error.rate)
+                self.rate.observe(error.rate, call)
                 if isinstance(error, RateLimitError):
                     self.limiter.on_overload(seq)
-                    self.rate.rejected()
+                    self.rate.rejected(call)
                 raise
+            else:
+                self.rate.observe(completion.rate, call)
             finally:
+                self.rate.release()
                 usage.concurrency = self.limiter.current
         self.stall.answered()
         usage.latencies.append((time.monotonic() - sent) * 1000)
         usage.ok += 1
         self.limiter.on_success()
-        self.rate.observe(completion.rate)
         self.rate.settle(tokens, completion.tokens_in + completion.tokens_out)
         usage.rpm = self.rate.rpm
         usage.concurrency = self.limiter.current

@@ -68,6 +68,13 @@ class CircuitBreaker:
         self._state = BreakerState.CLOSED
         self._opened_at = 0.0
         self._consecutive_failures = 0
+        #: calls inside ``guard`` by number, and the last number started when the failure streak
+        #: began: a call from before the streak still out may yet succeed and end it
+        self._started = 0
+        self._open_calls: set[int] = set()
+        self._streak_mark = 0
+        #: set whenever a call under ``guard`` ends, for callers held while a streak waits on them
+        self._ended: asyncio.Event | None = None
         self._opened_count = 0
         self._closed_count = 0
         self._probe_task: asyncio.Task[object] | None = None
@@ -103,7 +110,7 @@ class CircuitBreaker:
 
     def blocking(self) -> bool:
         """A caller arriving now would be held: cooling down, or a probe is out."""
-        return self._state is BreakerState.HALF_OPEN or self.retry_in() > 0
+        return self._state is BreakerState.HALF_OPEN or self.retry_in() > 0 or self._deciding()
 
     def is_probe(self) -> bool:
         """True when the current task holds the half-open probe slot.
@@ -128,27 +135,53 @@ class CircuitBreaker:
         provider, but if this call was the probe it must not leave the others waiting: failure.
         """
         probe = await self._acquire()
+        self._started += 1
+        seq = self._started
+        self._open_calls.add(seq)
         try:
             yield
         except ProviderError as exc:
+            self._end(seq)
             if exc.trips_breaker:
                 self.record_failure()
             else:
                 self.record_neutral()
             raise
         except BaseException:
+            self._end(seq)
             if probe and self.is_probe():
                 self.record_failure()
             raise
         else:
+            self._end(seq)
             self.record_success()
+
+    def _end(self, seq: int) -> None:
+        self._open_calls.discard(seq)
+        if self._ended is not None:
+            self._ended.set()
+
+    def _deciding(self) -> bool:
+        """A streak long enough to open waits only on calls from before it: until they are back,
+        nothing more should go to a provider that may be dead."""
+        return (
+            self._state is BreakerState.CLOSED
+            and self._consecutive_failures >= self.failure_threshold
+            and self._older_out()
+        )
 
     async def _acquire(self) -> bool:
         """The acquire loop; True when the caller became the half-open probe."""
         while True:
             state = self._state
             if state is BreakerState.CLOSED:
-                return False
+                if not self._deciding():
+                    return False
+                if self._ended is None:
+                    self._ended = asyncio.Event()
+                self._ended.clear()
+                await self._ended.wait()
+                continue
             if state is BreakerState.OPEN:
                 remaining = self.retry_in()
                 if remaining > 0:
@@ -177,9 +210,21 @@ class CircuitBreaker:
             self._consecutive_failures += 1
             self._open()
         elif self._state is BreakerState.CLOSED:
+            if self._consecutive_failures == 0:
+                self._streak_mark = self._started
             self._consecutive_failures += 1
-            if self._consecutive_failures >= self.failure_threshold:
+            if self._consecutive_failures >= self.failure_threshold and not self._older_out():
                 self._open()
+
+    def _older_out(self) -> bool:
+        """A call started before the failure streak began is still out.
+
+        Errors often come back at once and answers take their time: at 20% 503s, the failures of
+        the calls started in one answer's round trip outrun it, and five in a row would open the
+        breaker on a healthy provider. The streak counts once the calls that could have broken it
+        have come back (a dead provider fails those too; a hung one is the stall watch's)."""
+        mark = self._streak_mark
+        return any(seq <= mark for seq in self._open_calls)
 
     def record_neutral(self) -> None:
         """The call ended with an error that says nothing about the provider's health.

@@ -2,7 +2,10 @@
 
 The buckets are configured, or learn the limits from the ``x-ratelimit-*`` headers of the
 provider's answers, so a run can sit at the provider's rate and collect almost no 429s instead of
-bouncing off it. How many calls the provider serves at once is a different limit, found by
+bouncing off it. The bucket is the pace when nothing better is known; when the provider also says
+how many requests remain in its window, that count is spent at once (less the calls already on
+their way), so a run the window can hold goes as fast as the calls return, and a long run fills
+each window to the brim instead of to the bucket's safety margin. How many calls the provider serves at once is a different limit, found by
 ``aimd.py``. Everything takes its clock and sleep as arguments and runs on one event loop without
 locks.
 """
@@ -19,7 +22,8 @@ from forge_cli.engine.resilience.clock import Clock, Sleep
 __all__ = ["RateLimiter", "TokenBucket"]
 
 #: pace at this fraction of a learned or configured limit: a sliding window counts the calls
-#: already in flight when the limit was learned, and clocks on both sides drift
+#: already in flight when the limit was learned, and clocks on both sides drift (0.98 measured
+#: worse: the bucket's burst plus jitter overfill a short window, and each 429 pauses the provider)
 SAFETY = 0.9
 #: seconds of refill a bucket may hold: a short burst, never a minute's worth at once
 BURST_SECONDS = 0.1
@@ -80,6 +84,13 @@ class TokenBucket:
         self._refill()
         self._level = min(self._level, 0.0)
 
+    def spend(self, tokens: float = 1.0) -> None:
+        """Take ``tokens`` without waiting and without running into debt: a call that went on
+        the provider's word (its remaining count) still counts against the pace, but must not
+        make the next paced call wait for tokens it never needed."""
+        self._refill()
+        self._level = max(0.0, self._level - tokens) if self.rate is not None else 0.0
+
     def adjust(self, tokens: float) -> None:
         """Give back (positive) or charge more (negative) after the real cost was known."""
         if self.rate is None:
@@ -111,6 +122,11 @@ class RateLimiter:
     Configured limits win; otherwise the buckets learn the limits the provider announces in its
     headers (at ``SAFETY`` of them) the first time it does, and a response saying nothing is left
     drains the bucket so the next call waits for the refill instead of collecting a 429.
+
+    A response's remaining-requests count is credit: that many calls may go at once, less the
+    calls still in flight (some of them may not have reached the provider's window when it
+    counted; counting them all errs on the safe side). A call that goes on credit does not wait
+    for the bucket.
     """
 
     def __init__(
@@ -129,19 +145,49 @@ class RateLimiter:
         self.rpm: float | None = rpm
         self.tpm: float | None = tpm
         self.learned = False
+        #: requests the provider last said remain in its window, less the calls sent since
+        self.credit = 0
+        #: calls between ``acquire`` and ``release``; calls acquired so far (a call's number)
+        self.in_flight = 0
+        self.sent = 0
+        #: the number of the newest call whose answer set the credit: an older call's answer,
+        #: arriving late, counted a window that has filled since and must not raise it again
+        self._credit_from = 0
+        #: calls that went on credit, not on the bucket's pace (for tests and benchmarks)
+        self.on_credit = 0
+        #: the window was once spent (nothing remained, or a 429): from then on the bucket alone
+        #: paces. A sliding window gives back its slots in the pattern they were taken, so
+        #: spending the credit again would turn every window into a burst and a 429
+        self.exhausted = False
 
     async def acquire(self, tokens: int) -> float:
-        """Wait for one request and ``tokens`` tokens; returns the seconds waited."""
-        waited = await self.requests.take(1.0)
+        """Wait for one request and ``tokens`` tokens; returns the seconds waited.
+
+        Every ``acquire`` must be followed by one ``release`` once the call is over.
+        """
+        if self.credit > 0 and not self.exhausted:
+            self.credit -= 1
+            self.on_credit += 1
+            self.requests.spend(1.0)
+            waited = 0.0
+        else:
+            waited = await self.requests.take(1.0)
         waited += await self.tokens.take(float(tokens))
+        self.in_flight += 1
+        self.sent += 1
         return waited
+
+    def release(self) -> None:
+        """The call is over (answered, failed or cancelled)."""
+        self.in_flight = max(0, self.in_flight - 1)
 
     def settle(self, estimated: int, actual: int) -> None:
         """Correct the token bucket once the answer says what the call really cost."""
         self.tokens.adjust(float(estimated - actual))
 
-    def observe(self, info: RateInfo | None) -> None:
-        """Learn from a response's rate-limit headers."""
+    def observe(self, info: RateInfo | None, call: int | None = None) -> None:
+        """Learn from a response's rate-limit headers; ``call`` is the call's number (``sent``
+        right after its ``acquire``), without which its remaining count is not credited."""
         if info is None:
             return
         if self.configured_rpm is None and info.rpm_limit and info.rpm_limit != self.rpm:
@@ -152,13 +198,21 @@ class RateLimiter:
             self.tpm = float(info.tpm_limit)
             self.tokens.set_rate(_per_second(self.tpm))
             self.learned = True
+        if info.rpm_remaining is not None and call is not None and call > self._credit_from:
+            # the other calls in flight may not have been counted yet: assume none was
+            self._credit_from = call
+            self.credit = max(0, info.rpm_remaining - max(0, self.in_flight - 1))
         if info.rpm_remaining == 0:
+            self.exhausted = True
             self.requests.drain()
         if info.tpm_remaining == 0:
             self.tokens.drain()
 
-    def rejected(self) -> None:
+    def rejected(self, call: int | None = None) -> None:
         """A 429: whatever the buckets saved up is spent, so the pause does not end in a burst."""
+        self.credit = 0
+        self.exhausted = True
+        self._credit_from = max(self._credit_from, call or self.sent)
         self.requests.drain()
         self.tokens.drain()
 

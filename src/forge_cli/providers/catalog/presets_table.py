@@ -165,8 +165,11 @@ PRESETS: dict[str, Preset] = {
         # --- local servers: no key, nothing to pay -------------------------------------------
         # ollama (0.5+), vLLM and llama.cpp turn a json_schema response_format into a grammar
         Preset("ollama", "http://localhost:11434/v1", None, "llama3.2", concurrency=4, local=True),
-        # the model must be the name vLLM serves (--served-model-name); pass --model
-        Preset("vllm", "http://localhost:8000/v1", None, "default", concurrency=4, local=True),
+        # the model must be the name vLLM serves (--served-model-name); pass --model. vLLM
+        # batches hundreds of requests at once: 32 in flight gave forge its most tickets/s
+        # against two simulated replicas at 100 ms (benchmarks/local_servers.py; 64 and 128 were
+        # slower, forge's own event loop being the bound on 2 cores)
+        Preset("vllm", "http://localhost:8000/v1", None, "default", concurrency=32, local=True),
         # llama-server answers with whatever model it loaded, whatever the request names. Older
         # builds and llama-cpp-python's server (0.3.x answers json_schema with a 500) know only
         # json_object, with the schema beside it

@@ -96,17 +96,19 @@ class RateWindow:
         """The configured limits' remaining counts and resets (caller holds the lock).
 
         Reset is "time until the limit is back to its initial state", i.e. until the newest
-        request in the window expires. Dimensions without a configured limit stay None rather
+        request in the window expires. Remaining counts what may be sent now, in the window as
+        enforced: under a shortened window that is the scaled cap less what is in it (what a
+        client may spend at once), not a per-minute figure no real window would allow. Dimensions without a configured limit stay None rather
         than faked, so a client never paces itself on made-up numbers.
         """
         state = WindowState()
-        if self.rpm_limit is not None:
+        rpm_cap, tpm_cap = self._caps()
+        if self.rpm_limit is not None and rpm_cap is not None:
             state.rpm_limit = self.rpm_limit
-            used = len(self._requests) / self._scale
-            state.rpm_remaining = max(0, int(self.rpm_limit - used))
+            state.rpm_remaining = max(0, rpm_cap - len(self._requests))
             state.rpm_reset = self._requests[-1] + self.window - now if self._requests else 0.0
-        if self.tpm_limit is not None:
+        if self.tpm_limit is not None and tpm_cap is not None:
             state.tpm_limit = self.tpm_limit
-            state.tpm_remaining = max(0, int(self.tpm_limit - used_tokens / self._scale))
+            state.tpm_remaining = max(0, tpm_cap - used_tokens)
             state.tpm_reset = self._tokens[-1][0] + self.window - now if self._tokens else 0.0
         return state
