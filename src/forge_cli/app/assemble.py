@@ -25,11 +25,12 @@ from forge_cli.engine.cache import ResultCache, default_cache_dir
 from forge_cli.engine.calling.caller import Caller
 from forge_cli.engine.calling.chain import Chain, Member
 from forge_cli.engine.calling.routing import make_router
+from forge_cli.engine.config import EngineConfig
 from forge_cli.engine.resilience.aimd import AimdLimiter
 from forge_cli.engine.resilience.buckets import RateLimiter
 from forge_cli.engine.resilience.retry import default_retry_policy
 from forge_cli.engine.resilience.stall import StallWatch
-from forge_cli.engine.runner import EngineConfig, Runner
+from forge_cli.engine.runner import Runner
 from forge_cli.engine.screen import Screen
 from forge_cli.engine.stats import ProviderStats, RunStats
 from forge_cli.providers.catalog.prices import PriceTable, parse_price_overrides

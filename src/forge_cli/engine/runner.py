@@ -16,18 +16,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
 from forge_cli.core.calls import PackItem, new_pack_ids
 from forge_cli.core.errors import FatalProviderError, InvalidResponseError, ProviderError
 from forge_cli.core.models import Failure, Item, RowWriter
-from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
+from forge_cli.engine.batcher import Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
 from forge_cli.engine.calling.caller import CallFailed
 from forge_cli.engine.calling.chain import Chain
 from forge_cli.engine.calling.lease import lend
+from forge_cli.engine.config import EngineConfig
 from forge_cli.engine.rounds import sort_back
 from forge_cli.engine.rows import failure_row, result_row
 from forge_cli.engine.screen import Screen, screen_chunk
@@ -38,19 +38,6 @@ from forge_cli.tasks.base import Task
 READ_CHUNK = 512
 #: the temperature of a pack that holds re-asked items (a first ask uses the task's, usually 0)
 REASK_TEMPERATURE = 0.4
-
-
-@dataclass(slots=True)
-class EngineConfig:
-    concurrency: int = 8
-    limits: PackLimits = field(default_factory=PackLimits)
-    #: how many times an item may go back to the queue (re-asked or split) before it fails
-    max_rounds: int = 3
-    #: items read ahead of the calls; bounds memory and is the horizon of "complex first"
-    window: int = 0
-
-    def read_ahead(self) -> int:
-        return self.window or max(2_000, self.concurrency * 64)
 
 
 class Runner:
