@@ -11,61 +11,26 @@ tests/test_redact.py, so no scanner mistakes this file for a leak.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import random
-import sys
 import zlib
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from forge_cli.redact import redact
-
-EXTERNAL = Path(__file__).parent / "data" / "secrets" / "external"
-CORPUS_SCRIPT = Path(__file__).parent / "data" / "secrets" / "make_corpus.py"
+from secret_corpora import gone, load_corpus, load_external
 
 #: the issue's targets, on the external corpus
 RECALL_TARGET = 0.95
 FALSE_POSITIVE_TARGET = 0.05
 
 
-def _load_external() -> ModuleType:
-    name = "forge_external_secrets"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, EXTERNAL / "__init__.py", submodule_search_locations=[str(EXTERNAL)]
-        )
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return importlib.import_module(f"{name}.corpus")
-
-
-def _load_fakes() -> Any:
-    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS_SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_corpus"] = module
-    spec.loader.exec_module(module)
-    return module.Fakes
-
-
-Fakes = _load_fakes()
+Fakes = load_corpus().Fakes
 
 
 @pytest.fixture
 def fakes(request: pytest.FixtureRequest) -> Any:
     return Fakes(zlib.crc32(request.node.name.encode()))
-
-
-def _gone(text: str, value: str) -> str:
-    out = redact(text).text
-    assert value not in out, out
-    assert "[REDACTED:" in out, out
-    return out
 
 
 # -------------------------------------------------------------------- the forms of issue 10
@@ -82,7 +47,7 @@ def _gone(text: str, value: str) -> str:
 )
 @pytest.mark.parametrize("phrase", ["my mail pass", "two words", "value with quotes and spaces"])
 def test_quoted_passphrases_with_spaces(template: str, phrase: str) -> None:
-    out = _gone(template.replace("{v}", phrase), phrase)
+    out = gone(template.replace("{v}", phrase), phrase)
     assert out.startswith(template.split("{v}")[0])  # the name stays
 
 
@@ -121,14 +86,14 @@ def test_ui_strings_are_not_passphrases(text: str) -> None:
 )
 def test_assignments_in_more_languages(template: str, fakes: Any) -> None:
     value = fakes.mixed(32)
-    _gone(template.replace("{v}", value), value)
+    gone(template.replace("{v}", value), value)
 
 
 def test_azure_ad_client_secrets(fakes: Any) -> None:
     secret = fakes.mixed(3) + "8Q" + "~" + fakes.mixed(34, "abcdefghijkLMNOP0123456789_~.-")
-    _gone(f"client_secret={secret}", secret)
-    _gone(f"(use the client secret: {secret})", secret)
-    _gone(f'<value xsi:type="xsd:string">{secret}</value>', secret)
+    gone(f"client_secret={secret}", secret)
+    gone(f"(use the client secret: {secret})", secret)
+    gone(f'<value xsi:type="xsd:string">{secret}</value>', secret)
 
 
 def test_kubernetes_secret_data(fakes: Any) -> None:
@@ -167,14 +132,14 @@ def test_kubernetes_secret_data(fakes: Any) -> None:
 def test_curl_headers(header: str, fakes: Any) -> None:
     value = fakes.mixed(32)
     text = f"curl -s -H '{header.replace('{v}', value)}' https://api.example.com/v1/me"
-    _gone(text, value)
+    gone(text, value)
 
 
 def test_curl_user_and_password(fakes: Any) -> None:
     password = fakes.password()
-    out = _gone(f"curl -u deploy:{password} https://ci.example.com", password)
+    out = gone(f"curl -u deploy:{password} https://ci.example.com", password)
     assert "deploy:" in out
-    _gone(f"curl --user 'deploy:{password}' https://ci.example.com", password)
+    gone(f"curl --user 'deploy:{password}' https://ci.example.com", password)
     for text in ("curl -u $USER:$PASS https://x", "curl -u user:password https://x"):
         assert redact(text).text == text
 
@@ -203,21 +168,21 @@ def _vendor_tokens(f: Any) -> dict[str, str]:
 )
 def test_vendor_tokens_by_shape(vendor: str, template: str, fakes: Any) -> None:
     token = _vendor_tokens(fakes)[vendor]
-    out = _gone(template.replace("{v}", token), token)
+    out = gone(template.replace("{v}", token), token)
     assert "[REDACTED:api_token]" in out
 
 
 def test_snyk_tokens_and_sidekiq_credentials(fakes: Any) -> None:
     uuid = f"{fakes.hex(8)}-{fakes.hex(4)}-4{fakes.hex(3)}-a{fakes.hex(3)}-{fakes.hex(12)}"
-    _gone(f"SNYK_TOKEN={uuid}", uuid)
-    _gone(f"snyk auth {uuid}".replace("snyk auth", "snyk_token:"), uuid)
+    gone(f"SNYK_TOKEN={uuid}", uuid)
+    gone(f"snyk auth {uuid}".replace("snyk auth", "snyk_token:"), uuid)
     password = fakes.hex(8)
     user = fakes.hex(8)
     for text in (
         f"export BUNDLE_ENTERPRISE__CONTRIBSYS__COM={user}:{password}",
         f'BUNDLE_GEMS__CONTRIBSYS__COM: "{user}:{password}"',
     ):
-        _gone(text, password)
+        gone(text, password)
 
 
 # ----------------------------------------------------------------- look-alikes that survive
@@ -264,7 +229,7 @@ def test_aws_documentation_keys_are_kept_on_purpose() -> None:
         assert redact(text).text == text
     rng = random.Random(4)
     other = "AK" + "IA" + "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ234567") for _ in range(16))
-    _gone(f"aws_access_key_id = {other}", other)
+    gone(f"aws_access_key_id = {other}", other)
 
 
 # --------------------------------------------------------------- the corpus nobody here wrote
@@ -276,7 +241,7 @@ def external() -> Any:
     # regex module reads as written; neither is a dependency of forge
     pytest.importorskip("yaml", reason="reading Nosey Parker's rules needs PyYAML")
     pytest.importorskip("regex", reason="reading the scanners' regexes needs the regex module")
-    corpus_module = _load_external()
+    corpus_module = load_external()
     where = corpus_module.snapshot_dir()
     corpus = corpus_module.build(where)
     if not corpus.cases:

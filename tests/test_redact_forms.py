@@ -9,41 +9,20 @@ tests/test_redact.py, so no scanner mistakes this file for a leak.
 from __future__ import annotations
 
 import base64
-import importlib.util
-import sys
 import zlib
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from forge_cli.redact import redact
+from secret_corpora import gone, load_corpus
 
-CORPUS_SCRIPT = Path(__file__).parent / "data" / "secrets" / "make_corpus.py"
-
-
-def _load_fakes() -> Any:
-    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS_SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_corpus"] = module
-    spec.loader.exec_module(module)
-    return module.Fakes
-
-
-Fakes = _load_fakes()
+Fakes = load_corpus().Fakes
 
 
 @pytest.fixture
 def fakes(request: pytest.FixtureRequest) -> Any:
     return Fakes(zlib.crc32(request.node.name.encode()))
-
-
-def _gone(text: str, value: str) -> str:
-    out = redact(text).text
-    assert value not in out, out
-    assert "[REDACTED:" in out, out
-    return out
 
 
 def _b64url(data: str) -> str:
@@ -54,15 +33,15 @@ def test_unsigned_jwt(fakes: Any) -> None:
     header = _b64url('{"alg":"none","typ":"JWT"}')
     payload = _b64url('{"sub":"' + fakes.hex(12) + '","name":"' + fakes.mixed(10) + '"}')
     token = f"{header}.{payload}"
-    out = _gone(f"Authorization = {token}", token)
+    out = gone(f"Authorization = {token}", token)
     assert "[REDACTED:jwt]" in out
 
 
 def test_discord_bot_token(fakes: Any) -> None:
     bot_id = base64.b64encode(("1" + fakes.chars("0123456789", 17)).encode()).decode()
     token = bot_id.rstrip("=") + "." + fakes.mixed(6) + "." + fakes.mixed(27)
-    _gone(token, token)
-    _gone(f'client.run("{token}")', token)
+    gone(token, token)
+    gone(f'client.run("{token}")', token)
 
 
 @pytest.mark.parametrize(
@@ -77,7 +56,7 @@ def test_discord_bot_token(fakes: Any) -> None:
 )
 def test_more_vendor_shapes(make: Any, fakes: Any) -> None:
     token = make(fakes)
-    _gone(f"export SOME_SETTING={token}", token)
+    gone(f"export SOME_SETTING={token}", token)
 
 
 @pytest.mark.parametrize(
@@ -94,15 +73,15 @@ def test_more_vendor_shapes(make: Any, fakes: Any) -> None:
 )
 def test_names_and_places_of_keys(template: str, fakes: Any) -> None:
     value = fakes.mixed(40)
-    _gone(template.replace("{v}", value), value)
+    gone(template.replace("{v}", value), value)
 
 
 def test_uuid_and_numeric_tokens_under_token_names(fakes: Any) -> None:
     uuid = f"{fakes.hex(8)}-{fakes.hex(4)}-{fakes.hex(4)}-{fakes.hex(4)}-{fakes.hex(12)}"
-    _gone(f"//registry.npmjs.org/:_authToken={uuid}", uuid)
-    _gone(f"postmark_token: {uuid}", uuid)
+    gone(f"//registry.npmjs.org/:_authToken={uuid}", uuid)
+    gone(f"postmark_token: {uuid}", uuid)
     number = "1" + fakes.chars("0123456789", 17)
-    _gone(f'discord_token = "{number}"', number)
+    gone(f'discord_token = "{number}"', number)
 
 
 @pytest.mark.parametrize(
@@ -116,17 +95,17 @@ def test_uuid_and_numeric_tokens_under_token_names(fakes: Any) -> None:
 )
 def test_passwords_on_command_lines(template: str, fakes: Any) -> None:
     password = fakes.password()
-    _gone(template.replace("{p}", password), password)
+    gone(template.replace("{p}", password), password)
 
 
 def test_curl_token_given_as_the_user(fakes: Any) -> None:
     token = fakes.mixed(32)
-    _gone(f'curl -u "{token}:" https://api.test/v1/charges', token)
+    gone(f'curl -u "{token}:" https://api.test/v1/charges', token)
 
 
 def test_psexec_word_password(fakes: Any) -> None:
     word = fakes.chars("abcdefghijklmnopqrstuvwxyz", 9)
-    _gone(f"psexec \\\\host -u Administrator -p {word} shutdown -r", word)
+    gone(f"psexec \\\\host -u Administrator -p {word} shutdown -r", word)
 
 
 def test_kubernetes_secret_block_scalars_and_comments(fakes: Any) -> None:
@@ -137,7 +116,7 @@ def test_kubernetes_secret_block_scalars_and_comments(fakes: Any) -> None:
         + value
         + "\nmetadata:\n  name: registry\ntype: kubernetes.io/dockercfg\n"
     )
-    out = _gone(doc, value)
+    out = gone(doc, value)
     assert "  .dockercfg: |\n" in out and "type: kubernetes.io/dockercfg" in out
     key = base64.b64encode(fakes.mixed(20).encode()).decode()
     doc = (
@@ -145,7 +124,7 @@ def test_kubernetes_secret_block_scalars_and_comments(fakes: Any) -> None:
         + key
         + "\n"
     )
-    _gone(doc, key)
+    gone(doc, key)
 
 
 @pytest.mark.parametrize(
