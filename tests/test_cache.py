@@ -44,3 +44,45 @@ def test_cache_dir_comes_from_the_settings_then_the_platform(monkeypatch, tmp_pa
     assert resolve(CacheSettings, "cache", cwd=tmp_path).cache_dir is None
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "forge"
+
+
+def test_get_many_reads_many_keys_at_once_and_leaves_out_missing_and_expired(tmp_path):
+    big = {"answer": {"summary": "x" * 70_000}}  # over diskcache's inline limit: kept in a file
+    with ResultCache(tmp_path / "c") as cache:
+        entries = [(f"k{i}", {"answer": {"n": i}}) for i in range(1_200)]  # several SELECTs
+        cache.set_many([*entries, ("big", big)])
+        found = cache.get_many([*(k for k, _ in entries), "big", "absent"])
+        assert found == {**dict(entries), "big": big}
+        assert (cache.hits, cache.misses) == (1_201, 1)
+    with ResultCache(tmp_path / "d", ttl=0.05) as cache:
+        cache.set_many([("old", {"answer": {}})])
+        time.sleep(0.1)
+        cache.set_many([("new", {"answer": {}})])
+        assert cache.get_many(["old", "new"]) == {"new": {"answer": {}}}
+        assert cache.get_many([]) == {}
+
+
+def test_an_entry_keeps_the_complexity_of_its_text():
+    from forge_cli.core.models import Complexity
+    from forge_cli.engine.cache import cache_entry, stored_complexity
+
+    entry = cache_entry({"category": "billing"}, "openai", "gpt", Complexity.COMPLEX)
+    assert stored_complexity(entry) is Complexity.COMPLEX
+    assert stored_complexity({"answer": {}}) is None  # an older forge's entry: estimated again
+    assert stored_complexity({"answer": {}, "complexity": "weird"}) is None
+
+
+def test_bulk_writes_are_entries_diskcache_itself_reads_counts_and_culls(tmp_path):
+    import diskcache
+
+    big = {"answer": {"summary": "y" * 40_000}}  # kept in a file of its own
+    with ResultCache(tmp_path / "c") as cache:
+        cache.set_many([("a", {"answer": {"n": 1}}), ("b", big)])
+        cache.set_many([("a", {"answer": {"n": 2}}), ("b", {"answer": {"n": 3}})])  # replaced
+        assert cache.get_many(["a", "b"]) == {"a": {"answer": {"n": 2}}, "b": {"answer": {"n": 3}}}
+        assert cache.stats().entries == 2
+    files = [p for p in (tmp_path / "c").rglob("*.val")]
+    assert files == []  # the big value's file went with the value it held
+    with diskcache.Cache(str(tmp_path / "c")) as raw:
+        assert len(raw) == 2 and raw.volume() > 0
+        assert raw.get("a") == b'{"answer":{"n":2}}'

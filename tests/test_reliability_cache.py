@@ -80,6 +80,7 @@ def test_a_pickle_is_never_loaded(tmp_path: Path) -> None:
     with ResultCache(tmp_path / "c") as cache:
         assert cache.get("evil") is None
         assert cache.get("good") == {"answer": {"category": "billing"}}
+        assert cache.get_many(["evil", "good"]) == {"good": {"answer": {"category": "billing"}}}
         assert cache.stats().entries == 3  # counting and expiring load nothing either
     assert not marker.exists()
 
@@ -131,9 +132,11 @@ def test_a_cache_that_fails_mid_run_is_one_line_and_the_run_goes_on(
         def full(*args: Any, **kw: Any) -> None:
             raise sqlite3.OperationalError("database or disk is full")
 
-        monkeypatch.setattr(diskcache.Cache, "set", full)
+        monkeypatch.setattr(diskcache.Cache, "transact", full)  # every write goes through it
         cache.set_many([("a", {"answer": {}})])
+        cache.flush()  # the commit fails: said once, and the cache is left alone from now on
         cache.set_many([("b", {"answer": {}})])
+        cache.flush()
         assert cache.get("a") is None
     assert heard == [
         f"the cache {tmp_path / 'c'} stopped working (database or disk is full); going on "
@@ -180,3 +183,40 @@ def test_cache_stats_counts_and_clear_empties(tmp_path: Path) -> None:
     assert cleared.returncode == 0 and "removed 7 cached answers" in cleared.stdout
     with pytest.raises(OutputError, match="is not a folder"):
         ResultCache(cache / "cache.db")
+
+
+def test_a_warm_run_writes_what_the_cold_run_wrote(tmp_path: Path) -> None:
+    """Every answer of a re-run comes from the cache (a chunk at a time), and each row says the
+    same as the first run's: the same answer, provider and complexity (kept with the answer)."""
+    texts = [
+        "Hi",
+        "URGENT: production is down, every customer sees error 500 on checkout since the deploy",
+        "The invoice is wrong. " * 40,
+    ]
+    src = tmp_path / "t.jsonl"
+    src.write_bytes(
+        b"".join(
+            orjson.dumps({"id": f"r{i}", "text": f"{texts[i % 3]} ({i // 3 % 700})"}) + b"\n"
+            for i in range(1_500)  # three read chunks; 700 distinct texts per kind, some repeated
+        )
+    )
+    cache = tmp_path / "cache"
+    with FakeUpstream(api_key=API_KEY) as server:
+        first = classify(server, src, cache)
+        cold = [
+            orjson.loads(line) for line in (tmp_path / "t.results.jsonl").read_bytes().splitlines()
+        ]
+        calls = len(server.stats.records)
+        again = classify(server, src, cache)
+        warm = [
+            orjson.loads(line) for line in (tmp_path / "t.results.jsonl").read_bytes().splitlines()
+        ]
+        assert len(server.stats.records) == calls  # nothing asked again
+    assert first.returncode == again.returncode == 0, again.stderr
+    assert orjson.loads(again.stdout.splitlines()[-1])["cached"] == 1_500
+    assert len({r["complexity"] for r in cold}) > 1
+    same = ("id", "category", "priority", "summary", "provider", "model", "complexity")
+    assert sorted(tuple(r[k] for k in same) for r in warm) == sorted(
+        tuple(r[k] for k in same) for r in cold
+    )
+    assert all(r["cache_hit"] for r in warm)

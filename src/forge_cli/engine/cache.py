@@ -14,11 +14,13 @@ user chose that folder, and running on without it would pay again for every answ
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,7 @@ import orjson
 from diskcache.core import DBNAME
 
 from forge_cli.core.errors import OutputError
+from forge_cli.core.models import Complexity
 from forge_cli.engine.cache_disk import (
     HINT,
     JsonDisk,
@@ -40,6 +43,21 @@ from forge_cli.engine.cache_disk import (
 )
 
 DEFAULT_TTL = 24 * 3600
+#: values shorter than this are kept inline in the database (diskcache's ``disk_min_file_size``)
+_INLINE_LIMIT = 32_768
+#: entries written between two evictions (diskcache culls on every ``set``)
+_CULL_EVERY = 10_000
+#: one entry as ``diskcache.Cache.set`` stores a small bytes value: key as text (raw), value inline
+#: (mode 1 = raw bytes), size 0 (only files count), no tag; replacing an entry keeps its row
+_UPSERT = (
+    "INSERT INTO Cache (key, raw, store_time, expire_time, access_time, access_count, tag, size,"
+    " mode, filename, value) VALUES (?, 1, ?, ?, ?, 0, NULL, 0, 1, NULL, ?)"
+    " ON CONFLICT (key, raw) DO UPDATE SET store_time = excluded.store_time,"
+    " expire_time = excluded.expire_time, access_time = excluded.access_time, access_count = 0,"
+    " tag = NULL, size = 0, mode = 1, filename = NULL, value = excluded.value"
+)
+#: keys per SELECT of ``get_many`` (SQLite allows 32,766 parameters; small queries stay fast)
+_LOOKUP_BATCH = 500
 
 
 def default_cache_dir() -> Path:
@@ -63,6 +81,23 @@ def cache_key(text: str, fingerprint: str) -> str:
     digest.update(b"\0")
     digest.update(normalise(text).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def cache_entry(
+    answer: dict[str, Any], provider: str, model: str, complexity: Complexity
+) -> dict[str, Any]:
+    """What the cache keeps of one answer: the answer, who gave it, and the text's complexity
+    (a column of the results; stored so that a warm re-run need not estimate it again)."""
+    return {"answer": answer, "provider": provider, "model": model, "complexity": complexity.value}
+
+
+_COMPLEXITY = {c.value: c for c in Complexity}
+
+
+def stored_complexity(entry: dict[str, Any]) -> Complexity | None:
+    """The complexity kept with a cached answer (None for an entry of an older forge)."""
+    value = entry.get("complexity")
+    return _COMPLEXITY.get(value) if isinstance(value, str) else None
 
 
 @dataclass(slots=True)
@@ -93,6 +128,10 @@ class ResultCache:
         self._warn = warn or (lambda line: None)
         self.hits = 0
         self.misses = 0
+        self._written = 0
+        #: answers given to ``set_many`` and not yet committed: key -> (JSON, expiry time)
+        self._pending: dict[str, tuple[bytes, float | None]] = {}
+        self._scheduled = False
         #: why the cache stopped working during the run (None while it works)
         self.broken: str | None = None
         state = prepare(self.directory, self._warn)
@@ -122,7 +161,7 @@ class ResultCache:
         value = None
         if self.broken is None:
             try:
-                stored = self._cache.get(key, default=None, retry=True)
+                stored = self._waiting(key) or self._cache.get(key, default=None, retry=True)
                 value = None if stored is None else orjson.loads(stored)
             except (Unsafe, orjson.JSONDecodeError, TypeError):
                 value = None  # not written by this forge: a miss, never loaded
@@ -134,15 +173,121 @@ class ResultCache:
         self.hits += 1
         return value
 
-    def set_many(self, entries: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        if self.broken is not None:
-            return
+    def get_many(self, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+        """The answers cached for ``keys`` (those missing or expired left out), in a few queries.
+
+        A warm re-run reads every record's answer from here; one SELECT per key was a third of
+        its time. This is diskcache's own lookup (``Cache.get``'s fast path: same SQL, same
+        ``Disk.fetch``, no write under the least-recently-stored policy), batched.
+        """
+        found: dict[str, dict[str, Any]] = {}
+        if self.broken is not None or not keys:
+            return found
+        wanted = []
+        for key in keys:
+            blob = self._waiting(key)
+            if blob is None:
+                wanted.append(key)
+            else:
+                found[key] = orjson.loads(blob)
         try:
-            with self._cache.transact(retry=True):
-                for key, value in entries:
-                    self._cache.set(key, orjson.dumps(value), expire=self.ttl)
+            for start in range(0, len(wanted), _LOOKUP_BATCH):
+                part = wanted[start : start + _LOOKUP_BATCH]
+                marks = ",".join("?" * len(part))
+                rows = self._cache._sql(
+                    "SELECT key, mode, filename, value FROM Cache WHERE raw = 1 AND key IN "
+                    f"({marks}) AND (expire_time IS NULL OR expire_time > ?)",
+                    (*part, time.time()),
+                ).fetchall()
+                for key, mode, filename, value in rows:
+                    entry = self._load(mode, filename, value)
+                    if entry is not None:
+                        found[key] = entry
         except (sqlite3.Error, OSError) as exc:
             self._stop(exc)
+        self.hits += len(found)
+        self.misses += len(keys) - len(found)
+        return found
+
+    def _load(self, mode: int, filename: str | None, value: Any) -> dict[str, Any] | None:
+        try:
+            if mode != 1 or filename is not None or type(value) is not bytes:  # not inline bytes
+                value = self._cache.disk.fetch(mode, filename, value, False)
+            entry = orjson.loads(value)
+        except (Unsafe, orjson.JSONDecodeError, TypeError, OSError):
+            return None  # not written by this forge (never loaded), or removed meanwhile
+        return entry if isinstance(entry, dict) else None
+
+    def set_many(self, entries: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Keep answers for the cache; they are committed at the end of this event-loop turn.
+
+        A commit per pack was most of what the cache cost a fast run. Answers of all the packs
+        that come back in one turn of the event loop share one commit, made before the loop
+        waits for anything again (``call_soon``): so a hard kill loses no answer that waited
+        on the network, and a busy run commits a few times per turn instead of once per pack.
+        Without a running loop (the Python API, tests) the commit is made at once.
+        ``get`` and ``get_many`` see waiting answers as they see stored ones.
+        """
+        if self.broken is not None:
+            return
+        pending = self._pending
+        expire = None if self.ttl is None else time.time() + self.ttl
+        for key, value in entries:
+            pending[key] = (orjson.dumps(value), expire)
+        if self._scheduled:
+            return
+        try:
+            asyncio.get_running_loop().call_soon(self.flush)
+        except RuntimeError:  # no loop running
+            self.flush()
+        else:
+            self._scheduled = True
+
+    def _waiting(self, key: str) -> bytes | None:
+        """The answer for ``key`` still waiting to be committed, unless it expired meanwhile."""
+        waiting = self._pending.get(key)
+        if waiting is None or (waiting[1] is not None and waiting[1] <= time.time()):
+            return None
+        return waiting[0]
+
+    def flush(self) -> None:
+        """Commit the answers waiting in ``set_many``, in one transaction.
+
+        diskcache's ``set`` runs five statements per key (look up, insert or update, metadata,
+        volume, cull). Small values go in with one upsert over diskcache's own table instead,
+        laid out exactly as ``set`` lays them out (raw bytes inline, size 0; its triggers keep
+        the count); a value big enough for a file of its own, or a key whose old value is in
+        one, goes through ``set``, which manages the files. Eviction (``cull``) runs once per
+        ``_CULL_EVERY`` entries instead of once per entry.
+        """
+        self._scheduled = False
+        rows, self._pending = self._pending, {}
+        if not rows or self.broken is not None:
+            return
+        now = time.time()
+        cache = self._cache
+        try:
+            with cache.transact(retry=True):
+                filed = self._in_files(list(rows))
+                small = []
+                for key, (blob, expire) in rows.items():
+                    if len(blob) < _INLINE_LIMIT and key not in filed:
+                        small.append((key, now, expire, now, blob))
+                    else:
+                        cache.set(key, blob, expire=None if expire is None else expire - now)
+                cache._con.executemany(_UPSERT, small)
+            self._written += len(rows)
+            if self._written >= _CULL_EVERY:
+                self._written = 0
+                cache.cull(retry=True)
+        except (sqlite3.Error, OSError) as exc:
+            self._stop(exc)
+
+    def _in_files(self, keys: list[str]) -> set[str]:
+        """Those of ``keys`` whose stored value is a file (replacing one must remove the file)."""
+        marks = ",".join("?" * len(keys))
+        query = f"SELECT key FROM Cache WHERE raw = 1 AND filename IS NOT NULL AND key IN ({marks})"
+        return {key for (key,) in self._cache._sql(query, keys).fetchall()}
 
     def _stop(self, exc: BaseException) -> None:
         """The cache failed mid-run: say so once and go on without it."""
@@ -158,6 +303,7 @@ class ResultCache:
         self._warn(f"{line}; going on without it: answers from now on are not cached")
 
     def stats(self) -> CacheStats:
+        self.flush()
         try:
             self._cache.expire()
             entries, size = len(self._cache), int(self._cache.volume())
@@ -166,12 +312,14 @@ class ResultCache:
         return CacheStats(self.directory, entries, size, self.hits, self.misses)
 
     def clear(self) -> int:
+        self._pending.clear()
         try:
             return int(self._cache.clear(retry=True))
         except (sqlite3.Error, OSError) as exc:
             raise OutputError(f"cannot clear the cache {self.directory}: {reason(exc)}") from None
 
     def close(self) -> None:
+        self.flush()
         try:
             self._cache.close()
         except (sqlite3.Error, OSError) as exc:

@@ -16,18 +16,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from typing import Any
 
 from forge_cli.core.calls import PackItem, new_pack_ids
 from forge_cli.core.errors import FatalProviderError, InvalidResponseError, ProviderError
 from forge_cli.core.models import Failure, Item, RowWriter
 from forge_cli.engine.batcher import Scheduler, item_tokens
-from forge_cli.engine.cache import ResultCache, cache_key
+from forge_cli.engine.cache import ResultCache, cache_entry, cache_key, stored_complexity
 from forge_cli.engine.calling.caller import CallFailed
 from forge_cli.engine.calling.chain import Chain
 from forge_cli.engine.calling.lease import lend
 from forge_cli.engine.config import EngineConfig
+from forge_cli.engine.intake import READ_CHUNK, cached_answers, take
 from forge_cli.engine.rounds import sort_back
 from forge_cli.engine.rows import failure_row, result_row
 from forge_cli.engine.screen import Screen, screen_chunk
@@ -35,7 +35,6 @@ from forge_cli.engine.stats import RunStats
 from forge_cli.engine.written import Written
 from forge_cli.tasks.base import Task
 
-READ_CHUNK = 512
 #: the temperature of a pack that holds re-asked items (a first ask uses the task's, usually 0)
 REASK_TEMPERATURE = 0.4
 
@@ -119,9 +118,10 @@ class Runner:
     async def _produce(self, records: Iterator[Item | Failure]) -> None:
         try:
             while self.write_error is None:
-                chunk = await asyncio.to_thread(_take, records, READ_CHUNK)
+                chunk = await asyncio.to_thread(take, records, READ_CHUNK)
                 if not chunk:
                     break
+                fresh: list[Item] = []
                 for record, row in zip(chunk, screen_chunk(self.screen, chunk), strict=True):
                     if self.write_error is not None:
                         break
@@ -132,7 +132,15 @@ class Runner:
                     else:
                         if row:  # the screen's hint travels with the text (and its cache key)
                             record.text = f"{record.text}\n\n{row}"
-                        self._admit(record)
+                        record.key = cache_key(record.text, self.fingerprint)
+                        fresh.append(record)
+                hits = cached_answers(
+                    self.cache, fresh, self._inflight
+                )  # one query for the chunk, not one per record
+                for record in fresh:
+                    if self.write_error is not None:
+                        break
+                    self._admit(record, hits.get(record.key))
                 self._wakeup.set()
                 while self._sched.pending >= self._window and not self._stopped:
                     self._space.clear()
@@ -187,25 +195,23 @@ class Runner:
 
     # ------------------------------------------------------------------ intake
 
-    def _admit(self, item: Item) -> None:
+    def _admit(self, item: Item, hit: dict[str, Any] | None) -> None:
         stats = self.stats
         stats.read += 1
         if self.error is not None:
             item.complexity = self.task.complexity(item.text)
             self._fail_unattempted(item)
             return
-        item.key = key = cache_key(item.text, self.fingerprint)
+        key = item.key
         group = self._inflight.get(key)
         if group is not None:  # the same text is already on its way: ride along
             item.complexity = group[0].complexity
             group.append(item)
             return
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                item.complexity = self.task.complexity(item.text)
-                self._write_result(item, hit["answer"], hit["provider"], hit["model"], cached=True)
-                return
+        if hit is not None:
+            item.complexity = stored_complexity(hit) or self.task.complexity(item.text)
+            self._write_result(item, hit["answer"], hit["provider"], hit["model"], cached=True)
+            return
         item.complexity = self.task.complexity(item.text)
         if item.extra:
             item.urgency = self.task.urgency(item.extra)
@@ -291,8 +297,10 @@ class Runner:
                 answered.append((item, answer))
         usage.items += len(answered)
         if self.cache is not None and answered and member.provider.cacheable:
-            record = {"provider": member.name, "model": completion.model}
-            self.cache.set_many((it.key, {"answer": ans, **record}) for it, ans in answered)
+            self.cache.set_many(
+                (it.key, cache_entry(ans, member.name, completion.model, it.complexity))
+                for it, ans in answered
+            )
         per_item = elapsed / len(pack)
         for cls in {it.complexity for it in pack}:
             stats.eta_model.observe(cls, per_item)
@@ -384,7 +392,3 @@ class Runner:
         for member in group or (item,):
             row = failure_row(member, kind, message, item.attempts, raw)
             self.out.failure(row, member.complexity)
-
-
-def _take(records: Iterator[Item | Failure], n: int) -> list[Item | Failure]:
-    return list(islice(records, n))

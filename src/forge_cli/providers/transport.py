@@ -39,17 +39,27 @@ class _CountedStream(httpx.AsyncByteStream):
 
 
 class ShardedTransport(httpx.AsyncBaseTransport):
+    """The pools are made at the first request: loading the CA certificates takes tens of
+    milliseconds, which a run answered from the cache (or a chain that never gets this far)
+    should not pay."""
+
     def __init__(self, connections: int, *, per_shard: int = PER_SHARD) -> None:
-        count = max(1, math.ceil(connections / per_shard))
-        size = math.ceil(connections / count)
-        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        ssl_context = httpx.create_ssl_context()  # loading CA certificates once, not per pool
+        self._count = max(1, math.ceil(connections / per_shard))
+        size = math.ceil(connections / self._count)
+        self._limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        self._shards: list[httpx.AsyncHTTPTransport] = []
+        self._busy = [0] * self._count
+
+    def _open(self) -> list[httpx.AsyncHTTPTransport]:
+        ssl_context = httpx.create_ssl_context()  # the CA certificates loaded once, not per pool
         self._shards = [
-            httpx.AsyncHTTPTransport(limits=limits, verify=ssl_context) for _ in range(count)
+            httpx.AsyncHTTPTransport(limits=self._limits, verify=ssl_context)
+            for _ in range(self._count)
         ]
-        self._busy = [0] * count
+        return self._shards
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        shards = self._shards or self._open()
         index = min(range(len(self._busy)), key=self._busy.__getitem__)
         self._busy[index] += 1
 
@@ -57,7 +67,7 @@ class ShardedTransport(httpx.AsyncBaseTransport):
             self._busy[index] -= 1
 
         try:
-            response = await self._shards[index].handle_async_request(request)
+            response = await shards[index].handle_async_request(request)
         except BaseException:
             release()
             raise
