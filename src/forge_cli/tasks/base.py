@@ -29,8 +29,14 @@ class ParsedPack:
 
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-    #: a short piece of the raw answer, kept for the failures file
-    snippet: str = ""
+    #: the raw answer, whose ``snippet`` goes to the failures file when an id failed
+    content: str = ""
+
+    @property
+    def snippet(self) -> str:
+        """A short piece of the raw answer (made only when a failure needs it: most packs have
+        none, and flattening every answer was a few per cent of a fast run)."""
+        return snippet(self.content)
 
 
 class Task(Protocol):
@@ -225,7 +231,7 @@ class TaskBase:
         """
         data = load_json(content, ids)
         found, duplicated = entries_by_id(data, ids)
-        parsed = ParsedPack(snippet=snippet(content))
+        parsed = ParsedPack(content=content)
         for local_id in ids:
             row = found.get(local_id)
             if row is None:

@@ -9,6 +9,7 @@ only in those ways must be answered exactly, and anything else is not a label.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,12 +28,14 @@ _SEPARATORS = re.compile(r"[\s_\-]+")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
 
+@functools.lru_cache(maxsize=4096)
 def label_key(text: str) -> str:
     """What two spellings of one label share: NFKC, case-folded, unquoted, runs of space/_/- as one.
 
     Used both to match a model's answer to a label and, by ``forge eval``, to compare gold labels
     with answers. NFKC first, so a decomposed accent, a full-width letter or a no-break space
     compare like their plain forms; accents themselves are kept (``café`` and ``cafe`` differ).
+    Kept for the few thousand spellings last seen: answers repeat the same labels all run long.
     """
     text = _EDGES.sub("", unicodedata.normalize("NFKC", text))
     return _SEPARATORS.sub(" ", text).strip(" ").casefold()

@@ -10,6 +10,7 @@ and validation work for any set of them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -284,7 +285,7 @@ class TicketTask(TaskBase):
             elif f is first:
                 entry[f.name] = [verdict.category] if f.multi else verdict.category
             elif f.urgency:
-                entry[f.name] = _nearest_priority(verdict.priority, f.labels)
+                entry[f.name] = _nearest_priority(verdict.priority, tuple(f.labels))
             else:
                 guess = ticket_rules.classify(text, f.labels).category
                 entry[f.name] = [guess] if f.multi else guess
@@ -316,8 +317,10 @@ def _many(value: Any, labels: LabelSet) -> list[str] | str:
     return out if out else ": no label given"
 
 
-def _nearest_priority(priority: str, labels: Sequence[str]) -> str:
-    """The offline rule's priority on the user's scale: the same word, else the nearest step."""
+@functools.lru_cache(maxsize=256)
+def _nearest_priority(priority: str, labels: tuple[str, ...]) -> str:
+    """The offline rule's priority on the user's scale: the same word, else the nearest step
+    (kept per scale: the offline rule asks it for every record)."""
     keys = {label_key(label): label for label in labels}
     if priority in keys:
         return keys[priority]
