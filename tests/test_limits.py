@@ -513,3 +513,73 @@ def test_a_429_ends_the_credit() -> None:
     assert rl.credit == 300
     rl.rejected(call=2)
     assert rl.credit == 0 and rl.exhausted
+
+
+# ------------------------------------------------------------------ mirror of the provider's window
+
+
+def test_a_known_window_is_filled_as_our_own_calls_leave_it() -> None:
+    # 600 RPM over a 1 s window (10 calls): once the reset header told its length, calls go at
+    # once while fewer than 10 are in flight or ended within the last second, then one by one as
+    # the oldest leaves (issue 14: the bucket's 90% pace left a tenth of the window unused)
+    time = FakeTime()
+    rl = limiter(time)
+    asyncio.run(rl.acquire(0))
+    rl.observe(RateInfo(rpm_limit=600, rpm_remaining=9, rpm_reset=1.0), call=rl.sent)
+    rl.release()
+    assert rl.mirrored and (rl.log.window, rl.log.cap) == (1.0, 10)
+    started = time.now
+    waited, _ = asyncio.run(paced_calls(rl, 9))
+    assert waited == 0 and time.now == started  # the window's other 9 slots at once
+    waited, total = asyncio.run(paced_calls(rl, 10))
+    assert waited == 1 and total == pytest.approx(1.0)  # then the next window, whole again
+
+
+def test_calls_in_flight_count_against_the_window() -> None:
+    time = FakeTime()
+    rl = limiter(time)
+    rl.log.learn(600, 1.0)
+    for _ in range(10):  # ten on their way, none ended: the eleventh waits for one to end
+        asyncio.run(rl.acquire(0))
+
+    async def eleventh() -> bool:
+        task = asyncio.ensure_future(rl.acquire(0))
+        await asyncio.sleep(0)
+        waiting = not task.done()
+        rl.release()  # one ends: it is logged, and counts for a window from now
+        await task
+        return waiting
+
+    assert asyncio.run(eleventh())
+
+
+def test_a_refilling_bucket_teaches_a_short_window_of_the_same_rate() -> None:
+    # a provider whose reset is the time to refill one request (OpenAI: 600 RPM, reset 0.1 s)
+    time = FakeTime()
+    rl = limiter(time)
+    rl.log.learn(600, 0.1)
+    assert not rl.mirrored  # a tenth of a second is too short to mirror from our own calls
+    rl.log.learn(600, 0.5)
+    assert (rl.log.window, rl.log.cap) == (0.5, 5)  # 10 calls a second, as announced
+    rl.log.learn(600, 0.3)
+    assert rl.log.window == 0.5  # only ever widens
+    _, total = asyncio.run(paced_calls(rl, 50))
+    assert total == pytest.approx(4.5, abs=0.01)  # 5 at once, then 5 per half second
+
+
+def test_two_429s_of_mirrored_calls_hand_pacing_back_to_the_bucket() -> None:
+    time = FakeTime()
+    rl = limiter(time)
+    asyncio.run(rl.acquire(0))
+    rl.observe(RateInfo(rpm_limit=600, rpm_remaining=9, rpm_reset=1.0), call=rl.sent)
+    rl.release()
+    asyncio.run(rl.acquire(0))
+    rl.rejected(call=rl.sent)
+    rl.release()
+    assert rl.mirrored  # one 429 (another client may have used the window): still the mirror
+    asyncio.run(rl.acquire(0))
+    rl.rejected(call=rl.sent)
+    rl.release()
+    assert not rl.mirrored and rl.log.window is None
+    rl.observe(RateInfo(rpm_limit=600, rpm_remaining=9, rpm_reset=1.0), call=rl.sent)
+    assert not rl.mirrored  # not learned again

@@ -18,6 +18,7 @@ import time
 
 from forge_cli.core.calls import RateInfo
 from forge_cli.engine.resilience.clock import Clock, Sleep
+from forge_cli.engine.resilience.window import SendLog
 
 __all__ = ["RateLimiter", "TokenBucket"]
 
@@ -159,13 +160,29 @@ class RateLimiter:
         #: paces. A sliding window gives back its slots in the pattern they were taken, so
         #: spending the credit again would turn every window into a burst and a 429
         self.exhausted = False
+        #: once the headers told the window's length, calls go as our own earlier calls leave it
+        #: (``window.py``); the remaining count and the bucket are the pace otherwise
+        self.log = SendLog(clock=clock, sleep=sleep)
+        #: 429s of calls the log paced: two mean it does not mirror this provider (back to the
+        #: bucket); the number of the first call it paced (0: none yet)
+        self._log_rejections = 0
+        self._log_from = 0
+
+    @property
+    def mirrored(self) -> bool:
+        """Whether calls are paced by the mirror of the provider's window (not the bucket)."""
+        return self.log.ready and self.configured_rpm is None
 
     async def acquire(self, tokens: int) -> float:
         """Wait for one request and ``tokens`` tokens; returns the seconds waited.
 
         Every ``acquire`` must be followed by one ``release`` once the call is over.
         """
-        if self.credit > 0 and not self.exhausted:
+        if self.mirrored:
+            if not self._log_from:
+                self._log_from = self.sent + 1
+            waited = await self.log.take(lambda: self.in_flight)
+        elif self.credit > 0 and not self.exhausted:
             self.credit -= 1
             self.on_credit += 1
             self.requests.spend(1.0)
@@ -180,6 +197,7 @@ class RateLimiter:
     def release(self) -> None:
         """The call is over (answered, failed or cancelled)."""
         self.in_flight = max(0, self.in_flight - 1)
+        self.log.record()
 
     def settle(self, estimated: int, actual: int) -> None:
         """Correct the token bucket once the answer says what the call really cost."""
@@ -194,6 +212,8 @@ class RateLimiter:
             self.rpm = float(info.rpm_limit)
             self.requests.set_rate(_per_second(self.rpm))
             self.learned = True
+        if self.configured_rpm is None and info.rpm_limit and self._log_rejections < 2:
+            self.log.learn(float(info.rpm_limit), info.rpm_reset)
         if self.configured_tpm is None and info.tpm_limit and info.tpm_limit != self.tpm:
             self.tpm = float(info.tpm_limit)
             self.tokens.set_rate(_per_second(self.tpm))
@@ -210,6 +230,10 @@ class RateLimiter:
 
     def rejected(self, call: int | None = None) -> None:
         """A 429: whatever the buckets saved up is spent, so the pause does not end in a burst."""
+        if self.mirrored and self._log_from and (call or self.sent) >= self._log_from:
+            self._log_rejections += 1
+            if self._log_rejections >= 2:
+                self.log.window = self.log.cap = None
         self.credit = 0
         self.exhausted = True
         self._credit_from = max(self._credit_from, call or self.sent)
