@@ -46,11 +46,14 @@ class ForgeResult:
     summary: dict[str, Any]
     wall_s: float
     peak_rss_mb: float
+    #: user + system CPU seconds of the forge process
+    cpu_s: float = 0.0
 
 
 def run_forge(args: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> ForgeResult:
     """Run ``forge`` in its own process; return its JSON summary, wall time and peak RSS."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "forge_cli", *args, "--json-summary", "--no-progress"],
@@ -63,6 +66,8 @@ def run_forge(args: list[str], *, cwd: Path, env: dict[str, str] | None = None) 
     wall = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         raise SystemExit(f"forge failed ({proc.returncode}):\n{proc.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime - cpu_before
     # ru_maxrss of children is the max over all children so far: meaningful when this run is the largest
-    return ForgeResult(orjson.loads(proc.stdout.splitlines()[-1]), wall, max(peak, before) / 1024)
+    summary = orjson.loads(proc.stdout.splitlines()[-1])
+    return ForgeResult(summary, wall, max(peak, before) / 1024, cpu)
