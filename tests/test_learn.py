@@ -305,3 +305,11 @@ def test_eval_reports_a_cascade_per_stage_and_picks_the_cheapest_threshold(tmp_p
     cheaper = [s for s in report["steps"] if s["local"] > pick["local"]]
     assert all(s["mean_accuracy"] < 0.95 for s in cheaper)
     assert "pick: --cascade-threshold" in run.stderr
+
+
+def test_quiet_train_says_nothing_but_writes_its_model(tmp_path):
+    write_jsonl(tmp_path / "history.jsonl", labelled(120))
+    trained = forge_proc(tmp_path, "-q", "train", "history.jsonl", "--folds", "2")
+    assert trained.returncode == 0, trained.stderr
+    assert trained.stderr == "" and trained.stdout == ""
+    assert (tmp_path / "history.model.json").stat().st_size > 0

@@ -100,3 +100,15 @@ def test_masking_rules() -> None:
     shown = masked_headers(headers.multi_items())
     assert "sk-1" not in shown and "k2" not in shown and "k3" not in shown and "k4" not in shown
     assert shown.count("***") == 4
+
+
+def test_quiet_bench_prints_its_table_and_nothing_else(tmp_path: Path):
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(6))
+    args = ["--packs", "2", "--concurrency", "2", "--repeat", "1", "--latency", "0"]
+    quiet = forge_proc("-q", "bench", str(src), *args, cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    assert "forge bench (medians)" in quiet.stdout
+    assert (tmp_path / "bench.json").exists()
+    loud = forge_proc("bench", str(src), *args, cwd=tmp_path)
+    assert "fastest" in loud.stderr and "wrote" in loud.stderr

@@ -103,7 +103,10 @@ def run_bench(settings: BenchSettings, err: Console) -> int:
                 err.print("forge: nothing called")
                 return 0
     total = len(plan.packs) * len(plan.concurrencies) * plan.repeat
-    cells, interrupted = _sweep_with_progress(plan, total, err)
+    if settings.quiet:
+        cells, interrupted = sweep(plan, on_run=lambda cell, run: None)
+    else:
+        cells, interrupted = _sweep_with_progress(plan, total, err)
     meta = {
         "title": f"forge bench: {Path(name).name}, {len(texts)} tickets",
         "input": name,
@@ -123,8 +126,9 @@ def run_bench(settings: BenchSettings, err: Console) -> int:
     }
     paths = write_outputs(cells, settings.out_dir, meta)
     Console(width=None if sys.stdout.isatty() else 120).print(results_table(cells))
-    err.print(f"forge bench: {recommendation(cells)}", soft_wrap=True)
-    err.print("wrote " + ", ".join(str(p) for p in paths), soft_wrap=True)
+    if not settings.quiet:
+        err.print(f"forge bench: {recommendation(cells)}", soft_wrap=True)
+        err.print("wrote " + ", ".join(str(p) for p in paths), soft_wrap=True)
     if interrupted:
         err.print("forge bench: interrupted; the finished cells are kept")
         return 130

@@ -189,6 +189,8 @@ class TrainSettings(BaseModel):
     folds: int = Field(5, ge=2, le=20)
     no_progress: bool = False
     json_summary: bool = False
+    #: -q: no progress and no summary; errors and warnings (skipped records) still show
+    quiet: bool = False
 
     @field_validator("field", mode="before")
     @classmethod
@@ -318,6 +320,8 @@ class BenchSettings(BaseModel):
     timeout: float = Field(30.0, gt=0)
     yes: bool = False
     out_dir: Path = Path(".")
+    #: -q: the results table alone (stdout); no progress, recommendation or file list on stderr
+    quiet: bool = False
 
 
 S = TypeVar("S", bound=BaseModel)

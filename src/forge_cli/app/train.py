@@ -122,7 +122,7 @@ def run_train(settings: TrainSettings, err: Console | None = None) -> int:
     seconds = time.perf_counter() - started
     if settings.json_summary:
         print(orjson.dumps(_summary(model, output, size, seconds, data)).decode())
-    else:
+    elif not settings.quiet:
         _report(model, output, size, seconds, err)
     return 0
 
@@ -135,7 +135,7 @@ def _fit(settings: TrainSettings, data: Labelled, err: Console) -> LocalModel:
         TextColumn("{task.completed}/{task.total} fits"),
         TimeElapsedColumn(),
         console=err,
-        disable=settings.no_progress,
+        disable=settings.no_progress or settings.quiet,
         transient=True,
     ) as bar:
         job = bar.add_task("", total=steps)
