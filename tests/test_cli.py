@@ -308,3 +308,17 @@ def test_bare_redact_means_secrets():
         "pii",
         "t.jsonl",
     ]
+
+
+def test_dry_run_counts_cache_hits_across_read_chunks(tmp_path, upstream):
+    texts = distinct_texts(1_300)  # three chunks of the reader; the first 600 answered before
+    write_tickets(tmp_path / "some.jsonl", texts[:600])
+    assert forge("classify", str(tmp_path / "some.jsonl"), *remote_args(upstream)).exit_code == 0
+    src = write_tickets(tmp_path / "all.jsonl", texts + texts[:5])
+    calls = upstream.stats.requests
+    plan = orjson.loads(
+        forge("classify", str(src), *remote_args(upstream, "--dry-run")).stdout.splitlines()[-1]
+    )
+    assert plan["unique_texts"] == 1_300 and plan["duplicates"] == 5
+    assert plan["cache_hits"] == 600 and plan["calls"] > 0
+    assert upstream.stats.requests == calls

@@ -14,6 +14,7 @@ from typing import Any
 from forge_cli.core.models import Failure, Item
 from forge_cli.engine.batcher import PackLimits, Scheduler, item_tokens
 from forge_cli.engine.cache import ResultCache, cache_key
+from forge_cli.engine.intake import READ_CHUNK
 from forge_cli.tasks.base import Task
 
 
@@ -65,28 +66,39 @@ def plan_run(
             plan.tokens_in += tokens_in
             plan.tokens_out += tokens_out
 
+    def admit(chunk: list[Item]) -> None:
+        """A chunk of new texts: its cache hits counted (one query), the rest queued."""
+        hits = use_cache.get_many({it.key for it in chunk}) if use_cache is not None else {}
+        for record in chunk:
+            if record.key in hits:
+                plan.cache_hits += 1
+                continue
+            record.complexity = task.complexity(record.text)
+            if record.extra:
+                record.urgency = task.urgency(record.extra)
+            record.tokens = item_tokens(task, record.text)
+            sched.push(record)
+            if sched.pending >= window:
+                drain(window // 2)
+
+    fresh: list[Item] = []
     for record in records:
         plan.records += 1
         if isinstance(record, Failure):
             plan.unusable += 1
             continue
-        key = cache_key(record.text, fingerprint)
+        record.key = key = cache_key(record.text, fingerprint)
         digest = int(key[:16], 16)
         if digest in seen:
             plan.duplicates += 1
             continue
         seen.add(digest)
         plan.unique_texts += 1
-        if use_cache is not None and use_cache.get(key) is not None:
-            plan.cache_hits += 1
-            continue
-        record.complexity = task.complexity(record.text)
-        if record.extra:
-            record.urgency = task.urgency(record.extra)
-        record.tokens = item_tokens(task, record.text)
-        sched.push(record)
-        if sched.pending >= window:
-            drain(window // 2)
+        fresh.append(record)
+        if len(fresh) >= READ_CHUNK:
+            admit(fresh)
+            fresh = []
+    admit(fresh)
     drain(0)
     plan.calls = plan.packs
     plan.cost_usd = round(
