@@ -515,3 +515,16 @@ def test_a_field_defined_on_evals_command_line_reaches_the_runs(tmp_path):
     (entry,) = orjson.loads(run.stdout)["entries"]
     (field,) = entry["fields"]
     assert field["field"] == "queue" and field["valid_pct"] == 100.0
+
+
+def test_quiet_eval_keeps_the_tables_and_the_warnings_only(tmp_path, gold, results):
+    loud = forge("eval", str(gold), "--results", str(results))
+    assert "answered" in loud.stderr and "wrote" in loud.stderr
+    quiet = forge("-q", "eval", str(gold), "--results", str(results))
+    assert quiet.exit_code == 0, quiet.stderr
+    assert "wrote" not in quiet.stderr and "answered" not in quiet.stderr
+    assert "queue" in quiet.stdout  # the tables are the command's output
+    # the offline baseline, run quietly, asked for the gold's own fields
+    ran = forge("-q", "eval", str(gold), "--field", "queue=Billing,Sales,Technical Support")
+    assert ran.exit_code == 0, ran.stderr
+    assert "classifying" not in ran.stderr and "offline" not in ran.stderr

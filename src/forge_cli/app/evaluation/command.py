@@ -8,6 +8,7 @@ because no provider of its chain could answer), 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 from collections.abc import Callable, Mapping
@@ -79,6 +80,10 @@ def run_eval(settings: EvalSettings, err: Console) -> int:
     def say(line: str) -> None:
         err.print(f"forge eval: {line}", markup=False, highlight=False)
 
+    def inform(line: str) -> None:  # what -q leaves out (warnings go through ``say``)
+        if not settings.quiet:
+            say(line)
+
     if gold.unreadable:
         say(f"{gold.name}: {gold.unreadable:,} records could not be read (not scored)")
     if gold.duplicates:
@@ -104,9 +109,9 @@ def run_eval(settings: EvalSettings, err: Console) -> int:
         }
         for p in prepared:
             if p.settings.provider is None:
-                say(f"{p.variant.name}: no provider configured: the offline keyword baseline")
+                inform(f"{p.variant.name}: no provider configured: the offline keyword baseline")
             fields, notes = specs[p.variant.name]
-            ran = _run(p, settings, gold, fields, replay, say)
+            ran = _run(p, settings, gold, fields, replay, say, inform)
             if ran.interrupted:
                 say(f"interrupted during {p.variant.name}; nothing written")
                 return EXIT_INTERRUPTED
@@ -131,10 +136,10 @@ def run_eval(settings: EvalSettings, err: Console) -> int:
     written = write_outputs(out_dir, doc, entries, title)
     # with --json, stdout is for the document: the tables go to stderr, as wide as on stdout
     tables = _tables(stderr=settings.json_output)
-    print_report(tables, err, entries)
+    print_report(tables, err, entries, quiet=settings.quiet)
     for report in cascades:
         print_cascade(report, tables)
-    say("wrote " + ", ".join(str(p) for p in written))
+    inform("wrote " + ", ".join(str(p) for p in written))
     if settings.json_output:
         sys.stdout.write(orjson.dumps(doc()).decode() + "\n")
     return EXIT_USAGE if any(e.error for e in entries) else EXIT_OK
@@ -216,13 +221,16 @@ def _run(
     fields: list[FieldSpec],
     replay: bytes | None,
     say: Callable[[str], None],
+    inform: Callable[[str], None],
 ) -> Ran:
     def view(stats: RunStats) -> AbstractAsyncContextManager[None]:
         stats.total_hint = len(gold.rows)
+        if settings.quiet:
+            return contextlib.nullcontext()
         return progress_view(stats, live=not settings.no_progress)
 
     name = prepared.variant.name
-    say(f"{name}: classifying {len(gold.rows):,} records ({prepared.variant.describe()})")
+    inform(f"{name}: classifying {len(gold.rows):,} records ({prepared.variant.describe()})")
     return run_prepared(
         prepared,
         hide={spec.gold for spec in fields},

@@ -284,10 +284,14 @@ def coverage_line(entry: Entry) -> str:
     return line
 
 
-def print_report(out: Console, err: Console, entries: Sequence[Entry]) -> None:
-    """Per entry and field the per-label table and the confusion matrix, then the comparison."""
+def print_report(
+    out: Console, err: Console, entries: Sequence[Entry], *, quiet: bool = False
+) -> None:
+    """Per entry and field the per-label table and the confusion matrix, then the comparison;
+    ``quiet`` (-q) leaves out the coverage line, never a warning."""
     for e in entries:
-        err.print(f"forge eval: {coverage_line(e)}", markup=False, highlight=False)
+        if not quiet:
+            err.print(f"forge eval: {coverage_line(e)}", markup=False, highlight=False)
         for note in e.notes:
             err.print(f"forge eval: {e.name}: {note}", markup=False, highlight=False)
         if e.error:
