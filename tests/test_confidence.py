@@ -236,3 +236,61 @@ def test_logprobs_are_off_where_the_preset_says_they_are_slow_and_a_table_can_tu
     assert asked.logprobs and not build_provider(asked).logprobs_refused  # type: ignore[attr-defined]
     (hosted,) = resolve_chain("openai", environ={"OPENAI_API_KEY": "sk-test"})
     assert hosted.logprobs
+
+
+# -- the Gemini wire -----------------------------------------------------------------------------
+
+
+def gemini_args(server: FakeUpstream, *extra: str) -> list[str]:
+    args = remote_args(server, *extra)
+    args[args.index("openai")] = "gemini"
+    args[args.index("gpt-4o-mini")] = "gemini-2.0-flash"
+    return args
+
+
+def test_gemini_answers_carry_confidence_from_its_chosen_candidates(tmp_path: Path) -> None:
+    from forge_cli.testing.sim.gemini_wire import GeminiWire
+
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(8))
+    wire = GeminiWire()
+    with FakeUpstream(api_key=API_KEY, wire=wire) as server:
+        run = forge("classify", str(src), *gemini_args(server))
+        config = wire.last_generation_config
+    assert run.exit_code == 0, run.stderr
+    assert config is not None and config["responseLogprobs"] is True
+    rows = results_of(src)
+    assert len(rows) == 8
+    for row in rows:
+        assert 0.4 <= row["category_confidence"] <= 1 and 0.4 <= row["priority_confidence"] <= 1
+
+
+def test_a_gemini_model_without_logprobs_costs_one_call_then_none(tmp_path: Path) -> None:
+    from forge_cli.testing.sim.gemini_wire import GeminiWire
+
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(12))
+    wire = GeminiWire(logprobs=False)  # gemini-2.5-*: "Logprobs is not enabled for models/..."
+    with FakeUpstream(api_key=API_KEY, wire=wire) as server:
+        run = forge("classify", str(src), *gemini_args(server, "--concurrency", "1"))
+        config = wire.last_generation_config
+    assert run.exit_code == 0, run.stderr
+    statuses = [r.status for r in server.stats.records]
+    assert statuses[0] == 400 and set(statuses[1:]) == {200}
+    assert config is not None and "responseLogprobs" not in config
+    rows = results_of(src)
+    assert len(rows) == 12 and all(r["category_confidence"] is None for r in rows)
+
+
+def test_gemini_logprobs_shapes() -> None:
+    from forge_cli.providers.logprobs import gemini_logprobs
+
+    chosen = [
+        {"token": '{"', "tokenId": 1, "logProbability": -0.1},
+        {"token": "a", "logProbability": 0},
+    ]
+    assert gemini_logprobs({"logprobsResult": {"chosenCandidates": chosen}}) == (
+        ('{"', -0.1),
+        ("a", 0.0),
+    )
+    assert gemini_logprobs({"content": {}}) is None  # a proxy that drops the field
+    assert gemini_logprobs({"logprobsResult": {"chosenCandidates": [{"token": 1}]}}) is None
+    assert gemini_logprobs({"logprobsResult": {"chosenCandidates": []}}) is None

@@ -4,7 +4,8 @@ Wire format (Gemini Developer API, v1beta):
 
 * request: ``systemInstruction {parts: [{text}]}``, ``contents [{role: user|model, parts}]`` and
   ``generationConfig {maxOutputTokens, temperature, responseMimeType, responseSchema,
-  thinkingConfig}``, the task's schema as ``responseSchema`` in Gemini's OpenAPI subset
+  thinkingConfig, responseLogprobs}`` (log probabilities when confidence is wanted; read from
+  ``candidates[0].logprobsResult.chosenCandidates``), the task's schema as ``responseSchema`` in Gemini's OpenAPI subset
   (``schemas.openapi_schema``); the key travels in the ``x-goog-api-key`` header and never in the
   URL (the ``?key=`` form would put it in every log line and exception that shows a URL);
 * answer: ``candidates[0].content.parts[].text`` (parts with ``"thought": true`` are thought
@@ -36,7 +37,9 @@ import httpx
 from forge_cli.core.calls import Completion, PackRequest, PromptSections
 from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError
 from forge_cli.core.text import estimate_tokens, parse_duration, parse_retry_after
+from forge_cli.providers.config import ProviderConfig
 from forge_cli.providers.http import HttpAdapter, json_body, post_json, scrub
+from forge_cli.providers.logprobs import gemini_logprobs, refuses_logprobs
 from forge_cli.providers.schemas import openapi_schema
 from forge_cli.providers.status import COMMON, ErrorReply, Rule, key_hint, signal, status
 from forge_cli.providers.structured import Output
@@ -157,6 +160,16 @@ class GeminiProvider(HttpAdapter):
         r"response_?schema|\bschema\b|response_?mime_?type|json mode", re.IGNORECASE
     )
 
+    def __init__(self, *, logprobs: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        #: the model refused ``responseLogprobs`` once (gemini-2.5 models do), or the settings
+        #: turn them off: later requests go without, and confidence stays null
+        self.logprobs_refused = not logprobs
+
+    @classmethod
+    def _options(cls, config: ProviderConfig) -> dict[str, Any]:
+        return {**super()._options(config), "logprobs": config.logprobs}
+
     def _setup(self) -> None:
         self.base_url = self.base_url or DEFAULT_BASE_URL
         self.spec = model_spec(self.model)
@@ -166,10 +179,20 @@ class GeminiProvider(HttpAdapter):
             self._headers["x-goog-api-key"] = self._key
 
     async def _call(self, request: PackRequest, output: Output) -> Completion:
+        """One call; a model that refuses ``responseLogprobs`` is asked again without, once per
+        run (``providers/logprobs.py``)."""
+        wanted = request.confidence and not self.logprobs_refused
+        try:
+            return await self._post(self.body(request, output, logprobs=wanted))
+        except ProviderError as exc:
+            if not wanted or not refuses_logprobs(exc):
+                raise
+            self.logprobs_refused = True
+            return await self._post(self.body(request, output, logprobs=False))
+
+    async def _post(self, body: dict[str, Any]) -> Completion:
         started = time.perf_counter()
-        response = await post_json(
-            self._client, self._url, self.body(request, output), self._headers, provider=self.name
-        )
+        response = await post_json(self._client, self._url, body, self._headers, provider=self.name)
         latency_ms = (time.perf_counter() - started) * 1000
         if response.status_code >= 400:
             raise self._error(response)
@@ -177,8 +200,12 @@ class GeminiProvider(HttpAdapter):
 
     # -- request -------------------------------------------------------------------------------
 
-    def body(self, request: PackRequest, output: Output | None = None) -> dict[str, Any]:
-        """The generateContent body for ``request`` (public so tests and dry runs can show it)."""
+    def body(
+        self, request: PackRequest, output: Output | None = None, *, logprobs: bool | None = None
+    ) -> dict[str, Any]:
+        """The generateContent body for ``request`` (public so tests and dry runs can show it).
+
+        ``logprobs`` defaults to what the request wants, unless the model has refused them."""
         if request.sections is not None:
             system, user = xml_prompt(request.sections)
             contents = [{"role": "user", "parts": [{"text": user}]}]
@@ -192,6 +219,10 @@ class GeminiProvider(HttpAdapter):
         }
         if self.spec.thinking is not None:
             config["thinkingConfig"] = dict(self.spec.thinking)
+        if logprobs is None:
+            logprobs = request.confidence and not self.logprobs_refused
+        if logprobs:
+            config["responseLogprobs"] = True  # the chosen tokens' alone: no ``logprobs`` count
         output = self.output.choose(request) if output is None else output
         if output is not Output.TEXT:
             config["responseMimeType"] = "application/json"
@@ -261,6 +292,7 @@ class GeminiProvider(HttpAdapter):
             model=str(data.get("modelVersion") or self.model),
             latency_ms=latency_ms,
             rate=None,
+            logprobs=gemini_logprobs(candidate),
         )
 
     # -- errors --------------------------------------------------------------------------------

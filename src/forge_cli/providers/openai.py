@@ -15,7 +15,6 @@ own text with the key scrubbed out, so a key can never surface in a log, a failu
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -23,7 +22,7 @@ import httpx
 import orjson
 
 from forge_cli.core.calls import Completion, PackRequest
-from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError, RequestError
+from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError
 from forge_cli.core.text import estimate_tokens, parse_retry_after, snippet
 from forge_cli.providers.config import ProviderConfig
 from forge_cli.providers.http import (
@@ -33,6 +32,7 @@ from forge_cli.providers.http import (
     scrub,
     token_count,
 )
+from forge_cli.providers.logprobs import openai_logprobs, refuses_logprobs
 from forge_cli.providers.schemas import strict_schema
 from forge_cli.providers.status import COMMON, ErrorReply, Rule, key_hint, signal, status
 from forge_cli.providers.structured import ANSWER_NAME, Output
@@ -54,8 +54,6 @@ OPENAI_ERRORS = COMMON.before(
 #: alternatives asked for per token when confidence is wanted: OpenAI returns ``top_logprobs`` only
 #: when asked and llama.cpp's server reads it as its ``n_probs``; forge keeps the chosen token alone
 TOP_LOGPROBS = 1
-#: what a server says when it refuses token log probabilities (a model or router without them)
-LOGPROBS_REFUSAL = re.compile(r"logprobs", re.IGNORECASE)
 
 
 class OpenAICompatibleProvider(HttpAdapter):
@@ -121,7 +119,7 @@ class OpenAICompatibleProvider(HttpAdapter):
         try:
             return await self._post(self.body(request, output, logprobs=wanted))
         except ProviderError as exc:
-            if not wanted or not _refuses_logprobs(exc):
+            if not wanted or not refuses_logprobs(exc):
                 raise
             self.logprobs_refused = True
             return await self._post(self.body(request, output, logprobs=False))
@@ -166,7 +164,7 @@ class OpenAICompatibleProvider(HttpAdapter):
             model=str(data.get("model") or self.model),
             latency_ms=latency_ms,
             rate=openai_rate_info(response.headers),
-            logprobs=_token_logprobs(choice.get("logprobs")),
+            logprobs=openai_logprobs(choice.get("logprobs")),
         )
 
     def _error(self, response: httpx.Response) -> ProviderError:
@@ -216,27 +214,3 @@ def _json_schema(request: PackRequest) -> dict[str, Any]:
         "strict": strict is not None,
         "schema": strict if strict is not None else request.schema,
     }
-
-
-def _refuses_logprobs(error: ProviderError) -> bool:
-    """A 400/422 (or llama-cpp-python's 500 for a parameter it does not know) naming ``logprobs``."""
-    if not isinstance(error, RequestError) and error.status != 500:
-        return False
-    return bool(LOGPROBS_REFUSAL.search(f"{error.message} {error.raw or ''}"))
-
-
-def _token_logprobs(block: Any) -> tuple[tuple[str, float], ...] | None:
-    """``choices[0].logprobs.content[]`` (``{token, logprob, bytes, top_logprobs}``) as (token,
-    logprob) pairs; None when the server sent none or a shape this does not know."""
-    content = block.get("content") if isinstance(block, dict) else None
-    if not isinstance(content, list):
-        return None
-    pairs: list[tuple[str, float]] = []
-    for entry in content:
-        if not isinstance(entry, dict):
-            return None
-        token, logprob = entry.get("token"), entry.get("logprob")
-        if not isinstance(token, str) or not isinstance(logprob, int | float):
-            return None
-        pairs.append((token, float(logprob)))
-    return tuple(pairs)

@@ -91,6 +91,12 @@ def json_mode_disabled(model: str) -> tuple[int, Any]:
     return _invalid(f"Json mode is not enabled for models/{model}")
 
 
+def logprobs_disabled(model: str) -> tuple[int, Any]:
+    """``responseLogprobs`` on a model without them (the Gemini API's words for gemini-2.5-*,
+    as users report them: 400 INVALID_ARGUMENT, no details)."""
+    return _invalid(f"Logprobs is not enabled for models/{model}")
+
+
 def not_a_message() -> tuple[int, Any]:
     """The body is JSON but not an object."""
     return _invalid(

@@ -9,7 +9,10 @@ in the wild:
   "STOP" and ``index`` 0; ``usageMetadata {promptTokenCount, candidatesTokenCount,
   totalTokenCount, promptTokensDetails, thoughtsTokenCount}`` (thoughts are counted apart from
   candidates and included in the total); ``modelVersion``; ``responseId``. Reasoning, when the
-  simulator produces some, comes back as a ``"thought": true`` part, as with ``includeThoughts``;
+  simulator produces some, comes back as a ``"thought": true`` part, as with ``includeThoughts``.
+  With ``responseLogprobs`` the candidate carries ``logprobsResult {chosenCandidates: [{token,
+  tokenId, logProbability}], topCandidates?, logProbabilitySum}``; a wire built with
+  ``logprobs=False`` refuses them as gemini-2.5 models do (400 "Logprobs is not enabled ...");
 * errors: ``{"error": {"code", "message", "status", "details"?}}`` with Google's own texts: a
   missing key is 403 PERMISSION_DENIED "Method doesn't allow unregistered callers ...", a wrong
   one 400 INVALID_ARGUMENT "API key not valid. Please pass a valid API key." with an ``ErrorInfo``
@@ -44,6 +47,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from forge_cli.testing.sim import gemini_errors as errors
+from forge_cli.testing.sim.openai_wire import token_logprobs
 from forge_cli.testing.sim.wire import Limited, WindowState, WireRequest
 
 __all__ = ["GeminiWire"]
@@ -119,6 +123,30 @@ def _parts_text(parts: Any, *, thoughts: bool = False) -> str:
     )
 
 
+def _logprobs_result(content: str, top: int) -> dict[str, Any]:
+    """``candidates[0].logprobsResult``: ``chosenCandidates`` (one per decoding step: token,
+    tokenId, logProbability) and ``topCandidates`` (up to ``top`` per step), over the same
+    deterministic tokens and probabilities as the OpenAI wire's."""
+    steps = token_logprobs(content, "gemini", max(1, top))
+    chosen = [
+        {"token": s["token"], "tokenId": n, "logProbability": s["logprob"]}
+        for n, s in enumerate(steps)
+    ]
+    result: dict[str, Any] = {"chosenCandidates": chosen}
+    if top:
+        result["topCandidates"] = [
+            {
+                "candidates": [
+                    {"token": a["token"], "tokenId": n, "logProbability": a["logprob"]}
+                    for a in s["top_logprobs"][:top]
+                ]
+            }
+            for n, s in enumerate(steps)
+        ]
+    result["logProbabilitySum"] = round(sum(c["logProbability"] for c in chosen), 6)
+    return result
+
+
 def _response_id() -> str:
     return secrets.token_urlsafe(18)[:23]
 
@@ -129,9 +157,12 @@ class GeminiWire:
     name = "gemini"
     base_path = "/v1beta"
 
-    def __init__(self, *, models: Sequence[str] | None = None) -> None:
+    def __init__(self, *, models: Sequence[str] | None = None, logprobs: bool = True) -> None:
         #: when set, any other model in the path gets Google's 404 NOT_FOUND
         self.models: tuple[str, ...] | None = tuple(models) if models is not None else None
+        #: the model returns token log probabilities (``responseLogprobs``); without, it refuses
+        #: them with Google's 400 "Logprobs is not enabled for models/..."
+        self.logprobs = logprobs
         self._lock = threading.Lock()
         self._last_generation_config: dict[str, Any] | None = None
         self._last_system_instruction: str | None = None
@@ -204,6 +235,9 @@ class GeminiWire:
                 return request
         max_tokens = config.get("maxOutputTokens", config.get("max_output_tokens"))
         request.max_tokens = max_tokens if isinstance(max_tokens, int) else 0
+        request.logprobs = config.get("responseLogprobs", config.get("response_logprobs")) is True
+        top = config.get("logprobs")
+        request.top_logprobs = top if isinstance(top, int) and not isinstance(top, bool) else 0
         mime = config.get("responseMimeType", config.get("response_mime_type"))
         request.wants_json = mime == "application/json"
         schema = next(
@@ -240,6 +274,8 @@ class GeminiWire:
                 )
         if not isinstance(contents, list) or not contents:
             request.error = errors.missing_contents()
+        elif request.logprobs and not self.logprobs:
+            request.error = errors.logprobs_disabled(path_model or "")
 
         with self._lock:
             self._last_generation_config = copy.deepcopy(config)
@@ -290,8 +326,11 @@ class GeminiWire:
         usage["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": prompt_tokens}]
         if reasoning_tokens:
             usage["thoughtsTokenCount"] = reasoning_tokens
+        candidate: dict[str, Any] = {"content": message, "finishReason": "STOP", "index": 0}
+        if request.logprobs:
+            candidate["logprobsResult"] = _logprobs_result(content, request.top_logprobs)
         return {
-            "candidates": [{"content": message, "finishReason": "STOP", "index": 0}],
+            "candidates": [candidate],
             "usageMetadata": usage,
             "modelVersion": model,
             "responseId": _response_id(),
