@@ -18,6 +18,8 @@ Cost: gated by a substring test per word; each hit matches one anchored pattern.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 
 from forge_cli.redact.keys import PARTS
@@ -41,8 +43,7 @@ _MORE = re.compile(
 #: what may stand between the phrase and the value: quotes, an operator, spaces, one line break;
 #: or one ``-`` or ``.`` gluing the value to the word
 _SEP = re.compile(
-    r"""(?P<op>["'`]?\]?[ \t]*(?::{1,2}=?|=>|->|==?|,)?[ \t]*(?:\r?\n[ \t]*)?["'`]?
-          |[\-.])""",
+    r"""["'`]?\]?[ \t]*(?::{1,2}=?|=>|->|==?|,)?[ \t]*(?:\r?\n[ \t]*)?["'`]?""",
     re.X | _A,
 )
 _VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-+/=.~]*", _A)
@@ -97,11 +98,22 @@ def _value_ok(value: str, *, long: bool, spaced: bool) -> bool:
         return False  # a path of words
     if "-" in value or "." in value:
         pieces = re.split(r"[\-.]", value)
-        if sum(p.isalpha() and p.islower() and len(p) >= 3 for p in pieces) >= 2:
+        if sum(p.isalpha() and p.islower() and len(p) >= 2 for p in pieces) >= 2:
             return False  # key-rotation-2024-v2, release.candidate.2024: words, not a key
     if any(p.lower() in _NAME_PARTS for p in re.split(r"[_\-.]", value)):
         return False  # TR31_P1_PIN_GENERATION_KEY, auth-token-v2-2024: a name with the word in it
     return _HEX.fullmatch(value) is not None or not _name_like(value)  # hex is never a name
+
+
+def _readable_base64(value: str) -> bool:
+    """Base64 that decodes to printable text: encoded words, not a random key."""
+    if len(value) % 4 == 1 or not value.rstrip("=").isalnum():
+        return False
+    try:
+        decoded = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(decoded) >= 12 and all(32 <= b < 127 for b in decoded)
 
 
 def _name_like(value: str) -> bool:
@@ -114,6 +126,7 @@ def _name_like(value: str) -> bool:
 
 
 _NAME_PARTS = frozenset({"key", "keys", "token", "tokens", "secret", "secrets", "password", "auth"})
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z_\-]*", _A)
 _CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]{4,}", _A)
 
 
@@ -125,16 +138,48 @@ def _wordish(part: str) -> bool:
     return len(low) * 2 <= vowels * 10 <= len(low) * 6 and not _CONSONANT_RUN.search(low)
 
 
+#: every character that cannot be part of a value becomes a space, so ``str.split`` (in C)
+#: yields the runs a value could be
+_NOT_VALUE = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) in "_-+/=.~")}
+#: how far before a value its credential word may stand
+_REACH = 80
+_DIGIT = re.compile(r"\d", _A)
+
+
+def _windows(text: str, claims: Claims) -> list[tuple[int, int]]:
+    """Where a credential word and its value could be: each run of 16+ value characters with a
+    digit in it, and the 80 characters before it. Found with ``str.translate`` and ``split``
+    (runs that long are rare in ordinary text; runs a stronger detector claimed are skipped), so
+    the words are looked for only there and a diff full of ``token`` and ``key`` in names costs
+    next to nothing."""
+    out: list[tuple[int, int]] = []
+    cursor = 0
+    for run in [w for w in text.translate(_NOT_VALUE).split() if len(w) >= 16]:
+        at = text.find(run, cursor)
+        cursor = at + len(run)
+        if _DIGIT.search(run) is None or len(set(run)) < 8:
+            continue  # no digit, or too few characters for a generated value
+        if claims.overlaps(at, cursor):
+            continue  # a stronger detector has it already
+        start = max(0, at - _REACH)
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], cursor)
+        else:
+            out.append((start, cursor))
+    return out
+
+
 def keyword_values(text: str, lower: str, claims: Claims) -> None:
     """Values right after a credential word, in any syntax (module docstring)."""
     n = len(text)
     done = -1
-    hits: list[int] = []
-    for word in _WORDS:
-        i = lower.find(word)
-        while i != -1:
-            hits.append(i)
-            i = lower.find(word, i + len(word))
+    hits: set[int] = set()
+    for ws, we in _windows(text, claims):
+        for word in _WORDS:
+            i = lower.find(word, ws, we)
+            while i != -1:
+                hits.add(i)
+                i = lower.find(word, i + len(word), we)
     for i in sorted(hits):
         if i < done:
             continue
@@ -148,13 +193,15 @@ def keyword_values(text: str, lower: str, claims: Claims) -> None:
         done = e
         if s >= 10 and text[s - 10 : s] == "[REDACTED:":
             continue
-        m = _SEP.match(text, e)
-        if m is None:
+        if e + 1 < n and text[e] in "-." and text[e + 1].isalnum():
+            sep = text[e]  # glued: x-secrettoken-<value>
+        elif m := _SEP.match(text, e):
+            sep = m.group()
+        else:
             continue
-        sep = m.group()
         if "\n" in sep and any(c in sep.split("\n")[0] for c in "\"'`,"):
             continue  # the next line of a list, not this word's value
-        vs = m.end()
+        vs = e + len(sep)
         v = _VALUE.match(text, vs)
         if v is None or (vs == e and not sep):
             continue
@@ -171,23 +218,25 @@ def keyword_values(text: str, lower: str, claims: Claims) -> None:
         while ps and text[ps - 1] in _IDENT_JOIN:
             ps -= 1
         phrase = text[ps:e]  # csrf-token, x.auth.token: judged with the words glued before
-        if ps and text[ps - 1] == ":":
-            continue  # a segment of an ARN or a URN (arn:aws:...:secret:name-AbC123)
+        if ps and text[ps - 1] in ":/":
+            continue  # a segment of an ARN, a URN or a path (arn:aws:...:secret:name-AbC123)
+        before = text[max(text.rfind("\n", 0, ps) + 1, ps - 40) : ps].split()[-2:]
         low = phrase.lower()
         weak = not any(w in low for w in ("secret", "token", "key", "tkn", "cred"))
         operator = any(c in sep for c in ":=")
-        if not _phrase_ok(phrase):
-            continue
+        words_before = " ".join(w for w in before if _PLAIN.fullmatch(w))
+        if not _phrase_ok(phrase) or not _phrase_ok(words_before):
+            continue  # next page token, public key, cache key: judged with the words before
         if not _value_ok(value, long=weak or glued, spaced=not operator):
             continue
-        bare_key = not any(
-            q in low.replace("key", "", low.count("key") - 1) for q in _KEY_QUALIFIERS
-        )
+        bare_key = not any(q in low for q in _KEY_QUALIFIERS)
         if bare_key and (len(value) < 20 or _UUID.search(value)):
             continue  # "key": "48c67f3c-...": an object's or a stream's key, not a credential
         if len(phrase) >= 6 and phrase in value:
             continue  # X509_pubkey_st = struct_X509_pubkey_st: a name built on the name
-        if glued and _HEX.fullmatch(value) is None and entropy(value) < 3.5:
+        if glued and ("/" in value or (_HEX.fullmatch(value) is None and entropy(value) < 3.5)):
             continue
+        if _readable_base64(value):
+            continue  # base64 of words (bedrock.amazonaws.co): encoded text, not a key
         claims.add(vs, ve, "secret_assignment")
         done = ve
