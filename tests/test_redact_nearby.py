@@ -35,6 +35,7 @@ def fakes(request: pytest.FixtureRequest) -> Any:
         "acme_secret key={v}",  # two words, then an operator
         "Acme PRIVATE TOKEN {v}",
         "acme_token -> {v}",
+        '"{{\\"acmeSecretKey\\":\\"{v}\\"}}"',  # JSON inside a string, quotes escaped
     ],
 )
 def test_value_after_a_credential_word_in_any_syntax(form: str, fakes: Any) -> None:
@@ -55,6 +56,13 @@ def test_value_after_a_credential_word_in_any_syntax(form: str, fakes: Any) -> N
 def test_value_shapes_after_secret_word(make: Any, fakes: Any) -> None:
     value = make(fakes)
     gone(f"acme secret {value}", value)
+
+
+def test_npmrc_token_after_a_registry_path(fakes: Any) -> None:
+    """``//registry/:_authToken= <uuid>``: the ``:`` before the name ends a path, it does not make
+    the name a segment of an ARN."""
+    value = fakes.uuid()
+    gone(f"//registry.example.org/:_authToken= {value}", value)
 
 
 def test_the_key_name_stays(fakes: Any) -> None:

@@ -40,10 +40,10 @@ _MORE = re.compile(
     r"(?=[\s\"'`:=\-.,])",
     re.I | _A,
 )
-#: what may stand between the phrase and the value: quotes, an operator, spaces, one line break;
-#: or one ``-`` or ``.`` gluing the value to the word
+#: what may stand between the phrase and the value: quotes (escaped too: JSON inside a string),
+#: an operator, spaces, one line break
 _SEP = re.compile(
-    r"""["'`]?\]?[ \t]*(?::{1,2}=?|=>|->|==?|,)?[ \t]*(?:\r?\n[ \t]*)?["'`]?""",
+    r"""\\?["'`]?\]?[ \t]*(?::{1,2}=?|=>|->|==?|,)?[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?""",
     re.X | _A,
 )
 _VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-+/=.~]*", _A)
@@ -218,7 +218,7 @@ def keyword_values(text: str, lower: str, claims: Claims) -> None:
         while ps and text[ps - 1] in _IDENT_JOIN:
             ps -= 1
         phrase = text[ps:e]  # csrf-token, x.auth.token: judged with the words glued before
-        if ps and text[ps - 1] in ":/":
+        if ps >= 2 and text[ps - 1] in ":/" and text[ps - 2].isalnum():
             continue  # a segment of an ARN, a URN or a path (arn:aws:...:secret:name-AbC123)
         before = text[max(text.rfind("\n", 0, ps) + 1, ps - 40) : ps].split()[-2:]
         low = phrase.lower()
