@@ -43,7 +43,7 @@ _MORE = re.compile(
 #: what may stand between the phrase and the value: quotes (escaped too: JSON inside a string),
 #: an operator, spaces, one line break
 _SEP = re.compile(
-    r"""\\?["'`]?\]?[ \t]*(?::{1,2}=?|=>|->|==?|,)?[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?""",
+    r"""\\?["'`]?\]?[ \t]*(?::{1,2}=?|=>|->|==?)?[ \t]*(?:\r?\n[ \t]*)?\\?["'`]?""",
     re.X | _A,
 )
 _VALUE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-+/=.~]*", _A)
@@ -64,7 +64,7 @@ _NOT_CREDENTIAL = (
     lookup csrf xsrf nonce file path dir url uri endpoint type kind length len size max min count
     version format header prefix suffix policy expires expiry expiration ttl timeout rotation ref
     arn alias label field column table attr attribute event map dict hot short cut keyboard
-    button row vault certificate cert certs usage"""
+    button row vault certificate cert certs usage pub pubkey signature sig"""
         )
     )
     | NOT_LIVE
@@ -96,12 +96,16 @@ def _value_ok(value: str, *, long: bool, spaced: bool) -> bool:
         return False  # keys/service-account-2024.json: a file, not a key
     if "/" in value and sum(p.isalpha() and len(p) >= 3 for p in value.split("/")) >= 2:
         return False  # a path of words
-    if "-" in value or "." in value:
-        pieces = re.split(r"[\-.]", value)
+    if "-" in value or "." in value or "/" in value:
+        pieces = re.split(r"[\-./]", value)
         if sum(p.isalpha() and p.islower() and len(p) >= 2 for p in pieces) >= 2:
-            return False  # key-rotation-2024-v2, release.candidate.2024: words, not a key
-    if any(p.lower() in _NAME_PARTS for p in re.split(r"[_\-.]", value)):
-        return False  # TR31_P1_PIN_GENERATION_KEY, auth-token-v2-2024: a name with the word in it
+            return False  # key-rotation-2024-v2, openai/gpt-4o-mini: words, not a key
+        if "." in value and sum(p.strip("_").isalpha() and len(p) >= 2 for p in pieces) >= 2:
+            return False  # self._lib.NID_aes_256_cbc: an attribute path in code
+    if any(p.lower() in _NAME_PARTS for p in re.split(r"[_\-.]", value)) or any(
+        p.lower() in _NAME_PARTS for p in PARTS.findall(value) if len(p) >= 3
+    ):
+        return False  # TR31_P1_PIN_GENERATION_KEY, Ed25519PrivateKey: a name with the word in it
     return _HEX.fullmatch(value) is not None or not _name_like(value)  # hex is never a name
 
 
@@ -125,7 +129,9 @@ def _name_like(value: str) -> bool:
     return sum(len(w) for w in words if _wordish(w)) * 10 >= letters * 6
 
 
-_NAME_PARTS = frozenset({"key", "keys", "token", "tokens", "secret", "secrets", "password", "auth"})
+_NAME_PARTS = frozenset(
+    {"key", "keys", "token", "tokens", "secret", "secrets", "password", "auth", "private", "public"}
+)
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z_\-]*", _A)
 _CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]{4,}", _A)
 
