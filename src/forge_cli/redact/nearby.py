@@ -25,6 +25,7 @@ import re
 from forge_cli.redact.keys import PARTS
 from forge_cli.redact.spans import Claims
 from forge_cli.redact.values import entropy, is_placeholder, masked
+from forge_cli.redact.vendors import token_runs
 from forge_cli.redact.words import NOT_LIVE, NOT_SECRET_TOKEN
 
 _A = re.ASCII
@@ -144,34 +145,28 @@ def _wordish(part: str) -> bool:
     return len(low) * 2 <= vowels * 10 <= len(low) * 6 and not _CONSONANT_RUN.search(low)
 
 
-#: every character that cannot be part of a value becomes a space, so ``str.split`` (in C)
-#: yields the runs a value could be
-_NOT_VALUE = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) in "_-+/=.~")}
 #: how far before a value its credential word may stand
 _REACH = 80
 _DIGIT = re.compile(r"\d", _A)
 
 
 def _windows(text: str, claims: Claims) -> list[tuple[int, int]]:
-    """Where a credential word and its value could be: each run of 16+ value characters with a
-    digit in it, and the 80 characters before it. Found with ``str.translate`` and ``split``
-    (runs that long are rare in ordinary text; runs a stronger detector claimed are skipped), so
-    the words are looked for only there and a diff full of ``token`` and ``key`` in names costs
-    next to nothing."""
+    """Where a credential word and its value could be: each run of 20+ token characters with a
+    digit in it (``vendors.token_runs``, already found for the vendor formats, so free here;
+    runs that long are rare in ordinary text), not claimed by a stronger detector, and the 80
+    characters before it. The words are looked for only there, so a diff full of ``token`` and
+    ``key`` in names costs next to nothing. (A value of 16 to 19 characters is found when the
+    run holding it, its word glued on, reaches 20.)"""
     out: list[tuple[int, int]] = []
-    cursor = 0
-    for run in [w for w in text.translate(_NOT_VALUE).split() if len(w) >= 16]:
-        at = text.find(run, cursor)
-        cursor = at + len(run)
-        if _DIGIT.search(run) is None or len(set(run)) < 8:
-            continue  # no digit, or too few characters for a generated value
-        if claims.overlaps(at, cursor):
-            continue  # a stronger detector has it already
+    for at, run in token_runs(text):
+        end = at + len(run)
+        if _DIGIT.search(run) is None or claims.overlaps(at, end) or len(set(run)) < 8:
+            continue  # no digit, a stronger detector has it, or too few characters
         start = max(0, at - _REACH)
         if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], cursor)
+            out[-1] = (out[-1][0], end)
         else:
-            out.append((start, cursor))
+            out.append((start, end))
     return out
 
 
