@@ -246,8 +246,8 @@ def external() -> Any:
     corpus = corpus_module.build(where)
     if not corpus.cases:
         pytest.skip(
-            f"no scanner snapshots in {where} (fetch gitleaks/gitleaks, Yelp/detect-secrets, mongodb/kingfisher and"
-            " praetorian-inc/noseyparker there, or set FORGE_SCANNER_SNAPSHOTS)"
+            f"no scanner snapshots in {where} (fetch gitleaks/gitleaks, Yelp/detect-secrets, mongodb/kingfisher,"
+            " praetorian-inc/noseyparker and semgrep/semgrep-rules there, or set FORGE_SCANNER_SNAPSHOTS)"
         )
     return corpus
 
@@ -265,8 +265,9 @@ def _scores(cases: list[Any]) -> tuple[float, float, int, int]:
 
 def test_external_corpus_is_split_by_rule_and_large(external: Any) -> None:
     parts = {c.part for c in external.cases}
-    assert {"tune", "holdout"} <= parts <= {"tune", "holdout", "unseen"}
-    assert all(c.source == "kingfisher" for c in external.part("unseen"))
+    assert {"tune", "holdout"} <= parts <= {"tune", "holdout", "kingfisher", "unseen"}
+    assert all(c.source == "kingfisher" for c in external.part("kingfisher"))
+    assert all(c.source == "semgrep" for c in external.part("unseen"))
     rules = {(c.source, c.rule): c.part for c in external.cases}
     for case in external.cases:
         assert rules[(case.source, case.rule)] == case.part  # a rule lives in one part only
@@ -289,15 +290,33 @@ def test_external_holdout_part(external: Any) -> None:
 
 
 #: Kingfisher's rule examples were added after the first round of tuning on the three other
-#: sources and are only measured, never listed: recall 0.452 on 1159 positives (5 look-alikes,
-#: none changed) before the second round, 0.455 after it. Far below the 0.95 target: the rules
-#: the other parts taught did not carry over. The floor only stops a slide back.
-UNSEEN_RECALL_FLOOR = 0.44
+#: sources and were only measured for two rounds: recall 0.452 on 1159 positives before the
+#: second round, 0.455 after it. In the third round its helper rules (``visible: false``: hosts,
+#: ids) stopped counting as secrets (1,123 positives left; 0.467 before any detector change) and
+#: it was tuned on: 0.703. Well below the 0.95 target: most misses left are values typed as
+#: examples (alphabet runs, ``1234567890abcdef`` repeated), which forge keeps on purpose, and a
+#: vendor's name with no credential word before a value. The floor only stops a slide back.
+KINGFISHER_RECALL_FLOOR = 0.69
+
+
+def test_external_kingfisher_part(external: Any) -> None:
+    if not external.part("kingfisher"):
+        pytest.skip("no snapshot of mongodb/kingfisher here")
+    recall, fp_rate, n_pos, n_neg = _scores(external.part("kingfisher"))
+    assert fp_rate <= FALSE_POSITIVE_TARGET, f"false positives {fp_rate:.3f} on {n_neg}"
+    assert recall >= KINGFISHER_RECALL_FLOOR, f"recall {recall:.3f} on {n_pos} positives"
+
+
+#: the held-out part now: Semgrep's secret rules' tests (semgrep/semgrep-rules, generic/secrets/),
+#: loaded and measured before the third round changed any detector (recall 0.855 on 297
+#: positives, false positives 2 of 61), never listed, measured once more at the end (see
+#: benchmarks/README.md). The floor is the figure before the round: it stops a slide back.
+UNSEEN_RECALL_FLOOR = 0.85
 
 
 def test_external_unseen_part(external: Any) -> None:
     if not external.part("unseen"):
-        pytest.skip("no snapshot of mongodb/kingfisher here")
+        pytest.skip("no snapshot of semgrep/semgrep-rules here")
     recall, fp_rate, n_pos, n_neg = _scores(external.part("unseen"))
     assert fp_rate <= FALSE_POSITIVE_TARGET, f"false positives {fp_rate:.3f} on {n_neg}"
     assert recall >= UNSEEN_RECALL_FLOOR, f"recall {recall:.3f} on {n_pos} positives"
@@ -306,7 +325,7 @@ def test_external_unseen_part(external: Any) -> None:
 def test_placeholders_and_contested_cases_are_scored_apart(external: Any) -> None:
     """Masks the scanners call secrets stay (forge keeps masks on purpose), and the split keeps
     every case somewhere: nothing is dropped silently."""
-    masked = [c for c in external.placeholders if c.positive]
+    masked = [c for c in external.placeholders if c.positive and c.part != "unseen"]
     kept = sum(any(s in redact(c.text).text for s in c.secrets) for c in masked)
     assert masked and kept / len(masked) >= 0.75
     assert external.contested and all(not c.positive for c in external.contested)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from forge_cli.redact.assignments import assignments
 from forge_cli.redact.documents import apart, kubernetes_secrets
+from forge_cli.redact.nearby import keyword_values
 from forge_cli.redact.pem import private_keys
 from forge_cli.redact.phrases import context_forms
 from forge_cli.redact.pii import emails, numbers
@@ -87,6 +88,7 @@ _SECRET_DETECTORS: tuple[Detector, ...] = (
     apart,
     kubernetes_secrets,
     context_forms,
+    keyword_values,
 )
 _PII_DETECTORS: tuple[Detector, ...] = (numbers, emails)
 

@@ -56,10 +56,21 @@ def _pem_in_base64(token: str) -> bool:
 _NOT_TOKEN = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) in "_.~-")}
 
 
-def _runs(text: str) -> list[tuple[int, str]]:
+#: the text ``token_runs`` last read and what it found: vendor_tokens and the keyword detector
+#: (``nearby``) read the same runs of the same text, one after the other, so the second is free.
+#: The text itself is kept (so its id cannot pass to another string while it is cached), and the
+#: pair is read and replaced whole, so threads redacting at once never mix two texts' runs.
+_last: tuple[str, list[tuple[int, str]]] = ("", [])
+
+
+def token_runs(text: str) -> list[tuple[int, str]]:
     """(start, run) of every run of token characters of 20 or more that starts with a letter,
     digit or underscore: translate, split and look each long run up again, which is cheaper
-    than a regex over every position of the text."""
+    than a regex over every position of the text. The last text's runs are kept."""
+    global _last
+    seen, found = _last
+    if seen is text:
+        return found
     runs: list[tuple[int, str]] = []
     cursor = 0
     for run in [w for w in text.translate(_NOT_TOKEN).split() if len(w) >= 20]:
@@ -68,6 +79,7 @@ def _runs(text: str) -> list[tuple[int, str]]:
         lead = len(run) - len(run.lstrip(".~-"))
         if len(run) - lead >= 20:
             runs.append((at + lead, run[lead:]))
+    _last = (text, runs)
     return runs
 
 
@@ -115,7 +127,7 @@ def _prefixed(token: str) -> bool:
 def vendor_tokens(text: str, lower: str, claims: Claims) -> None:
     """Tokens that start with a vendor's prefix and have the shape the vendor issues, and
     tokens of an unknown vendor written the way vendors write them (``_prefixed``)."""
-    for s, run in _runs(text):
+    for s, run in token_runs(text):
         if claims.overlaps(s, s + len(run)):
             continue  # a provider token (ghp_, AKIA) already claimed by a stronger detector
         rows = _BY_START.get(run[:2])

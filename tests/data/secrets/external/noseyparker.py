@@ -112,6 +112,7 @@ def cases(
         "fixme_negative": 0,
         "uncompiled_rule": 0,
         "identifier_rule": 0,
+        "helper_rule": 0,
     }
     out: list[Case] = []
     for path in _rule_files(snapshot, rules_dir):
@@ -121,6 +122,9 @@ def cases(
             categories = set(rule.get("categories") or [])
             if "identifier" in categories and "secret" not in categories:
                 skipped["identifier_rule"] += 1
+                continue
+            if rule.get("visible") is False:
+                skipped["helper_rule"] += len(rule.get("examples") or [])
                 continue
             regex = compile_foreign(str(rule.get("pattern", "")))
             examples = [str(e) for e in rule.get("examples") or []]
