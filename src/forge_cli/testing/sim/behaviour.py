@@ -27,6 +27,7 @@ from forge_cli.testing.sim.faults import (
     retry_after_header,
     retry_after_seconds,
 )
+from forge_cli.testing.sim.openai_batch import BatchService
 from forge_cli.testing.sim.rate_window import RATE_WINDOW, RateWindow
 from forge_cli.testing.sim.registry import DEFAULT_WIRE, make_wire
 from forge_cli.testing.sim.stats import UpstreamStats
@@ -101,6 +102,8 @@ class Behaviour:
         self.wire: Wire = wire
         self.stats = UpstreamStats(max_records)
         self.faults = FaultScript()
+        #: OpenAI's files and batches endpoints (``sim/openai_batch.py``), on OpenAI's wire only
+        self.batches: BatchService | None = BatchService(self) if wire.name == "openai" else None
         self._api_key = api_key
         self._lock = threading.Lock()
         self._fail_rng = random.Random(f"{seed}:failure")

@@ -167,7 +167,17 @@ class SimHandler(BaseHTTPRequestHandler):
 
     # -- routes ------------------------------------------------------------------------------
 
+    def _batch_route(self) -> bool:
+        """Serve a files/batches request (``sim/openai_batch.py``); False for any other path."""
+        service = self.server.behaviour.batches
+        if service is None or not service.handles(self.path):
+            return False
+        service.serve(self)
+        return True
+
     def do_GET(self) -> None:
+        if self._batch_route():
+            return
         path = self.path.split("?", 1)[0].rstrip("/")
         behaviour = self.server.behaviour
         # only OpenAI's wire has a models listing the simulator serves
@@ -188,6 +198,8 @@ class SimHandler(BaseHTTPRequestHandler):
     do_PATCH = do_PUT
 
     def do_POST(self) -> None:
+        if self._batch_route():
+            return
         path = self.path.split("?", 1)[0].rstrip("/")
         behaviour = self.server.behaviour
         path_model = behaviour.wire.chat_route("POST", path)

@@ -20,6 +20,7 @@ from forge_cli.testing.sim.answers import DEFAULT_LABELS, DEFAULT_PRIORITIES, Re
 from forge_cli.testing.sim.behaviour import DEFAULT_MODELS, Behaviour
 from forge_cli.testing.sim.faults import Fault, FaultRule
 from forge_cli.testing.sim.handler import SimServer
+from forge_cli.testing.sim.openai_batch import BatchService
 from forge_cli.testing.sim.rate_window import RATE_WINDOW
 from forge_cli.testing.sim.stats import UpstreamStats
 from forge_cli.testing.sim.wire import Wire
@@ -117,6 +118,13 @@ class FakeUpstream:
     @property
     def stats(self) -> UpstreamStats:
         return self.behaviour.stats
+
+    @property
+    def batches(self) -> BatchService:
+        """OpenAI's Batch API of this server: its clock (``batches.clock``), jobs and counters."""
+        if self.behaviour.batches is None:
+            raise RuntimeError(f"the {self.wire.name} wire has no batch API in the simulator")
+        return self.behaviour.batches
 
     # -- lifecycle ---------------------------------------------------------------------------
 

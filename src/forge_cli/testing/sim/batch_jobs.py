@@ -1,0 +1,202 @@
+"""The simulator's batch jobs: their clock, their status, and the answers in their files.
+
+OpenAI's Batch API runs a job through validating, in_progress, finalizing and completed (or
+failed, expired, cancelling, cancelled) over up to 24 hours; here the same statuses follow a
+compressed clock (``BatchClock``: seconds, set by a test) so a job can validate, progress request
+by request, expire half done or be cancelled within a test. Each request of a job is answered
+exactly as the synchronous endpoint would answer its body (the wire's ``parse``, the scripted
+faults, the behaviour's answers, the wire's ``success``), so batch and synchronous runs see the
+same answers. No HTTP here (``sim/openai_batch.py`` serves it); nothing of forge is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from forge_cli.testing.sim.answers import extract_pack, prompt_tokens, text_tokens
+from forge_cli.testing.sim.faults import ERROR_FAULTS
+
+__all__ = ["BatchClock", "BatchJob", "Line", "answer_line"]
+
+#: what each request of the job is answered with: (status, body)
+Answer = Callable[[dict[str, Any]], tuple[int, Any]]
+
+
+@dataclass(slots=True)
+class BatchClock:
+    """How long each stage takes, in real seconds (OpenAI's take minutes to hours)."""
+
+    validating: float = 0.0
+    #: seconds per request while in progress (0: all at once)
+    per_request: float = 0.0
+    finalizing: float = 0.0
+    cancelling: float = 0.0
+    #: the completion window: a job not finished by then expires with what it has done
+    window: float = 24 * 3600.0
+
+
+@dataclass(slots=True)
+class Line:
+    """One request of a job's input file."""
+
+    custom_id: str
+    body: dict[str, Any]
+
+
+@dataclass(slots=True)
+class BatchJob:
+    """One job and its state; ``advance`` moves it along the clock (under the service's lock)."""
+
+    id: str
+    input_file_id: str
+    lines: list[Line]
+    metadata: dict[str, str]
+    clock: BatchClock
+    created: float = field(default_factory=time.monotonic)
+    created_at: int = field(default_factory=lambda: int(time.time()))
+    status: str = "validating"
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    done: int = 0
+    cancel_at: float | None = None
+    #: (custom_id, status, body) per answered request, and unanswered ids with the reason
+    answered: list[tuple[str, int, Any]] = field(default_factory=list)
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    stamps: dict[str, int] = field(default_factory=dict)
+
+    def advance(self, answer: Answer, store: Callable[[bytes, str], str]) -> None:
+        """Bring status and counts up to now; at the end, write the output and error files."""
+        if self.status in ("completed", "failed", "expired", "cancelled"):
+            return
+        now = time.monotonic()
+        clock = self.clock
+        elapsed = now - self.created
+        if self.errors:
+            self._end("failed", answer, store)
+            return
+        running = max(0.0, min(elapsed, clock.window) - clock.validating)
+        if self.cancel_at is not None:
+            running = max(0.0, min(self.cancel_at - self.created, clock.window) - clock.validating)
+        due = len(self.lines) if clock.per_request <= 0 else int(running / clock.per_request)
+        self._answer_up_to(min(len(self.lines), due), answer)
+        if self.cancel_at is not None:
+            if now - self.cancel_at >= clock.cancelling:
+                self._end("cancelled", answer, store)
+            else:
+                self._stamp("cancelling")
+            return
+        if elapsed < clock.validating:
+            return
+        self._stamp("in_progress")
+        finished = self.done >= len(self.lines)
+        if not finished and elapsed >= clock.window:
+            self._end("expired", answer, store)
+            return
+        if not finished:
+            return
+        span = clock.validating + len(self.lines) * clock.per_request
+        if elapsed < span + clock.finalizing:
+            self._stamp("finalizing")
+            return
+        self._end("completed", answer, store)
+
+    def counts(self) -> dict[str, int]:
+        ok = sum(1 for _, status, _ in self.answered if status == 200)
+        failed = len(self.answered) - ok
+        if self.status in ("expired", "cancelled"):
+            failed += len(self.lines) - self.done
+        return {"total": len(self.lines), "completed": ok, "failed": failed}
+
+    def _answer_up_to(self, due: int, answer: Answer) -> None:
+        while self.done < due:
+            line = self.lines[self.done]
+            status, body = answer(line.body)
+            self.answered.append((line.custom_id, status, body))
+            self.done += 1
+
+    def _stamp(self, status: str) -> None:
+        self.status = status
+        self.stamps.setdefault(f"{status}_at", int(time.time()))
+
+    def _end(self, status: str, answer: Answer, store: Callable[[bytes, str], str]) -> None:
+        self._stamp(status)
+        if status == "failed":
+            return
+        out: list[dict[str, Any]] = []
+        err: list[dict[str, Any]] = []
+        for custom_id, code, body in self.answered:
+            line = {
+                "id": "batch_req_" + secrets.token_hex(12),
+                "custom_id": custom_id,
+                "response": {
+                    "status_code": code,
+                    "request_id": "req_" + secrets.token_hex(16),
+                    "body": body,
+                },
+                "error": None,
+            }
+            (out if code == 200 else err).append(line)
+        reason = {
+            "expired": (
+                "batch_expired",
+                "This request could not be executed before the completion window expired.",
+            ),
+            "cancelled": (
+                "batch_cancelled",
+                "This request was not executed because the batch was cancelled.",
+            ),
+        }.get(status)
+        if reason is not None:
+            for unrun in self.lines[self.done :]:
+                err.append(
+                    {
+                        "id": "batch_req_" + secrets.token_hex(12),
+                        "custom_id": unrun.custom_id,
+                        "response": None,
+                        "error": {"code": reason[0], "message": reason[1]},
+                    }
+                )
+        if out:
+            self.output_file_id = store(_jsonl(out), "batch_output")
+        if err:
+            self.error_file_id = store(_jsonl(err), "batch_output")
+
+
+def _jsonl(rows: list[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(row, ensure_ascii=False).encode() + b"\n" for row in rows)
+
+
+def answer_line(behaviour: Any, body: Any) -> tuple[int, Any]:
+    """(status, body) the synchronous endpoint gives this request body, faults applied."""
+    wire = behaviour.wire
+    if not isinstance(body, dict):
+        return wire.bad_json()
+    request = wire.parse(body, None, {})
+    items = extract_pack(request.messages)
+    if request.error is not None:
+        return request.error
+    refused = behaviour.refuse_output(request)
+    if refused is not None:
+        return refused
+    fault = behaviour.next_fault(items if items is not None else [])
+    request_id = "req_" + secrets.token_hex(16)
+    if fault is not None and fault.kind in ERROR_FAULTS:
+        status = int(fault.kind) if fault.kind.isdigit() and fault.kind != "401" else 500
+        return status, wire.server_error(status, request_id)
+    content, reasoning, _ = behaviour.answer(items, fault, request)
+    completion = text_tokens(content)
+    reasoning_tokens = text_tokens(reasoning)
+    return 200, wire.success(
+        model=request.model or "",
+        content=content,
+        reasoning=reasoning,
+        prompt_tokens=prompt_tokens(request.messages),
+        completion_tokens=completion,
+        reasoning_tokens=reasoning_tokens,
+        request=request,
+    )
