@@ -96,6 +96,21 @@ def run_classify(settings: ClassifySettings, err: Console | None = None) -> int:
     task = make_task(settings, warn=lambda line: err.print(f"forge: warning: {line}", markup=False))
     if settings.provider is None and not settings.quiet:
         err.print(OFFLINE_NOTICE)
+    if settings.batch and not settings.dry_run:
+        from forge_cli.app.batch.flow import BatchRun, run_batch
+
+        def records() -> Iterable[Item | Failure]:
+            again = open_source(
+                settings.input,
+                fmt=settings.input_format,
+                text_field=settings.text_field,
+                id_field=settings.id_field,
+                max_record_bytes=settings.max_record_bytes,
+            )
+            return _redacted(again, settings)
+
+        run = BatchRun(settings, "classify", task, records, source.name, None, err, settings.pack)
+        return run_batch(run)
     if not settings.dry_run:
         return run_to_files(
             settings,

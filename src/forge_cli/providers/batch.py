@@ -10,51 +10,15 @@ API for a chain member, or says clearly that its provider offers none.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Protocol
 
-from forge_cli.core.calls import Completion, PackRequest
+from forge_cli.core.calls import PackRequest
 from forge_cli.core.errors import UsageError
 from forge_cli.providers.base import Provider
+from forge_cli.providers.batch_types import ACTIVE, TERMINAL, BatchAnswer, BatchJob
 from forge_cli.providers.catalog.batch_offers import batch_offer
 
 __all__ = ["ACTIVE", "TERMINAL", "BatchAnswer", "BatchApi", "BatchJob", "batch_api"]
-
-#: a job in one of these will change no more
-TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
-#: still running: what a cancel can stop
-ACTIVE = frozenset({"validating", "in_progress", "finalizing", "cancelling"})
-
-
-@dataclass(slots=True)
-class BatchJob:
-    """One provider job as forge reads it, whatever the wire (statuses in OpenAI's words)."""
-
-    id: str
-    status: str
-    total: int = 0
-    completed: int = 0
-    failed: int = 0
-    created_at: int | None = None
-    expires_at: int | None = None
-    output_file: str | None = None
-    error_file: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-    #: why the provider refused the job as a whole (a failed validation)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def terminal(self) -> bool:
-        return self.status in TERMINAL
-
-
-@dataclass(slots=True)
-class BatchAnswer:
-    """One request's outcome in a finished job: its answer, or why there is none."""
-
-    custom_id: str
-    completion: Completion | None = None
-    error: str | None = None
 
 
 class BatchApi(Protocol):

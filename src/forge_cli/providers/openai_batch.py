@@ -48,7 +48,7 @@ from forge_cli.core.errors import (
     UpstreamError,
 )
 from forge_cli.core.text import parse_retry_after, snippet
-from forge_cli.providers.batch import BatchAnswer, BatchJob
+from forge_cli.providers.batch_types import BatchAnswer, BatchJob
 from forge_cli.providers.catalog.batch_offers import BatchOffer
 from forge_cli.providers.openai import OpenAICompatibleProvider
 
