@@ -79,10 +79,15 @@ class BatchJob:
         if self.errors:
             self._end("failed", answer, store)
             return
-        running = max(0.0, min(elapsed, clock.window) - clock.validating)
-        if self.cancel_at is not None:
-            running = max(0.0, min(self.cancel_at - self.created, clock.window) - clock.validating)
-        due = len(self.lines) if clock.per_request <= 0 else int(running / clock.per_request)
+        # requests run from the end of validation until now, the cancel, or the window's end
+        stop = elapsed if self.cancel_at is None else self.cancel_at - self.created
+        running = min(stop, clock.window) - clock.validating
+        if running < 0:
+            due = 0
+        elif clock.per_request <= 0:
+            due = len(self.lines)
+        else:
+            due = int(running / clock.per_request)
         self._answer_up_to(min(len(self.lines), due), answer)
         if self.cancel_at is not None:
             if now - self.cancel_at >= clock.cancelling:
