@@ -151,9 +151,9 @@ def _follow(run: BatchRun, journal: Journal, api: BatchApi, assembly: Assembly) 
     (``--no-wait``) or "interrupted"."""
     settings = run.settings
     assert assembly.cache is not None
-    if not journal.jobs and not journal.path.exists():
-        _plan(run, journal, api, assembly)
     try:
+        if not journal.jobs and not journal.path.exists():
+            _plan(run, journal, api, assembly)
         submit_pending(journal, api, notify=run.notify)
         with JobsView(run.err, live=not settings.no_progress, quiet=settings.quiet) as view:
             while True:
