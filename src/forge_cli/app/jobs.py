@@ -119,7 +119,8 @@ def cancel_jobs(where: Path | None, err: Console) -> int:
     with _api(journal) as api:
         for entry in journal.pending:
             if entry.batch_id is None and entry.state == "creating":
-                found = api.find(entry.key)
+                since = entry.creating_at or 0.0
+                found = api.find(entry.key, requests=entry.requests, since=since)
                 if found is not None:
                     entry.batch_id, entry.state = found.id, "submitted"
             if entry.batch_id is None:

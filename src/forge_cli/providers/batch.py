@@ -35,16 +35,19 @@ class BatchApi(Protocol):
         ...
 
     def upload(self, data: bytes, filename: str) -> str:
-        """Upload a job's input; the provider's id for it."""
+        """Upload a job's input; the provider's id for it (a wire that takes the requests
+        inline, in the create call, uploads nothing)."""
         ...
 
-    def create(self, file_id: str, local_key: str) -> BatchJob:
-        """Start a job over an uploaded input, tagged with forge's own key for it."""
+    def create(self, file_id: str, local_key: str, data: bytes) -> BatchJob:
+        """Start a job over an uploaded input (or ``data`` itself), tagged with forge's own key
+        where the wire keeps one."""
         ...
 
-    def find(self, local_key: str) -> BatchJob | None:
-        """The job tagged with ``local_key``, if one was created (a run killed before it
-        recorded the id must not create a second one)."""
+    def find(self, local_key: str, *, requests: int, since: float) -> BatchJob | None:
+        """The job a run killed before it recorded the id may have created: the one tagged with
+        ``local_key``, or (a wire without tags) the one of ``requests`` requests created since
+        ``since`` (epoch seconds), if exactly one is. None: create it."""
         ...
 
     def retrieve(self, job_id: str) -> BatchJob: ...
@@ -64,7 +67,7 @@ def batch_api(provider: Provider, preset: str, *, timeout: float = 60.0) -> Batc
     if offer is None:
         raise UsageError(
             f"--batch: the provider {provider.name!r} (preset {preset}) has no batch API forge "
-            "knows of; batch mode works with: openai. Drop --batch to run synchronously."
+            "knows of; batch mode works with: openai, anthropic. Drop --batch to run synchronously."
         )
     if offer.wire == "openai":
         from forge_cli.providers.openai import OpenAICompatibleProvider
@@ -72,4 +75,10 @@ def batch_api(provider: Provider, preset: str, *, timeout: float = 60.0) -> Batc
 
         if isinstance(provider, OpenAICompatibleProvider):
             return OpenAIBatch(provider, offer, timeout=timeout)
+    if offer.wire == "anthropic":
+        from forge_cli.providers.anthropic import AnthropicProvider
+        from forge_cli.providers.anthropic_batch import AnthropicBatch
+
+        if isinstance(provider, AnthropicProvider):
+            return AnthropicBatch(provider, offer, timeout=timeout)
     raise UsageError(f"--batch: no batch adapter for the {offer.wire} wire yet")

@@ -33,7 +33,6 @@ either way).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,13 +40,10 @@ import httpx
 import orjson
 
 from forge_cli.core.calls import PackRequest
-from forge_cli.core.errors import (
-    InvalidResponseError,
-    ProviderError,
-    UnreachableError,
-    UpstreamError,
-)
-from forge_cli.core.text import parse_retry_after, snippet
+from forge_cli.core.errors import InvalidResponseError
+from forge_cli.core.text import snippet
+from forge_cli.providers.batch_http import json_object as _json
+from forge_cli.providers.batch_http import send
 from forge_cli.providers.batch_types import BatchAnswer, BatchJob
 from forge_cli.providers.catalog.batch_offers import BatchOffer
 from forge_cli.providers.openai import OpenAICompatibleProvider
@@ -57,8 +53,6 @@ __all__ = ["CHAT_ENDPOINT", "OpenAIBatch", "parse_job"]
 CHAT_ENDPOINT = "/v1/chat/completions"
 #: the metadata key holding forge's own key for a job
 LOCAL_KEY = "forge_job"
-#: attempts per HTTP call: a 429, a 5xx or a dropped connection is tried again after a pause
-ATTEMPTS = 4
 #: pages of ``GET /v1/batches`` searched for a job forge may have created (100 a page)
 LIST_PAGES = 20
 
@@ -141,7 +135,7 @@ class OpenAIBatch:
             raise InvalidResponseError("upload answered no file id", provider=self.name)
         return file_id
 
-    def create(self, file_id: str, local_key: str) -> BatchJob:
+    def create(self, file_id: str, local_key: str, data: bytes = b"") -> BatchJob:
         body = {
             "input_file_id": file_id,
             "endpoint": CHAT_ENDPOINT,
@@ -150,7 +144,7 @@ class OpenAIBatch:
         }
         return parse_job(_json(self._send("POST", "/batches", json=body)))
 
-    def find(self, local_key: str) -> BatchJob | None:
+    def find(self, local_key: str, *, requests: int = 0, since: float = 0.0) -> BatchJob | None:
         after: str | None = None
         for _ in range(LIST_PAGES):
             params: dict[str, Any] = {"limit": 100}
@@ -213,43 +207,6 @@ class OpenAIBatch:
         return BatchAnswer(custom_id, error=f"{code}: {message}")
 
     def _send(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        """One call, tried again after a 429, a 5xx or a dropped connection; any other error
-        status becomes forge's error for it (the key scrubbed)."""
-        url = f"{self.base_url}{path}"
-        for attempt in range(ATTEMPTS):
-            last = attempt == ATTEMPTS - 1
-            try:
-                response = self._client.request(method, url, **kw)
-            except httpx.ConnectError as exc:
-                if last:
-                    raise UnreachableError(
-                        f"cannot connect to {self.base_url} ({type(exc).__name__})",
-                        provider=self.name,
-                    ) from None
-                time.sleep(0.5 * 2**attempt)
-                continue
-            except httpx.TransportError as exc:
-                if last:
-                    raise UpstreamError(
-                        f"connection failed: {type(exc).__name__}", provider=self.name
-                    ) from None
-                time.sleep(0.5 * 2**attempt)
-                continue
-            if response.status_code < 400:
-                return response
-            error: ProviderError = self.provider._error(response)
-            if last or not (response.status_code == 429 or response.status_code >= 500):
-                raise error
-            wait = parse_retry_after(response.headers.get("retry-after"))
-            time.sleep(min(30.0, wait if wait is not None else 0.5 * 2**attempt))
-        raise AssertionError("unreachable")
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        raise InvalidResponseError("answer is not JSON", raw=snippet(response.text)) from None
-    if not isinstance(data, dict):
-        raise InvalidResponseError("answer is not a JSON object", raw=snippet(response.text))
-    return data
+        return send(
+            self._client, method, f"{self.base_url}{path}", self.name, self.provider._error, **kw
+        )

@@ -48,14 +48,14 @@ def collect_job(
             continue
         tokens_in += completion.tokens_in
         tokens_out += completion.tokens_out
-        ids = [local for local, _ in pack]
+        ids = [entry[0] for entry in pack]
         parsed = task.parse(completion.content, ids, completion.logprobs, completion.confidences)
         good: list[tuple[str, dict[str, Any]]] = [
             (
                 key,
                 {"answer": parsed.answers[local], "provider": api.name, "model": completion.model},
             )
-            for local, key in pack
+            for local, key, *_ in pack
             if local in parsed.answers
         ]
         cache.set_many(good)

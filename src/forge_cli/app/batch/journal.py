@@ -10,7 +10,7 @@ creates anything, so no job is ever submitted twice. Each write is a temporary f
 
 Layout, next to the outputs of ``tickets.jsonl``: ``tickets.jobs.json`` (this journal: the
 command's settings, the cache fingerprint, one entry per job) and ``tickets.jobs/`` (each job's
-input file and manifest: which cache keys each request's pack ids stand for).
+input file and manifest: which cache key and record each request's pack ids stand for).
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ class JobEntry:
     state: str = "intent"
     file_id: str | None = None
     batch_id: str | None = None
+    #: when the create call was sent (less a margin for the provider's clock), epoch seconds
+    creating_at: float | None = None
     #: what the provider said last: status, counts, expiry
     status: str = "not submitted"
     total: int = 0
@@ -157,7 +159,7 @@ class Journal:
         write_atomic(self.job_file(entry, ".manifest.json"), orjson.dumps(manifest))
 
     def manifest(self, entry: JobEntry) -> dict[str, list[list[str]]]:
-        """custom_id -> [[pack id, cache key], ...] of the job's requests."""
+        """custom_id -> [[pack id, cache key, record id], ...] of the job's requests."""
         data: dict[str, list[list[str]]] = orjson.loads(
             self.job_file(entry, ".manifest.json").read_bytes()
         )

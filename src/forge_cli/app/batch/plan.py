@@ -28,6 +28,8 @@ class PlannedPack:
     ids: list[str]
     keys: list[str]
     request: PackRequest
+    #: the id of the record each text came from (the first, when several share the text)
+    records: list[str]
 
 
 @dataclass(slots=True)
@@ -77,4 +79,4 @@ def plan_packs(
         request = task.build_request(
             [PackItem(i, it.text) for i, it in zip(ids, pack, strict=True)]
         )
-        yield PlannedPack(ids, [it.key for it in pack], request)
+        yield PlannedPack(ids, [it.key for it in pack], request, [it.id for it in pack])

@@ -9,6 +9,7 @@ killed before it wrote the id down is looked up by its key before anything is cr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 
 from forge_cli.app.batch.journal import JobEntry, Journal
@@ -16,6 +17,9 @@ from forge_cli.app.batch.plan import PlannedPack
 from forge_cli.providers.batch import BatchApi, BatchJob
 
 __all__ = ["record_jobs", "submit_pending"]
+
+#: seconds the provider's clock may be behind this machine's, when a job is looked up by time
+CLOCK_SLACK = 300.0
 
 
 def record_jobs(
@@ -30,7 +34,7 @@ def record_jobs(
     limit = min(api.max_requests, max_requests or api.max_requests)
     entries: list[JobEntry] = []
     lines: list[bytes] = []
-    manifest: dict[str, list[list[str]]] = {}
+    manifest: dict[str, list[list[str]]] = {}  # custom_id -> [[pack id, cache key, record id]]
     size = items = 0
 
     def close() -> None:
@@ -50,7 +54,7 @@ def record_jobs(
         if lines and (len(lines) >= limit or size + len(line) > api.max_bytes):
             close()
         lines.append(line)
-        manifest[custom_id] = [[i, k] for i, k in zip(pack.ids, pack.keys, strict=True)]
+        manifest[custom_id] = [list(t) for t in zip(pack.ids, pack.keys, pack.records, strict=True)]
         size += len(line)
         items += len(pack.ids)
     close()
@@ -68,19 +72,20 @@ def submit_pending(
             continue
         if entry.state == "creating":
             # the create call may have reached the provider before this run was killed
-            found = api.find(entry.key)
+            found = api.find(entry.key, requests=entry.requests, since=entry.creating_at or 0.0)
             if found is not None:
                 _created(journal, entry, found)
                 notify(f"found job {found.id} ({entry.key}) created by an interrupted run")
                 continue
+        data = journal.job_file(entry, ".jsonl").read_bytes()
         if entry.state == "intent" or entry.file_id is None:
-            data = journal.job_file(entry, ".jsonl").read_bytes()
             entry.file_id = api.upload(data, f"{entry.key}.jsonl")
             entry.state = "uploaded"
             journal.save()
         entry.state = "creating"
+        entry.creating_at = time.time() - CLOCK_SLACK
         journal.save()
-        _created(journal, entry, api.create(entry.file_id, entry.key))
+        _created(journal, entry, api.create(entry.file_id, entry.key, data))
 
 
 def _created(journal: Journal, entry: JobEntry, job: BatchJob) -> None:

@@ -2,7 +2,8 @@
 
 Data, checked against the providers' public documentation (2026-12): OpenAI's Batch API takes up
 to 50,000 requests and 200 MB per input file, answers within a 24 h completion window, and bills
-50% of the synchronous price. Only presets listed here get ``--batch``: an OpenAI-compatible server
+50% of the synchronous price; Anthropic's Message Batches take up to 100,000 requests and 256 MB
+per batch, within 24 h, at 50%. Only presets listed here get ``--batch``: an OpenAI-compatible server
 is not assumed to serve ``/v1/batches`` (Groq, Together and others document one, with their own
 limits; add them here once their shapes are checked).
 """
@@ -28,6 +29,7 @@ class BatchOffer:
 
 BATCH_OFFERS: dict[str, BatchOffer] = {
     "openai": BatchOffer("openai", max_requests=50_000, max_bytes=200 * 2**20),
+    "anthropic": BatchOffer("anthropic", max_requests=100_000, max_bytes=256 * 2**20),
 }
 
 

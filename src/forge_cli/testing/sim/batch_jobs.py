@@ -21,7 +21,7 @@ from typing import Any
 from forge_cli.testing.sim.answers import extract_pack, prompt_tokens, text_tokens
 from forge_cli.testing.sim.faults import ERROR_FAULTS
 
-__all__ = ["BatchClock", "BatchJob", "Line", "answer_line"]
+__all__ = ["BatchClock", "BatchJob", "Line", "answer_line", "jsonl"]
 
 #: what each request of the job is answered with: (status, body)
 Answer = Callable[[dict[str, Any]], tuple[int, Any]]
@@ -65,19 +65,23 @@ class BatchJob:
     cancel_at: float | None = None
     #: (custom_id, status, body) per answered request, and unanswered ids with the reason
     answered: list[tuple[str, int, Any]] = field(default_factory=list)
-    output_file_id: str | None = None
-    error_file_id: str | None = None
+    #: the wire's own record of where the results went (OpenAI: output and error file ids)
+    files: dict[str, str | None] = field(default_factory=dict)
     stamps: dict[str, int] = field(default_factory=dict)
 
-    def advance(self, answer: Answer, store: Callable[[bytes, str], str]) -> None:
-        """Bring status and counts up to now; at the end, write the output and error files."""
+    @property
+    def terminal(self) -> bool:
+        return self.status in ("completed", "failed", "expired", "cancelled")
+
+    def advance(self, answer: Answer) -> None:
+        """Bring status and counts up to now (the wire's service writes the results)."""
         if self.status in ("completed", "failed", "expired", "cancelled"):
             return
         now = time.monotonic()
         clock = self.clock
         elapsed = now - self.created
         if self.errors:
-            self._end("failed", answer, store)
+            self._end("failed")
             return
         # requests run from the end of validation until now, the cancel, or the window's end
         stop = elapsed if self.cancel_at is None else self.cancel_at - self.created
@@ -91,7 +95,7 @@ class BatchJob:
         self._answer_up_to(min(len(self.lines), due), answer)
         if self.cancel_at is not None:
             if now - self.cancel_at >= clock.cancelling:
-                self._end("cancelled", answer, store)
+                self._end("cancelled")
             else:
                 self._stamp("cancelling")
             return
@@ -100,7 +104,7 @@ class BatchJob:
         self._stamp("in_progress")
         finished = self.done >= len(self.lines)
         if not finished and elapsed >= clock.window:
-            self._end("expired", answer, store)
+            self._end("expired")
             return
         if not finished:
             return
@@ -108,7 +112,7 @@ class BatchJob:
         if elapsed < span + clock.finalizing:
             self._stamp("finalizing")
             return
-        self._end("completed", answer, store)
+        self._end("completed")
 
     def counts(self) -> dict[str, int]:
         ok = sum(1 for _, status, _ in self.answered if status == 200)
@@ -128,60 +132,29 @@ class BatchJob:
         self.status = status
         self.stamps.setdefault(f"{status}_at", int(time.time()))
 
-    def _end(self, status: str, answer: Answer, store: Callable[[bytes, str], str]) -> None:
+    def _end(self, status: str) -> None:
+        """The job is over: what it answered stays in ``answered``, the rest never ran."""
         self._stamp(status)
-        if status == "failed":
-            return
-        out: list[dict[str, Any]] = []
-        err: list[dict[str, Any]] = []
-        for custom_id, code, body in self.answered:
-            line = {
-                "id": "batch_req_" + secrets.token_hex(12),
-                "custom_id": custom_id,
-                "response": {
-                    "status_code": code,
-                    "request_id": "req_" + secrets.token_hex(16),
-                    "body": body,
-                },
-                "error": None,
-            }
-            (out if code == 200 else err).append(line)
-        reason = {
-            "expired": (
-                "batch_expired",
-                "This request could not be executed before the completion window expired.",
-            ),
-            "cancelled": (
-                "batch_cancelled",
-                "This request was not executed because the batch was cancelled.",
-            ),
-        }.get(status)
-        if reason is not None:
-            for unrun in self.lines[self.done :]:
-                err.append(
-                    {
-                        "id": "batch_req_" + secrets.token_hex(12),
-                        "custom_id": unrun.custom_id,
-                        "response": None,
-                        "error": {"code": reason[0], "message": reason[1]},
-                    }
-                )
-        if out:
-            self.output_file_id = store(_jsonl(out), "batch_output")
-        if err:
-            self.error_file_id = store(_jsonl(err), "batch_output")
+
+    @property
+    def unrun(self) -> list[Line]:
+        """Requests a job ended without running (expired, cancelled, failed validation)."""
+        return self.lines[self.done :]
 
 
-def _jsonl(rows: list[dict[str, Any]]) -> bytes:
+def jsonl(rows: list[dict[str, Any]]) -> bytes:
     return b"".join(json.dumps(row, ensure_ascii=False).encode() + b"\n" for row in rows)
 
 
-def answer_line(behaviour: Any, body: Any) -> tuple[int, Any]:
-    """(status, body) the synchronous endpoint gives this request body, faults applied."""
+def answer_line(
+    behaviour: Any, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """(status, body) the synchronous endpoint gives this request body, faults applied;
+    ``headers`` are those the batch's create call carried (Anthropic's version header)."""
     wire = behaviour.wire
     if not isinstance(body, dict):
         return wire.bad_json()
-    request = wire.parse(body, None, {})
+    request = wire.parse(body, None, headers or {})
     items = extract_pack(request.messages)
     if request.error is not None:
         return request.error

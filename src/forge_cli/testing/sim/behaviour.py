@@ -21,6 +21,7 @@ from forge_cli.testing.sim.answers import (
     Responder,
     compose,
 )
+from forge_cli.testing.sim.anthropic_batch import AnthropicBatchService
 from forge_cli.testing.sim.faults import (
     Fault,
     FaultScript,
@@ -102,8 +103,13 @@ class Behaviour:
         self.wire: Wire = wire
         self.stats = UpstreamStats(max_records)
         self.faults = FaultScript()
-        #: OpenAI's files and batches endpoints (``sim/openai_batch.py``), on OpenAI's wire only
-        self.batches: BatchService | None = BatchService(self) if wire.name == "openai" else None
+        #: the wire's batch API: OpenAI's files and batches (``sim/openai_batch.py``), Anthropic's
+        #: message batches (``sim/anthropic_batch.py``); None on the other wires
+        self.batches: BatchService | AnthropicBatchService | None = None
+        if wire.name == "openai":
+            self.batches = BatchService(self)
+        elif wire.name == "anthropic":
+            self.batches = AnthropicBatchService(self)
         self._api_key = api_key
         self._lock = threading.Lock()
         self._fail_rng = random.Random(f"{seed}:failure")

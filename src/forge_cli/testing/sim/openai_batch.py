@@ -27,12 +27,23 @@ import threading
 import time
 from typing import Any
 
-from forge_cli.testing.sim.batch_jobs import BatchClock, BatchJob, Line, answer_line
+from forge_cli.testing.sim.batch_jobs import BatchClock, BatchJob, Line, answer_line, jsonl
 from forge_cli.testing.sim.openai_format import error_body
 
 __all__ = ["BatchService"]
 
 ENDPOINTS = frozenset({"/v1/chat/completions"})
+#: what the error file says of a request an expired or cancelled job never ran
+UNRUN = {
+    "expired": (
+        "batch_expired",
+        "This request could not be executed before the completion window expired.",
+    ),
+    "cancelled": (
+        "batch_cancelled",
+        "This request was not executed because the batch was cancelled.",
+    ),
+}
 _ROUTE = re.compile(r"^/v1/(files|batches)(?:/([A-Za-z0-9_-]+))?(?:/(content|cancel))?$")
 
 
@@ -233,7 +244,40 @@ class BatchService:
         }
 
     def _advance(self, job: BatchJob) -> None:
-        job.advance(lambda body: answer_line(self.behaviour, body), self._store)
+        job.advance(lambda body: answer_line(self.behaviour, body))
+        if job.terminal and not job.files and job.status != "failed":
+            self._write_results(job)
+
+    def _write_results(self, job: BatchJob) -> None:
+        """The output file (answers) and error file (non-200s, and what never ran) of a job."""
+        out: list[dict[str, Any]] = []
+        err: list[dict[str, Any]] = []
+        for custom_id, code, body in job.answered:
+            line = {
+                "id": "batch_req_" + secrets.token_hex(12),
+                "custom_id": custom_id,
+                "response": {
+                    "status_code": code,
+                    "request_id": "req_" + secrets.token_hex(16),
+                    "body": body,
+                },
+                "error": None,
+            }
+            (out if code == 200 else err).append(line)
+        reason = UNRUN.get(job.status)
+        if reason is not None:
+            for unrun in job.unrun:
+                error = {"code": reason[0], "message": reason[1]}
+                err.append(
+                    {
+                        "id": "batch_req_" + secrets.token_hex(12),
+                        "custom_id": unrun.custom_id,
+                        "response": None,
+                        "error": error,
+                    }
+                )
+        job.files["output"] = self._store(jsonl(out), "batch_output") if out else None
+        job.files["error"] = self._store(jsonl(err), "batch_output") if err else None
 
     def _view(self, job: BatchJob) -> dict[str, Any]:
         self._advance(job)
@@ -246,8 +290,8 @@ class BatchService:
             "input_file_id": job.input_file_id,
             "completion_window": "24h",
             "status": job.status,
-            "output_file_id": job.output_file_id,
-            "error_file_id": job.error_file_id,
+            "output_file_id": job.files.get("output"),
+            "error_file_id": job.files.get("error"),
             "created_at": job.created_at,
             "in_progress_at": stamps.get("in_progress_at"),
             "expires_at": job.created_at + int(job.clock.window),

@@ -15,12 +15,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 from forge_cli.testing.sim.answers import DEFAULT_LABELS, DEFAULT_PRIORITIES, Responder
 from forge_cli.testing.sim.behaviour import DEFAULT_MODELS, Behaviour
 from forge_cli.testing.sim.faults import Fault, FaultRule
 from forge_cli.testing.sim.handler import SimServer
-from forge_cli.testing.sim.openai_batch import BatchService
 from forge_cli.testing.sim.rate_window import RATE_WINDOW
 from forge_cli.testing.sim.stats import UpstreamStats
 from forge_cli.testing.sim.wire import Wire
@@ -120,8 +120,9 @@ class FakeUpstream:
         return self.behaviour.stats
 
     @property
-    def batches(self) -> BatchService:
-        """OpenAI's Batch API of this server: its clock (``batches.clock``), jobs and counters."""
+    def batches(self) -> Any:
+        """The wire's batch API (OpenAI's ``BatchService``, Anthropic's ``AnthropicBatchService``):
+        its clock (``batches.clock``), jobs and counters (``creates``)."""
         if self.behaviour.batches is None:
             raise RuntimeError(f"the {self.wire.name} wire has no batch API in the simulator")
         return self.behaviour.batches
