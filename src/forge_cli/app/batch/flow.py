@@ -92,8 +92,8 @@ def run_batch(run: BatchRun) -> int:
             if journal is not None and journal.fingerprint != fingerprint:
                 raise UsageError(
                     f"{path} holds jobs of a run with other settings (task, labels, provider or "
-                    "model); collect them with `forge jobs collect` or cancel them with "
-                    "`forge jobs cancel`, then run again"
+                    f"model); finish that run first with `forge jobs collect {path}` (after "
+                    f"`forge jobs cancel {path}` not to wait for them), then run again"
                 )
             if journal is None:
                 journal = Journal(

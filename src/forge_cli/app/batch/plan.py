@@ -49,21 +49,32 @@ def plan_packs(
     fingerprint: str,
     limits: PackLimits,
     counts: PlanCounts | None = None,
+    window: int = 20_000,
 ) -> Iterator[PlannedPack]:
     """The packs of every record that has no cached answer yet, each text once."""
     counts = counts if counts is not None else PlanCounts()
     scheduler = Scheduler(limits)
-    seen: set[str] = set()
+    # 64-bit digests of the keys seen (as the dry run keeps them): memory per text stays small
+    seen: set[int] = set()
+
+    def packs(until: int) -> Iterator[PlannedPack]:
+        while scheduler.pending > until and (pack := scheduler.take()) is not None:
+            ids = new_pack_ids(len(pack))
+            items = [PackItem(i, it.text) for i, it in zip(ids, pack, strict=True)]
+            request = task.build_request(items)
+            yield PlannedPack(ids, [it.key for it in pack], request, [it.id for it in pack])
+
     for record in records:
         counts.records += 1
         if isinstance(record, Failure):
             counts.unusable += 1
             continue
         key = cache_key(record.text, fingerprint)
-        if key in seen:
+        digest = int(key[:16], 16)
+        if digest in seen:
             counts.duplicates += 1
             continue
-        seen.add(key)
+        seen.add(digest)
         if cache.get(key) is not None:
             counts.cached += 1
             continue
@@ -74,9 +85,8 @@ def plan_packs(
         record.tokens = item_tokens(task, record.text)
         scheduler.push(record)
         counts.to_ask += 1
-    while (pack := scheduler.take()) is not None:
-        ids = new_pack_ids(len(pack))
-        request = task.build_request(
-            [PackItem(i, it.text) for i, it in zip(ids, pack, strict=True)]
-        )
-        yield PlannedPack(ids, [it.key for it in pack], request, [it.id for it in pack])
+        if scheduler.pending >= window:
+            # a job runs its requests in any order: urgency and hard-first scheduling buy nothing
+            # here, so records are packed as they come, a window at a time (bounded memory)
+            yield from packs(window // 2)
+    yield from packs(0)

@@ -56,7 +56,7 @@ class AnthropicBatchService:
 
     def serve(self, handler: Any) -> None:
         method = handler.command
-        raw = handler._read_body() if method == "POST" else b""
+        raw = handler._read_body(257 * 2**20) if method == "POST" else b""  # 256 MB a batch
         if raw is None:
             return
         behaviour = self.behaviour

@@ -111,8 +111,9 @@ class SimHandler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _read_body(self) -> bytes | None:
-        """The request body, or None after an error response has been sent."""
+    def _read_body(self, limit: int = MAX_BODY_BYTES) -> bytes | None:
+        """The request body, or None after an error response has been sent (a body over
+        ``limit`` bytes is refused before it is buffered)."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks: list[bytes] = []
             size = 0
@@ -124,7 +125,7 @@ class SimHandler(BaseHTTPRequestHandler):
                         pass
                     return b"".join(chunks)
                 size += length
-                if size > MAX_BODY_BYTES:
+                if size > limit:
                     self._refuse(*self.server.behaviour.wire.too_large())
                     return None
                 chunks.append(self.rfile.read(length))
@@ -136,7 +137,7 @@ class SimHandler(BaseHTTPRequestHandler):
         if length < 0:
             self._refuse(*self.server.behaviour.wire.bad_content_length())
             return None
-        if length > MAX_BODY_BYTES:
+        if length > limit:
             self._refuse(*self.server.behaviour.wire.too_large())
             return None
         return self.rfile.read(length) if length else b""

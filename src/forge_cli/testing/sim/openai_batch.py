@@ -68,7 +68,8 @@ class BatchService:
     def serve(self, handler: Any) -> None:
         """Answer one request on a batch route (the handler has not read its body)."""
         method = handler.command
-        raw = handler._read_body() if method == "POST" else b""
+        # an upload may be as large as OpenAI takes (200 MB), past the chat route's limit
+        raw = handler._read_body(self.max_bytes + 2**20) if method == "POST" else b""
         if raw is None:
             return
         behaviour = self.behaviour
