@@ -139,6 +139,26 @@ def test_a_create_that_reached_the_provider_is_found_not_repeated(
     assert _exactly_once(tmp_path, 50) == []
 
 
+def test_a_failed_create_is_resumed_without_a_second_upload(
+    tmp_path: Path, upstream: FakeUpstream
+) -> None:
+    """The provider fails every create attempt after the upload: the run stops with the job
+    recorded as uploaded and being created; the next run finds no job and creates it once."""
+    tickets(tmp_path / "t.jsonl", 30)
+    upstream.batches.fail_creates = 4  # every attempt of the first run
+    args = ["classify", "t.jsonl", *batch_args(upstream.base_url)]
+    first = forge(*args)
+    assert first.exit_code == 2 and "HTTP 500" in first.stderr
+    (entry,) = orjson.loads((tmp_path / "t.jobs.json").read_bytes())["jobs"]
+    assert entry["state"] == "creating" and entry["file_id"] and entry["batch_id"] is None
+    assert (upstream.batches.uploads, upstream.batches.creates) == (1, 0)
+
+    again = forge(*args)
+    assert again.exit_code == 0, again.stderr
+    assert (upstream.batches.uploads, upstream.batches.creates) == (1, 1)
+    assert _exactly_once(tmp_path, 30) == []
+
+
 def test_expired_job_gives_back_its_unanswered_records(
     tmp_path: Path, upstream: FakeUpstream
 ) -> None:

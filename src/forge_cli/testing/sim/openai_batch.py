@@ -58,6 +58,8 @@ class BatchService:
         #: jobs ever created and files ever uploaded (what a resumed run must not repeat)
         self.creates = 0
         self.uploads = 0
+        #: the next N create calls fail with OpenAI's 500 (a test's provider outage mid-submit)
+        self.fail_creates = 0
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self.jobs: dict[str, BatchJob] = {}
         self._lock = threading.Lock()
@@ -145,6 +147,9 @@ class BatchService:
         return file_id
 
     def _create(self, raw: bytes) -> tuple[int, Any]:
+        if self.fail_creates > 0:
+            self.fail_creates -= 1
+            return 500, self.behaviour.wire.server_error(500, "req_" + secrets.token_hex(16))
         try:
             body = json.loads(raw)
         except ValueError:
