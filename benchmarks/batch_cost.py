@@ -77,9 +77,12 @@ def main() -> None:
             sync_in, sync_out = server.stats.tokens_in, server.stats.tokens_out
 
         with FakeUpstream(api_key=KEY) as server:
+            # the simulator answers a job's requests when a poll asks for its status: spread
+            # over the polls (2 ms a request) so no one poll waits for all of them
+            server.batches.clock.per_request = 0.002
             batch_env = {**env, "FORGE_CACHE_DIR": str(work / "c2")}
             batch = run_forge(
-                _args(server, src, args.pack, "--batch", "--batch-poll", "0.2", "--out-dir", "b"),
+                _args(server, src, args.pack, "--batch", "--batch-poll", "1", "--out-dir", "b"),
                 cwd=work,
                 env=batch_env,
             )
