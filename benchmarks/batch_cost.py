@@ -14,6 +14,7 @@ are at the list price of gpt-4o-mini from forge's price table; the batch price i
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -92,8 +93,9 @@ def main() -> None:
             for job in service.jobs.values():
                 for _, status, body in job.answered:
                     if status == 200:
-                        batch_in += body["usage"]["prompt_tokens"]
-                        batch_out += body["usage"]["completion_tokens"]
+                        usage = json.loads(body)["usage"]
+                        batch_in += usage["prompt_tokens"]
+                        batch_out += usage["completion_tokens"]
             jobs, sync_after = service.creates, server.stats.requests
 
     def cost(tokens_in: int, tokens_out: int, prices: tuple[float, float]) -> float:

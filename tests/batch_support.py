@@ -76,6 +76,20 @@ def spawn(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def run_forge(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """forge in its own process, to the end: a large run's memory stays out of the test process
+    (whose children's peak RSS other tests measure)."""
+    return subprocess.run(
+        [sys.executable, "-m", "forge_cli", *args],
+        cwd=tmp_path,
+        env=forge_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
 def journal(path: Path) -> dict | None:
     try:
         return orjson.loads(path.read_bytes())

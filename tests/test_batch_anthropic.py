@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from batch_support import ids_of, tickets
+from batch_support import ids_of, run_forge, tickets
 from conftest import API_KEY, KEY_ENV, forge
 from forge_cli.testing.sim.server import FakeUpstream
 
@@ -50,8 +50,10 @@ def _exactly_once(tmp_path: Path, count: int) -> list[str]:
 
 def test_ten_thousand_tickets_across_several_batches(tmp_path: Path, upstream) -> None:
     tickets(tmp_path / "t.jsonl", 10_000)
-    run = forge("classify", "t.jsonl", *_args(upstream, "--batch-max-requests", "200"))
-    assert run.exit_code == 0, run.stderr
+    run = run_forge(
+        tmp_path, "classify", "t.jsonl", *_args(upstream, "--batch-max-requests", "200")
+    )
+    assert run.returncode == 0, run.stderr
     assert _exactly_once(tmp_path, 10_000) == []
     jobs = list(upstream.batches.jobs.values())
     assert upstream.batches.creates == len(jobs) >= 3

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from batch_support import batch_args, ids_of, journal, rows, spawn, tickets
+from batch_support import batch_args, ids_of, journal, rows, run_forge, spawn, tickets
 from conftest import API_KEY, forge
 from forge_cli.testing.sim.faults import Fault
 from forge_cli.testing.sim.server import FakeUpstream
@@ -45,10 +45,9 @@ def _wait_for(predicate, what: str, timeout: float = 60.0) -> None:
 
 def test_ten_thousand_tickets_across_several_jobs(tmp_path: Path, upstream: FakeUpstream) -> None:
     tickets(tmp_path / "t.jsonl", 10_000)
-    run = forge(
-        "classify", "t.jsonl", *batch_args(upstream.base_url, "--batch-max-requests", "100")
-    )
-    assert run.exit_code == 0, run.stderr
+    args = batch_args(upstream.base_url, "--batch-max-requests", "100")
+    run = run_forge(tmp_path, "classify", "t.jsonl", *args)
+    assert run.returncode == 0, run.stderr
     assert _exactly_once(tmp_path, 10_000) == []
     jobs = upstream.batches.jobs.values()
     requests = sum(len(job.lines) for job in jobs)
@@ -172,7 +171,7 @@ def test_expired_job_gives_back_its_unanswered_records(
     assert 0 < job.done < len(job.lines)
     assert _exactly_once(tmp_path, 200) == []
     answered_in_batch = sum(1 for _, status, _ in job.answered if status == 200) and sum(
-        len(orjson.loads(body["choices"][0]["message"]["content"])["results"])
+        len(orjson.loads(orjson.loads(body)["choices"][0]["message"]["content"])["results"])
         for _, status, body in job.answered
     )
     assert run.summary["cached"] == answered_in_batch  # batch answers arrive through the cache

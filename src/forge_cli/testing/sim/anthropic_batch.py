@@ -180,13 +180,13 @@ class AnthropicBatchService:
         job.advance(lambda params: answer_line(self.behaviour, params, job.metadata))
 
     def _results(self, job: BatchJob) -> bytes:
-        rows: list[dict[str, Any]] = []
+        rows: list[dict[str, Any] | str] = []
         for custom_id, status, body in job.answered:
             if status == 200:
-                result: dict[str, Any] = {"type": "succeeded", "message": body}
+                result = f'{{"type": "succeeded", "message": {body}}}'
             else:
-                result = {"type": "errored", "error": body}
-            rows.append({"custom_id": custom_id, "result": result})
+                result = f'{{"type": "errored", "error": {body}}}'
+            rows.append(f'{{"custom_id": {json.dumps(custom_id)}, "result": {result}}}')
         unrun = "canceled" if job.status == "cancelled" else "expired"
         rows += [{"custom_id": line.custom_id, "result": {"type": unrun}} for line in job.unrun]
         return jsonl(rows)

@@ -21,7 +21,7 @@ from typing import Any
 from forge_cli.testing.sim.answers import extract_pack, prompt_tokens, text_tokens
 from forge_cli.testing.sim.faults import ERROR_FAULTS
 
-__all__ = ["BatchClock", "BatchJob", "Line", "answer_line", "jsonl"]
+__all__ = ["BatchClock", "BatchJob", "Line", "answer_line", "jsonl", "spliced"]
 
 #: what each request of the job is answered with: (status, body)
 Answer = Callable[[dict[str, Any]], tuple[int, Any]]
@@ -63,8 +63,9 @@ class BatchJob:
     errors: list[dict[str, Any]] = field(default_factory=list)
     done: int = 0
     cancel_at: float | None = None
-    #: (custom_id, status, body) per answered request, and unanswered ids with the reason
-    answered: list[tuple[str, int, Any]] = field(default_factory=list)
+    #: (custom_id, status, body as JSON text) per request run so far, in order: kept as text, as
+    #: a provider keeps its result files (a body with token log probabilities is large as dicts)
+    answered: list[tuple[str, int, str]] = field(default_factory=list)
     #: the wire's own record of where the results went (OpenAI: output and error file ids)
     files: dict[str, str | None] = field(default_factory=dict)
     stamps: dict[str, int] = field(default_factory=dict)
@@ -125,7 +126,7 @@ class BatchJob:
         while self.done < due:
             line = self.lines[self.done]
             status, body = answer(line.body)
-            self.answered.append((line.custom_id, status, body))
+            self.answered.append((line.custom_id, status, json.dumps(body, ensure_ascii=False)))
             self.done += 1
 
     def _stamp(self, status: str) -> None:
@@ -142,8 +143,19 @@ class BatchJob:
         return self.lines[self.done :]
 
 
-def jsonl(rows: list[dict[str, Any]]) -> bytes:
-    return b"".join(json.dumps(row, ensure_ascii=False).encode() + b"\n" for row in rows)
+def jsonl(rows: list[dict[str, Any] | str]) -> bytes:
+    """JSON lines of rows given as objects or as JSON text already."""
+    return b"".join(
+        (row if isinstance(row, str) else json.dumps(row, ensure_ascii=False)).encode() + b"\n"
+        for row in rows
+    )
+
+
+def spliced(row: dict[str, Any], body: str) -> str:
+    """``row`` as JSON text with a last key ``"body"`` holding ``body``, JSON text already (a
+    stored answer is never parsed again to be written out)."""
+    head = json.dumps(row, ensure_ascii=False)
+    return head[:-1] + (", " if row else "") + f'"body": {body}' + "}"
 
 
 def answer_line(

@@ -27,7 +27,14 @@ import threading
 import time
 from typing import Any
 
-from forge_cli.testing.sim.batch_jobs import BatchClock, BatchJob, Line, answer_line, jsonl
+from forge_cli.testing.sim.batch_jobs import (
+    BatchClock,
+    BatchJob,
+    Line,
+    answer_line,
+    jsonl,
+    spliced,
+)
 from forge_cli.testing.sim.openai_format import error_body
 
 __all__ = ["BatchService"]
@@ -256,19 +263,15 @@ class BatchService:
 
     def _write_results(self, job: BatchJob) -> None:
         """The output file (answers) and error file (non-200s, and what never ran) of a job."""
-        out: list[dict[str, Any]] = []
-        err: list[dict[str, Any]] = []
+        out: list[dict[str, Any] | str] = []
+        err: list[dict[str, Any] | str] = []
         for custom_id, code, body in job.answered:
-            line = {
-                "id": "batch_req_" + secrets.token_hex(12),
-                "custom_id": custom_id,
-                "response": {
-                    "status_code": code,
-                    "request_id": "req_" + secrets.token_hex(16),
-                    "body": body,
-                },
-                "error": None,
-            }
+            rid = "req_" + secrets.token_hex(16)
+            response = spliced({"status_code": code, "request_id": rid}, body)
+            line = (
+                f'{{"id": "batch_req_{secrets.token_hex(12)}", "custom_id": '
+                f'{json.dumps(custom_id)}, "response": {response}, "error": null}}'
+            )
             (out if code == 200 else err).append(line)
         reason = UNRUN.get(job.status)
         if reason is not None:
