@@ -14,7 +14,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from forge_cli.app.assemble import Assembly, assemble
+from forge_cli.app.assemble import Assembly, assemble, chain_configs
 from forge_cli.app.examples import read_examples
 from forge_cli.app.run import EXIT_OK, run_to_files
 from forge_cli.app.settings import ClassifySettings
@@ -22,6 +22,7 @@ from forge_cli.core.errors import UsageError
 from forge_cli.core.models import Failure, Item
 from forge_cli.engine.plan import plan_run
 from forge_cli.io.sources import Source, open_source
+from forge_cli.providers.catalog.batch_offers import batch_prices
 from forge_cli.providers.registry import LOCAL
 from forge_cli.providers.settings import parse_chain
 from forge_cli.tasks.classify.fields import field_from_flag, field_from_table
@@ -96,6 +97,21 @@ def run_classify(settings: ClassifySettings, err: Console | None = None) -> int:
     task = make_task(settings, warn=lambda line: err.print(f"forge: warning: {line}", markup=False))
     if settings.provider is None and not settings.quiet:
         err.print(OFFLINE_NOTICE)
+    if settings.batch and not settings.dry_run:
+        from forge_cli.app.batch.flow import BatchRun, run_batch
+
+        def records() -> Iterable[Item | Failure]:
+            again = open_source(
+                settings.input,
+                fmt=settings.input_format,
+                text_field=settings.text_field,
+                id_field=settings.id_field,
+                max_record_bytes=settings.max_record_bytes,
+            )
+            return _redacted(again, settings)
+
+        run = BatchRun(settings, "classify", task, records, source.name, None, err, settings.pack)
+        return run_batch(run)
     if not settings.dry_run:
         return run_to_files(
             settings,
@@ -124,8 +140,10 @@ def _dry_run(settings: ClassifySettings, source: Source, assembly: Assembly) -> 
         )
     finally:
         asyncio.run(chain.aclose())
+    batch_cost = _batch_cost(settings, assembly, plan.tokens_in, plan.tokens_out)
     if settings.json_summary:
-        sys.stdout.write(orjson.dumps({"dry_run": True, **plan.as_dict()}).decode() + "\n")
+        summary = {"dry_run": True, **plan.as_dict(), "cost_usd_batch": batch_cost}
+        sys.stdout.write(orjson.dumps(summary).decode() + "\n")
         return EXIT_OK
     table = Table(title=f"forge classify --dry-run {source.name}", show_header=False, box=None)
     table.add_column(style="bold")
@@ -143,8 +161,21 @@ def _dry_run(settings: ClassifySettings, source: Source, assembly: Assembly) -> 
     ):
         table.add_row(label, f"{value:,}")
     table.add_row("est. cost", f"${plan.cost_usd:.4f}")
+    batch = f"${batch_cost:.4f}" if batch_cost is not None else "no batch API"
+    table.add_row("est. cost, --batch", batch)
     Console().print(table)
     return EXIT_OK
+
+
+def _batch_cost(
+    settings: ClassifySettings, assembly: Assembly, tokens_in: int, tokens_out: int
+) -> float | None:
+    """The dry run's estimate at the first provider's batch prices; None without a batch API."""
+    provider = assembly.chain.members[0].provider
+    prices = batch_prices(chain_configs(settings)[0].preset, provider.price_in, provider.price_out)
+    if prices is None:
+        return None
+    return round((tokens_in * prices[0] + tokens_out * prices[1]) / 1e6, 6)
 
 
 def _redacted(source: Source, settings: ClassifySettings) -> Iterable[Item | Failure]:

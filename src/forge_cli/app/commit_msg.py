@@ -187,6 +187,21 @@ def _run_range(settings: CommitSettings, err: Console) -> int:
     cwd = Path.cwd()
     root = repo_root(cwd)
     commits = commits_in_range(settings.range, root)
+    if settings.batch:
+        from forge_cli.app.batch.flow import BatchRun, run_batch
+
+        run = BatchRun(
+            settings,
+            "commit-msg",
+            CommitTask(max_tokens=settings.max_tokens),
+            lambda: _commit_items(commits, root),
+            "commits",
+            len(commits),
+            err,
+            pack=1,
+            label=f"forge commit-msg --range {settings.range}",
+        )
+        return run_batch(run)
     return run_to_files(
         settings,
         task=CommitTask(max_tokens=settings.max_tokens),

@@ -78,6 +78,12 @@ class RunSettings(BaseModel):
     rpm: float | None = Field(None, gt=0)
     tpm: float | None = Field(None, gt=0)
     routing: Literal["ordered", "cheapest", "fastest", "balanced"] = "ordered"
+    #: --batch: through the provider's batch API (app/batch/); --no-wait returns once submitted
+    batch: bool = False
+    no_wait: bool = False
+    batch_max_requests: int | None = Field(None, ge=1)
+    batch_poll: float = Field(30.0, gt=0)
+    batch_reask: Literal["sync", "batch"] = "sync"
     #: from forge.toml, filled in by the CLI: [providers.NAME] tables with their file, [prices]
     provider_tables: dict[str, tuple[dict[str, Any], str]] = Field(default_factory=dict)
     prices: dict[str, Any] = Field(default_factory=dict)

@@ -17,7 +17,9 @@ from forge_cli import __version__
 from forge_cli.app.config_files import load_config
 from forge_cli.app.settings import BenchSettings, ClassifySettings, CommitSettings
 from forge_cli.cli.evaluate import eval_command
+from forge_cli.cli.jobs import jobs_app
 from forge_cli.cli.options import (
+    BATCH,
     CONTEXT,
     RUN,
     choices,
@@ -44,6 +46,7 @@ app = typer.Typer(
 app.add_typer(cache_app, name="cache")
 app.add_typer(hook_app, name="hook")
 app.add_typer(providers_app, name="providers")
+app.add_typer(jobs_app, name="jobs")
 
 
 def _version(value: bool) -> None:
@@ -87,7 +90,7 @@ def root(
 
 
 @app.command()
-@with_options(RUN, ClassifySettings)
+@with_options(RUN + BATCH, ClassifySettings)
 def classify(
     input: Annotated[str, typer.Argument(help="Tickets file (.jsonl or .csv), or - for stdin.")],
     pack: Annotated[
@@ -224,7 +227,7 @@ COMMIT_RUN = with_help(
 
 
 @app.command("commit-msg")
-@with_options(COMMIT_RUN, CommitSettings)
+@with_options(COMMIT_RUN + BATCH, CommitSettings)
 def commit_msg(
     diff: Annotated[
         str | None,

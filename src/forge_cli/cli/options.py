@@ -154,6 +154,29 @@ OUTPUT: tuple[Shared, ...] = (
 )
 #: what every command that runs a task through providers takes
 RUN = CHAIN + CALLS + OUTPUT
+#: batch mode (classify, commit-msg --range): the provider's batch API, half price, resumable
+BATCH: tuple[Shared, ...] = (
+    Shared(
+        "batch",
+        bool,
+        "Send through the provider's batch API (about half price, answers within 24 h); "
+        "the same command again, or `forge jobs collect`, picks the jobs up.",
+    ),
+    Shared("no_wait", bool, "With --batch: return once the jobs are submitted."),
+    Shared(
+        "batch_max_requests",
+        int | None,
+        "With --batch: requests per job at most (default: the provider's limit, 50,000 at OpenAI).",
+    ),
+    Shared("batch_poll", float, "With --batch: seconds between two looks at the jobs."),
+    Shared(
+        "batch_reask",
+        str,
+        "With --batch: ask what a job left unanswered synchronously (sync) or in a follow-up "
+        "job (batch, up to 3 rounds, then synchronously).",
+        metavar=literal_choices(RunSettings, "batch_reask"),
+    ),
+)
 
 
 def with_help(options: Iterable[Shared], **helps: str) -> tuple[Shared, ...]:

@@ -21,12 +21,14 @@ from forge_cli.testing.sim.answers import (
     Responder,
     compose,
 )
+from forge_cli.testing.sim.anthropic_batch import AnthropicBatchService
 from forge_cli.testing.sim.faults import (
     Fault,
     FaultScript,
     retry_after_header,
     retry_after_seconds,
 )
+from forge_cli.testing.sim.openai_batch import BatchService
 from forge_cli.testing.sim.rate_window import RATE_WINDOW, RateWindow
 from forge_cli.testing.sim.registry import DEFAULT_WIRE, make_wire
 from forge_cli.testing.sim.stats import UpstreamStats
@@ -101,6 +103,13 @@ class Behaviour:
         self.wire: Wire = wire
         self.stats = UpstreamStats(max_records)
         self.faults = FaultScript()
+        #: the wire's batch API: OpenAI's files and batches (``sim/openai_batch.py``), Anthropic's
+        #: message batches (``sim/anthropic_batch.py``); None on the other wires
+        self.batches: BatchService | AnthropicBatchService | None = None
+        if wire.name == "openai":
+            self.batches = BatchService(self)
+        elif wire.name == "anthropic":
+            self.batches = AnthropicBatchService(self)
         self._api_key = api_key
         self._lock = threading.Lock()
         self._fail_rng = random.Random(f"{seed}:failure")

@@ -111,8 +111,9 @@ class SimHandler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _read_body(self) -> bytes | None:
-        """The request body, or None after an error response has been sent."""
+    def _read_body(self, limit: int = MAX_BODY_BYTES) -> bytes | None:
+        """The request body, or None after an error response has been sent (a body over
+        ``limit`` bytes is refused before it is buffered)."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks: list[bytes] = []
             size = 0
@@ -124,7 +125,7 @@ class SimHandler(BaseHTTPRequestHandler):
                         pass
                     return b"".join(chunks)
                 size += length
-                if size > MAX_BODY_BYTES:
+                if size > limit:
                     self._refuse(*self.server.behaviour.wire.too_large())
                     return None
                 chunks.append(self.rfile.read(length))
@@ -136,7 +137,7 @@ class SimHandler(BaseHTTPRequestHandler):
         if length < 0:
             self._refuse(*self.server.behaviour.wire.bad_content_length())
             return None
-        if length > MAX_BODY_BYTES:
+        if length > limit:
             self._refuse(*self.server.behaviour.wire.too_large())
             return None
         return self.rfile.read(length) if length else b""
@@ -167,7 +168,17 @@ class SimHandler(BaseHTTPRequestHandler):
 
     # -- routes ------------------------------------------------------------------------------
 
+    def _batch_route(self) -> bool:
+        """Serve a files/batches request (``sim/openai_batch.py``); False for any other path."""
+        service = self.server.behaviour.batches
+        if service is None or not service.handles(self.path):
+            return False
+        service.serve(self)
+        return True
+
     def do_GET(self) -> None:
+        if self._batch_route():
+            return
         path = self.path.split("?", 1)[0].rstrip("/")
         behaviour = self.server.behaviour
         # only OpenAI's wire has a models listing the simulator serves
@@ -188,6 +199,8 @@ class SimHandler(BaseHTTPRequestHandler):
     do_PATCH = do_PUT
 
     def do_POST(self) -> None:
+        if self._batch_route():
+            return
         path = self.path.split("?", 1)[0].rstrip("/")
         behaviour = self.server.behaviour
         path_model = behaviour.wire.chat_route("POST", path)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from types import TracebackType
+from typing import Any
 
 from forge_cli.testing.sim.answers import DEFAULT_LABELS, DEFAULT_PRIORITIES, Responder
 from forge_cli.testing.sim.behaviour import DEFAULT_MODELS, Behaviour
@@ -117,6 +118,14 @@ class FakeUpstream:
     @property
     def stats(self) -> UpstreamStats:
         return self.behaviour.stats
+
+    @property
+    def batches(self) -> Any:
+        """The wire's batch API (OpenAI's ``BatchService``, Anthropic's ``AnthropicBatchService``):
+        its clock (``batches.clock``), jobs and counters (``creates``)."""
+        if self.behaviour.batches is None:
+            raise RuntimeError(f"the {self.wire.name} wire has no batch API in the simulator")
+        return self.behaviour.batches
 
     # -- lifecycle ---------------------------------------------------------------------------
 

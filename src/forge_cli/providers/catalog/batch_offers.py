@@ -1,0 +1,48 @@
+"""Which providers offer a batch API, its limits, and what it costs next to the synchronous price.
+
+Data, checked against the providers' public documentation (2026-12): OpenAI's Batch API takes up
+to 50,000 requests and 200 MB per input file, answers within a 24 h completion window, and bills
+50% of the synchronous price; Anthropic's Message Batches take up to 100,000 requests and 256 MB
+per batch, within 24 h, at 50%. Only presets listed here get ``--batch``: an OpenAI-compatible server
+is not assumed to serve ``/v1/batches`` (Groq, Together and others document one, with their own
+limits; add them here once their shapes are checked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["BATCH_OFFERS", "BatchOffer", "batch_offer", "batch_prices"]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOffer:
+    """One provider's batch endpoint: its wire, its limits and its price against the sync one."""
+
+    wire: str
+    max_requests: int
+    max_bytes: int
+    #: the batch price as a share of the synchronous one
+    price_share: float = 0.5
+    completion_window: str = "24h"
+
+
+BATCH_OFFERS: dict[str, BatchOffer] = {
+    "openai": BatchOffer("openai", max_requests=50_000, max_bytes=200 * 2**20),
+    "anthropic": BatchOffer("anthropic", max_requests=100_000, max_bytes=256 * 2**20),
+}
+
+
+def batch_offer(preset: str | None) -> BatchOffer | None:
+    """The batch offer of a preset (its canonical name), or None."""
+    return BATCH_OFFERS.get((preset or "").strip().lower())
+
+
+def batch_prices(
+    preset: str | None, price_in: float, price_out: float
+) -> tuple[float, float] | None:
+    """USD per 1M input / output tokens in batch mode, or None where there is no batch mode."""
+    offer = batch_offer(preset)
+    if offer is None:
+        return None
+    return price_in * offer.price_share, price_out * offer.price_share
