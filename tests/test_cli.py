@@ -322,3 +322,17 @@ def test_dry_run_counts_cache_hits_across_read_chunks(tmp_path, upstream):
     assert plan["unique_texts"] == 1_300 and plan["duplicates"] == 5
     assert plan["cache_hits"] == 600 and plan["calls"] > 0
     assert upstream.stats.requests == calls
+
+
+def test_dry_run_prices_the_answers_expected_not_their_budget(tmp_path, upstream):
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(200))
+    plan = orjson.loads(
+        forge("classify", str(src), *remote_args(upstream, "--no-cache", "--dry-run")).stdout
+    )
+    run = forge("classify", str(src), *remote_args(upstream, "--no-cache"))
+    assert run.exit_code == 0, run.stderr
+    answered = run.summary["tokens_out"]
+    # the budget (60 tokens a ticket) overstated output about twofold; the answers' own shape
+    # (the offline rule's answers, measured) lands near what the answers took
+    assert plan["tokens_out"] < 200 * 60
+    assert 0.7 <= plan["tokens_out"] / answered <= 1.4

@@ -61,7 +61,9 @@ def plan_run(
             pack = sched.take()
             if not pack:
                 break
-            tokens_in, tokens_out = task.estimate_request_tokens([it.text for it in pack])
+            texts = [it.text for it in pack]
+            tokens_in = task.estimate_request_tokens(texts)[0]
+            tokens_out = task.expected_answer_tokens(texts)
             plan.packs += 1
             plan.tokens_in += tokens_in
             plan.tokens_out += tokens_out
