@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,11 @@ from typer.testing import CliRunner
 
 from forge_cli.cli.main import app
 from forge_cli.testing.sim.server import FakeUpstream
+
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    # a suite started in the background (``cmd &`` in a script, nohup) inherits an ignored
+    # SIGINT, and every forge it starts would too: the Ctrl-C tests need the default
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 API_KEY = "sk-forgetest-9f8e7d6c5b4a3210ZYXWVU"
 KEY_ENV = "FORGE_TEST_API_KEY"
