@@ -39,7 +39,7 @@ from forge_cli.core.errors import AuthError, InvalidResponseError, ProviderError
 from forge_cli.core.text import estimate_tokens, parse_duration, parse_retry_after
 from forge_cli.providers.config import ProviderConfig
 from forge_cli.providers.http import HttpAdapter, json_body, post_json, scrub
-from forge_cli.providers.logprobs import gemini_logprobs, refuses_logprobs
+from forge_cli.providers.logprobs import ask, gemini_logprobs
 from forge_cli.providers.schemas import openapi_schema
 from forge_cli.providers.status import COMMON, ErrorReply, Rule, key_hint, signal, status
 from forge_cli.providers.structured import Output
@@ -179,16 +179,13 @@ class GeminiProvider(HttpAdapter):
             self._headers["x-goog-api-key"] = self._key
 
     async def _call(self, request: PackRequest, output: Output) -> Completion:
-        """One call; a model that refuses ``responseLogprobs`` is asked again without, once per
-        run (``providers/logprobs.py``)."""
-        wanted = request.confidence and not self.logprobs_refused
-        try:
-            return await self._post(self.body(request, output, logprobs=wanted))
-        except ProviderError as exc:
-            if not wanted or not refuses_logprobs(exc):
-                raise
-            self.logprobs_refused = True
-            return await self._post(self.body(request, output, logprobs=False))
+        """One call; a server that refuses log probabilities is asked again without, once per
+        run (``providers/logprobs.py``): confidence is a bonus, never a reason to lose an answer."""
+        return await ask(
+            self,
+            request,
+            lambda logprobs: self._post(self.body(request, output, logprobs=logprobs)),
+        )
 
     async def _post(self, body: dict[str, Any]) -> Completion:
         started = time.perf_counter()

@@ -9,11 +9,19 @@ a bonus, never a reason to lose an answer.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
+from forge_cli.core.calls import Completion, PackRequest
 from forge_cli.core.errors import ProviderError, RequestError
 
-__all__ = ["LOGPROBS_REFUSAL", "gemini_logprobs", "openai_logprobs", "refuses_logprobs"]
+__all__ = [
+    "LOGPROBS_REFUSAL",
+    "ask",
+    "gemini_logprobs",
+    "openai_logprobs",
+    "refuses_logprobs",
+]
 
 #: what a server says when it refuses token log probabilities: OpenAI "Unsupported parameter:
 #: 'logprobs' ...", Gemini "Logprobs is not enabled for models/..." or "... not supported for the
@@ -21,6 +29,26 @@ __all__ = ["LOGPROBS_REFUSAL", "gemini_logprobs", "openai_logprobs", "refuses_lo
 LOGPROBS_REFUSAL = re.compile(r"logprobs", re.IGNORECASE)
 
 Pairs = tuple[tuple[str, float], ...]
+
+
+class Refusable(Protocol):
+    #: the server refused log probabilities once (or the settings turn them off)
+    logprobs_refused: bool
+
+
+async def ask(
+    adapter: Refusable, request: PackRequest, post: Callable[[bool], Awaitable[Completion]]
+) -> Completion:
+    """One call through ``post(with_logprobs)``: with them when the request wants confidence and
+    the server has not refused them; a refusal turns them off for the run and asks once more."""
+    wanted = request.confidence and not adapter.logprobs_refused
+    try:
+        return await post(wanted)
+    except ProviderError as exc:
+        if not wanted or not refuses_logprobs(exc):
+            raise
+        adapter.logprobs_refused = True
+        return await post(False)
 
 
 def refuses_logprobs(error: ProviderError) -> bool:

@@ -32,7 +32,7 @@ from forge_cli.providers.http import (
     scrub,
     token_count,
 )
-from forge_cli.providers.logprobs import openai_logprobs, refuses_logprobs
+from forge_cli.providers.logprobs import ask, openai_logprobs
 from forge_cli.providers.schemas import strict_schema
 from forge_cli.providers.status import COMMON, ErrorReply, Rule, key_hint, signal, status
 from forge_cli.providers.structured import ANSWER_NAME, Output
@@ -112,17 +112,13 @@ class OpenAICompatibleProvider(HttpAdapter):
         return body
 
     async def _call(self, request: PackRequest, output: Output) -> Completion:
-        """One call; a server that refuses ``logprobs`` is asked again without, once per run (as
-        ``providers/structured.py`` steps down an output mode): confidence is a bonus, never a
-        reason to lose an answer."""
-        wanted = request.confidence and not self.logprobs_refused
-        try:
-            return await self._post(self.body(request, output, logprobs=wanted))
-        except ProviderError as exc:
-            if not wanted or not refuses_logprobs(exc):
-                raise
-            self.logprobs_refused = True
-            return await self._post(self.body(request, output, logprobs=False))
+        """One call; a server that refuses log probabilities is asked again without, once per
+        run (``providers/logprobs.py``): confidence is a bonus, never a reason to lose an answer."""
+        return await ask(
+            self,
+            request,
+            lambda logprobs: self._post(self.body(request, output, logprobs=logprobs)),
+        )
 
     async def _post(self, body: dict[str, Any]) -> Completion:
         started = time.perf_counter()
