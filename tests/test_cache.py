@@ -86,3 +86,29 @@ def test_bulk_writes_are_entries_diskcache_itself_reads_counts_and_culls(tmp_pat
     with diskcache.Cache(str(tmp_path / "c")) as raw:
         assert len(raw) == 2 and raw.volume() > 0
         assert raw.get("a") == b'{"answer":{"n":2}}'
+
+
+def test_answers_given_in_a_loop_are_committed_at_the_end_of_its_turn(tmp_path):
+    import asyncio
+    import sqlite3
+
+    def stored() -> int:
+        with sqlite3.connect(tmp_path / "c" / "cache.db") as con:
+            return int(con.execute("SELECT count(*) FROM Cache").fetchone()[0])
+
+    with ResultCache(tmp_path / "c") as cache:
+
+        async def turn(keys: list[str]) -> tuple[int, int]:
+            cache.set_many((k, {"answer": {}}) for k in keys)
+            before = stored()  # still waiting: one commit for the whole turn
+            await asyncio.sleep(0)
+            return before, stored()
+
+        assert asyncio.run(turn(["a", "b"])) == (0, 2)
+
+        async def ends_at_once() -> None:  # asyncio.run's shutdown still gives it its turn
+            cache.set_many([("c", {"answer": {}})])
+
+        asyncio.run(ends_at_once())
+        assert stored() == 3
+        assert asyncio.run(turn(["d"])) == (3, 4)  # and a new loop gets a commit of its own

@@ -131,7 +131,7 @@ class ResultCache:
         self._written = 0
         #: answers given to ``set_many`` and not yet committed: key -> (JSON, expiry time)
         self._pending: dict[str, tuple[bytes, float | None]] = {}
-        self._scheduled = False
+        self._scheduled: asyncio.AbstractEventLoop | None = None
         #: why the cache stopped working during the run (None while it works)
         self.broken: str | None = None
         state = prepare(self.directory, self._warn)
@@ -234,14 +234,14 @@ class ResultCache:
         expire = None if self.ttl is None else time.time() + self.ttl
         for key, value in entries:
             pending[key] = (orjson.dumps(value), expire)
-        if self._scheduled:
-            return
         try:
-            asyncio.get_running_loop().call_soon(self.flush)
+            loop = asyncio.get_running_loop()
         except RuntimeError:  # no loop running
             self.flush()
-        else:
-            self._scheduled = True
+            return
+        if self._scheduled is not loop:  # (a loop that ended before its turn did never ran it)
+            loop.call_soon(self.flush)
+            self._scheduled = loop
 
     def _waiting(self, key: str) -> bytes | None:
         """The answer for ``key`` still waiting to be committed, unless it expired meanwhile."""
@@ -260,7 +260,7 @@ class ResultCache:
         one, goes through ``set``, which manages the files. Eviction (``cull``) runs once per
         ``_CULL_EVERY`` entries instead of once per entry.
         """
-        self._scheduled = False
+        self._scheduled = None
         rows, self._pending = self._pending, {}
         if not rows or self.broken is not None:
             return
