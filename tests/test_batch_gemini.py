@@ -4,15 +4,20 @@ cancel, answers matched by position when the metadata does not come back, and th
 
 from __future__ import annotations
 
+import signal
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
-from batch_support import ids_of, run_forge, tickets
+from batch_support import ids_of, journal, run_forge, spawn, tickets
 from conftest import API_KEY, KEY_ENV, forge
+from forge_cli.core.errors import InvalidResponseError
+from forge_cli.providers.gemini_batch import inlined_responses, parse_operation
+from forge_cli.testing.sim.faults import Fault
 from forge_cli.testing.sim.server import FakeUpstream
 
 
@@ -141,3 +146,91 @@ def test_dry_run_shows_half_the_gemini_price(tmp_path: Path, upstream) -> None:
     assert plan["cost_usd"] > 0
     assert plan["cost_usd_batch"] == pytest.approx(plan["cost_usd"] / 2, rel=1e-3)
     assert upstream.batches.creates == 0 and upstream.stats.requests == 0
+
+
+def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+def test_sigkill_after_submit_and_mid_collect_then_resume(tmp_path: Path, upstream) -> None:
+    tickets(tmp_path / "t.jsonl", 400)
+    service = upstream.batches
+    service.clock.validating = 3600  # batches wait until the test lets them go
+    args = ["classify", "t.jsonl", *_args(upstream, "--batch-max-requests", "5")]
+    path = tmp_path / "t.jobs.json"
+
+    def submitted() -> bool:
+        data = journal(path)
+        return bool(data and data["jobs"] and all(j["batch_id"] for j in data["jobs"]))
+
+    proc = spawn(tmp_path, *args)
+    _wait_for(submitted, "every batch submitted")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    created = service.creates
+    assert created == len(journal(path)["jobs"]) >= 4
+
+    jobs = sorted(service.jobs.values(), key=lambda job: job.created)
+    for job in jobs[:-1]:
+        job.clock.validating = 0
+    proc = spawn(tmp_path, *args)
+
+    def some_collected() -> bool:
+        data = journal(path)
+        return bool(data) and any(j["state"] == "collected" for j in data["jobs"])
+
+    _wait_for(some_collected, "a batch collected")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    jobs[-1].clock.validating = 0
+
+    run = forge(*args)
+    assert run.exit_code == 0, run.stderr
+    assert _exactly_once(tmp_path, 400) == []
+    assert service.creates == created  # resumed twice, never submitted again
+    assert upstream.stats.requests == 0
+
+
+def test_a_request_that_failed_in_the_batch_is_asked_again(tmp_path: Path, upstream) -> None:
+    tickets(tmp_path / "t.jsonl", 40)
+    upstream.script(Fault("500"))  # the batch's first request answers an error Status
+    run = forge("classify", "t.jsonl", *_args(upstream))
+    assert run.exit_code == 0, run.stderr
+    assert _exactly_once(tmp_path, 40) == []
+    assert upstream.stats.requests >= 1  # its pack, asked synchronously
+    assert upstream.batches.creates == 1
+
+
+def test_the_shapes_the_wire_is_read_in() -> None:
+    """The state's two spellings, and the three places results were seen documented."""
+    operation = {
+        "name": "batches/abc",
+        "metadata": {
+            "state": "JOB_STATE_SUCCEEDED",
+            "createTime": "2026-12-01T10:00:00.5Z",
+            "batchStats": {"requestCount": "3", "successfulRequestCount": "2"},
+        },
+        "done": True,
+    }
+    job = parse_operation(operation)
+    assert (job.status, job.total, job.completed) == ("completed", 3, 2)
+    assert job.expires_at == job.created_at + 48 * 3600
+    expired = {
+        "name": "batches/x",
+        "metadata": {
+            "state": "BATCH_STATE_EXPIRED",
+            "batchStats": {"pendingRequestCount": "4", "failedRequestCount": "1"},
+        },
+    }
+    assert (parse_operation(expired).status, parse_operation(expired).failed) == ("expired", 5)
+    items = [{"response": {}}]
+    wrapped = {"inlinedResponses": {"inlinedResponses": items}}
+    assert inlined_responses({"metadata": {"output": wrapped}}) == items
+    assert inlined_responses({"response": {"inlinedResponses": items}}) == items
+    assert inlined_responses({"response": {"output": wrapped}}) == items
+    with pytest.raises(InvalidResponseError, match="unexpected batch name"):
+        parse_operation({"name": "batches/../files/x"})
