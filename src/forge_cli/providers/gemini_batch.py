@@ -236,7 +236,8 @@ class GeminiBatch:
         data = self._get(job.id)
         inlined = inlined_responses(data)
         if inlined is None:
-            if job.status == "completed" and _dict(_dict(data, "metadata"), "output"):
+            places = (_dict(_dict(data, "metadata"), "output"), _dict(data, "response"))
+            if any("responsesFile" in place for place in places):
                 raise InvalidResponseError(
                     f"batch {job.id} has a responses file, which forge does not read yet",
                     provider=self.name,

@@ -69,7 +69,7 @@ def _field(data: dict[str, Any], snake: str, camel: str) -> Any:
 class GeminiBatchService:
     """The batches of one simulated Gemini upstream (thread-safe)."""
 
-    def __init__(self, behaviour: Any, *, max_bytes: int = 20 * 2**20) -> None:
+    def __init__(self, behaviour: Any, *, max_bytes: int = 20_000_000) -> None:
         self.behaviour = behaviour
         self.clock = BatchClock()
         self.max_bytes = max_bytes
@@ -86,7 +86,7 @@ class GeminiBatchService:
 
     def serve(self, handler: Any) -> None:
         method = handler.command
-        raw = handler._read_body(self.max_bytes + 2**20) if method == "POST" else b""
+        raw = handler._read_body(self.max_bytes) if method == "POST" else b""
         if raw is None:
             return
         behaviour = self.behaviour
