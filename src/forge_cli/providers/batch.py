@@ -67,7 +67,7 @@ def batch_api(provider: Provider, preset: str, *, timeout: float = 60.0) -> Batc
     if offer is None:
         raise UsageError(
             f"--batch: the provider {provider.name!r} (preset {preset}) has no batch API forge "
-            "knows of; batch mode works with: openai, anthropic. Drop --batch to run synchronously."
+            "knows of; batch mode works with: openai, anthropic, gemini. Drop --batch to run synchronously."
         )
     if offer.wire == "openai":
         from forge_cli.providers.openai import OpenAICompatibleProvider
@@ -81,4 +81,10 @@ def batch_api(provider: Provider, preset: str, *, timeout: float = 60.0) -> Batc
 
         if isinstance(provider, AnthropicProvider):
             return AnthropicBatch(provider, offer, timeout=timeout)
+    if offer.wire == "gemini":
+        from forge_cli.providers.gemini import GeminiProvider
+        from forge_cli.providers.gemini_batch import GeminiBatch
+
+        if isinstance(provider, GeminiProvider):
+            return GeminiBatch(provider, offer, timeout=timeout)
     raise UsageError(f"--batch: no batch adapter for the {offer.wire} wire yet")

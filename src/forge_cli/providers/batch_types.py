@@ -47,3 +47,6 @@ class BatchAnswer:
     custom_id: str
     completion: Completion | None = None
     error: str | None = None
+    #: its position in the job's input, for a wire whose answers may come back in input order
+    #: without their ids (Gemini's inlined responses); used only when ``custom_id`` is unknown
+    index: int | None = None

@@ -36,13 +36,17 @@ def collect_job(
     """Put a terminal job's good answers in the cache; count what is left to ask again."""
     update_entry(entry, job)
     manifest = journal.manifest(entry)
+    order = list(manifest)  # the job's input order, for answers that come back without ids
     answered = tokens_in = tokens_out = 0
     seen: set[str] = set()
     for outcome in api.answers(job):
-        pack = manifest.get(outcome.custom_id)
-        if pack is None or outcome.custom_id in seen:
+        custom_id = outcome.custom_id
+        if custom_id not in manifest and outcome.index is not None:
+            custom_id = order[outcome.index] if 0 <= outcome.index < len(order) else ""
+        pack = manifest.get(custom_id)
+        if pack is None or custom_id in seen:
             continue
-        seen.add(outcome.custom_id)
+        seen.add(custom_id)
         completion = outcome.completion
         if completion is None:
             continue

@@ -159,14 +159,15 @@ def spliced(row: dict[str, Any], body: str) -> str:
 
 
 def answer_line(
-    behaviour: Any, body: Any, headers: dict[str, str] | None = None
+    behaviour: Any, body: Any, headers: dict[str, str] | None = None, model: str | None = None
 ) -> tuple[int, Any]:
     """(status, body) the synchronous endpoint gives this request body, faults applied;
-    ``headers`` are those the batch's create call carried (Anthropic's version header)."""
+    ``headers`` are those the batch's create call carried (Anthropic's version header), ``model``
+    the one its path named (Gemini's)."""
     wire = behaviour.wire
     if not isinstance(body, dict):
         return wire.bad_json()
-    request = wire.parse(body, None, headers or {})
+    request = wire.parse(body, model, headers or {})
     items = extract_pack(request.messages)
     if request.error is not None:
         return request.error

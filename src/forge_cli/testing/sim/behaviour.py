@@ -28,6 +28,7 @@ from forge_cli.testing.sim.faults import (
     retry_after_header,
     retry_after_seconds,
 )
+from forge_cli.testing.sim.gemini_batch import GeminiBatchService
 from forge_cli.testing.sim.openai_batch import BatchService
 from forge_cli.testing.sim.rate_window import RATE_WINDOW, RateWindow
 from forge_cli.testing.sim.registry import DEFAULT_WIRE, make_wire
@@ -104,12 +105,15 @@ class Behaviour:
         self.stats = UpstreamStats(max_records)
         self.faults = FaultScript()
         #: the wire's batch API: OpenAI's files and batches (``sim/openai_batch.py``), Anthropic's
-        #: message batches (``sim/anthropic_batch.py``); None on the other wires
-        self.batches: BatchService | AnthropicBatchService | None = None
+        #: message batches (``sim/anthropic_batch.py``), Gemini's Batch Mode
+        #: (``sim/gemini_batch.py``); None on the other wires
+        self.batches: BatchService | AnthropicBatchService | GeminiBatchService | None = None
         if wire.name == "openai":
             self.batches = BatchService(self)
         elif wire.name == "anthropic":
             self.batches = AnthropicBatchService(self)
+        elif wire.name == "gemini":
+            self.batches = GeminiBatchService(self)
         self._api_key = api_key
         self._lock = threading.Lock()
         self._fail_rng = random.Random(f"{seed}:failure")

@@ -121,8 +121,9 @@ class FakeUpstream:
 
     @property
     def batches(self) -> Any:
-        """The wire's batch API (OpenAI's ``BatchService``, Anthropic's ``AnthropicBatchService``):
-        its clock (``batches.clock``), jobs and counters (``creates``)."""
+        """The wire's batch API (OpenAI's ``BatchService``, Anthropic's ``AnthropicBatchService``,
+        Gemini's ``GeminiBatchService``): its clock (``batches.clock``), jobs and counters
+        (``creates``)."""
         if self.behaviour.batches is None:
             raise RuntimeError(f"the {self.wire.name} wire has no batch API in the simulator")
         return self.behaviour.batches
