@@ -70,6 +70,8 @@ def test_three_thousand_tickets_across_several_batches(tmp_path: Path, upstream)
     assert request["systemInstruction"]["parts"][0]["text"]
     assert config["responseMimeType"] == "application/json" and config["responseSchema"]
     assert config["thinkingConfig"] == {"thinkingBudget": 0}  # gemini-2.5-flash, as synchronously
+    # but no log probabilities: gemini-2.5 refuses them, and would fail every request of the job
+    assert "responseLogprobs" not in config
     assert all(line.custom_id for job in jobs for line in job.lines)  # metadata.key sent
     assert all(job.metadata["displayName"].startswith("forge-") for job in jobs)
     assert all(job.metadata["model"] == "gemini-2.5-flash" for job in jobs)

@@ -155,3 +155,16 @@ def test_openai_error_bodies(upstream: FakeUpstream) -> None:
         assert "sk-wrong" not in str(caught.value)
     finally:
         _close(wrong, provider)
+
+
+def test_a_job_asks_for_no_log_probabilities(upstream: FakeUpstream) -> None:
+    # a model that refuses them would fail every request of the job, each then asked again at
+    # full price: batch answers go without confidence (the synchronous path still asks)
+    api, provider = _api(upstream)
+    try:
+        request = TASK.build_request([PackItem("a1", "screen flickers")])
+        assert request.confidence and provider.body(request)["logprobs"] is True
+        body = orjson.loads(api.line("c1", request))["body"]
+        assert "logprobs" not in body and "top_logprobs" not in body
+    finally:
+        _close(api, provider)

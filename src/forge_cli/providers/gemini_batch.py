@@ -186,7 +186,10 @@ class GeminiBatch:
         )
 
     def line(self, custom_id: str, request: PackRequest) -> bytes:
-        entry = {"request": self.provider.body(request), "metadata": {"key": custom_id}}
+        # no log probabilities in a job: a model that refuses them (gemini-2.5) would fail every
+        # request of it, and each would then be asked again at full price
+        body = self.provider.body(request, logprobs=False)
+        entry = {"request": body, "metadata": {"key": custom_id}}
         return orjson.dumps(entry) + b"\n"
 
     def upload(self, data: bytes, filename: str) -> str:

@@ -119,7 +119,9 @@ class OpenAIBatch:
     # ------------------------------------------------------------------ the calls
 
     def line(self, custom_id: str, request: PackRequest) -> bytes:
-        body = self.provider.body(request)
+        # no log probabilities in a job: a model that refuses them (reasoning models) would fail
+        # every request of it, and each would then be asked again at full price
+        body = self.provider.body(request, logprobs=False)
         record = {"custom_id": custom_id, "method": "POST", "url": CHAT_ENDPOINT, "body": body}
         return orjson.dumps(record) + b"\n"
 
