@@ -220,7 +220,7 @@ def test_invalid_answer_in_a_follow_up_batch(tmp_path: Path, upstream: FakeUpstr
     assert upstream.stats.requests == 0
 
 
-@pytest.mark.parametrize("provider", ["offline", "cohere", "groq"])
+@pytest.mark.parametrize("provider", ["offline", "cohere", "mistral"])
 def test_providers_without_a_batch_api(tmp_path: Path, provider: str) -> None:
     tickets(tmp_path / "t.jsonl", 3)
     run = forge(
@@ -252,3 +252,17 @@ def test_dry_run_shows_the_batch_price(tmp_path: Path, upstream: FakeUpstream) -
     plan = orjson.loads(run.stdout.strip().splitlines()[-1])
     assert plan["cost_usd_batch"] == pytest.approx(plan["cost_usd"] / 2, rel=1e-3)
     assert upstream.batches.creates == 0
+
+
+def test_groq_batches_through_the_openai_shape(tmp_path: Path, upstream: FakeUpstream) -> None:
+    tickets(tmp_path / "t.jsonl", 30)
+    args = batch_args(upstream.base_url)
+    args[args.index("openai")] = "groq"
+    args[args.index("gpt-4o-mini")] = "llama-3.1-8b-instant"
+    run = forge("classify", "t.jsonl", *args)
+    assert run.exit_code == 0, run.stderr
+    assert _exactly_once(tmp_path, 30) == []
+    assert upstream.batches.creates == 1 and upstream.stats.requests == 0
+    plan = forge("classify", "t.jsonl", *args, "--dry-run", "--json-summary")
+    doc = orjson.loads(plan.stdout.splitlines()[-1])
+    assert doc["cost_usd_batch"] == pytest.approx(doc["cost_usd"] / 2, rel=0.01)

@@ -16,7 +16,7 @@ from forge_cli.core.calls import PackRequest
 from forge_cli.core.errors import UsageError
 from forge_cli.providers.base import Provider
 from forge_cli.providers.batch_types import ACTIVE, TERMINAL, BatchAnswer, BatchJob
-from forge_cli.providers.catalog.batch_offers import batch_offer
+from forge_cli.providers.catalog.batch_offers import BATCH_OFFERS, batch_offer
 
 __all__ = ["ACTIVE", "TERMINAL", "BatchAnswer", "BatchApi", "BatchJob", "batch_api"]
 
@@ -67,7 +67,8 @@ def batch_api(provider: Provider, preset: str, *, timeout: float = 60.0) -> Batc
     if offer is None:
         raise UsageError(
             f"--batch: the provider {provider.name!r} (preset {preset}) has no batch API forge "
-            "knows of; batch mode works with: openai, anthropic, gemini. Drop --batch to run synchronously."
+            f"knows of; batch mode works with: {', '.join(BATCH_OFFERS)}. Drop --batch to run "
+            "synchronously."
         )
     if offer.wire == "openai":
         from forge_cli.providers.openai import OpenAICompatibleProvider
