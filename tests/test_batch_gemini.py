@@ -54,14 +54,16 @@ def _exactly_once(tmp_path: Path, count: int, folder: str = ".") -> list[str]:
     return failures
 
 
-def test_three_thousand_tickets_across_several_batches(tmp_path: Path, upstream) -> None:
-    tickets(tmp_path / "t.jsonl", 3_000)
-    run = run_forge(tmp_path, "classify", "t.jsonl", *_args(upstream, "--batch-max-requests", "50"))
+def test_ten_thousand_tickets_across_several_batches(tmp_path: Path, upstream) -> None:
+    tickets(tmp_path / "t.jsonl", 10_000)
+    run = run_forge(
+        tmp_path, "classify", "t.jsonl", *_args(upstream, "--batch-max-requests", "150")
+    )
     assert run.returncode == 0, run.stderr
-    assert _exactly_once(tmp_path, 3_000) == []
+    assert _exactly_once(tmp_path, 10_000) == []
     jobs = list(upstream.batches.jobs.values())
     assert upstream.batches.creates == len(jobs) >= 3
-    assert all(len(job.lines) <= 50 for job in jobs)
+    assert all(len(job.lines) <= 150 for job in jobs)
     assert all(job.status == "completed" for job in jobs)
     assert upstream.stats.requests == 0  # nothing asked synchronously
     # each request is the synchronous generateContent body: system instruction, JSON schema
