@@ -40,7 +40,7 @@ from forge_cli.core.calls import PackRequest
 from forge_cli.core.errors import InvalidResponseError
 from forge_cli.core.text import snippet
 from forge_cli.providers.anthropic import AnthropicProvider
-from forge_cli.providers.batch_http import json_object, send
+from forge_cli.providers.batch_http import batch_client, json_object, send
 from forge_cli.providers.batch_types import BatchAnswer, BatchJob
 from forge_cli.providers.catalog.batch_offers import BatchOffer
 
@@ -104,11 +104,7 @@ class AnthropicBatch:
         self.max_requests = offer.max_requests
         self.max_bytes = offer.max_bytes
         self.base_url = provider.base_url
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(max(timeout, 60.0), connect=10.0),
-            headers=dict(provider._headers),
-            follow_redirects=False,
-        )
+        self._client = batch_client(dict(provider._headers), timeout)
 
     def line(self, custom_id: str, request: PackRequest) -> bytes:
         return (

@@ -77,3 +77,13 @@ def json_object(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidResponseError("answer is not a JSON object", raw=snippet(response.text))
     return data
+
+
+def batch_client(headers: dict[str, str], timeout: float) -> httpx.Client:
+    """The synchronous client of a batch adapter: the member's own headers (its key), a
+    minute at least per call (uploads and result files are large), no redirects."""
+    return httpx.Client(
+        timeout=httpx.Timeout(max(timeout, 60.0), connect=10.0),
+        headers=headers,
+        follow_redirects=False,
+    )

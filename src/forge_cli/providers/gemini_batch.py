@@ -62,7 +62,7 @@ import orjson
 from forge_cli.core.calls import PackRequest
 from forge_cli.core.errors import InvalidResponseError
 from forge_cli.core.text import snippet
-from forge_cli.providers.batch_http import json_object, send
+from forge_cli.providers.batch_http import batch_client, json_object, send
 from forge_cli.providers.batch_types import BatchAnswer, BatchJob
 from forge_cli.providers.catalog.batch_offers import BatchOffer
 from forge_cli.providers.gemini import GeminiProvider
@@ -179,11 +179,7 @@ class GeminiBatch:
         self.max_requests = offer.max_requests
         self.max_bytes = offer.max_bytes
         self.base_url = provider.base_url
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(max(timeout, 60.0), connect=10.0),
-            headers=dict(provider._headers),
-            follow_redirects=False,
-        )
+        self._client = batch_client(dict(provider._headers), timeout)
 
     def line(self, custom_id: str, request: PackRequest) -> bytes:
         # no log probabilities in a job: a model that refuses them (gemini-2.5) would fail every

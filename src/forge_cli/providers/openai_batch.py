@@ -42,8 +42,8 @@ import orjson
 from forge_cli.core.calls import PackRequest
 from forge_cli.core.errors import InvalidResponseError
 from forge_cli.core.text import snippet
+from forge_cli.providers.batch_http import batch_client, send
 from forge_cli.providers.batch_http import json_object as _json
-from forge_cli.providers.batch_http import send
 from forge_cli.providers.batch_types import BatchAnswer, BatchJob
 from forge_cli.providers.catalog.batch_offers import BatchOffer
 from forge_cli.providers.openai import OpenAICompatibleProvider
@@ -110,11 +110,7 @@ class OpenAIBatch:
         self.base_url = provider.base_url
         headers = dict(provider._headers)
         headers.pop("content-type", None)
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(max(timeout, 60.0), connect=10.0),
-            headers=headers,
-            follow_redirects=False,
-        )
+        self._client = batch_client(headers, timeout)
 
     # ------------------------------------------------------------------ the calls
 
