@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -23,16 +26,20 @@ def tickets(path: Path, count: int, *, prefix: str = "ticket") -> Path:
     return path
 
 
-def batch_args(base_url: str, *extra: str) -> list[str]:
+def batch_args(
+    base_url: str, *extra: str, provider: str = "openai", model: str | None = "gpt-4o-mini"
+) -> list[str]:
+    """A ``--batch`` command line against the simulator at ``base_url`` (``model`` None: the
+    preset's own), polling fast."""
+    chosen = ["--model", model] if model else []
     return [
         "--provider",
-        "openai",
+        provider,
         "--base-url",
         base_url,
         "--api-key-env",
         KEY_ENV,
-        "--model",
-        "gpt-4o-mini",
+        *chosen,
         "--batch",
         "--batch-poll",
         "0.05",
@@ -41,6 +48,24 @@ def batch_args(base_url: str, *extra: str) -> list[str]:
         "0.01",
         *extra,
     ]
+
+
+def exactly_once(folder: Path, count: int, stem: str = "t") -> list[str]:
+    """Every ticket T0..T{count-1} in exactly one of the two outputs in ``folder``; the failed ids."""
+    results = ids_of(folder / f"{stem}.results.jsonl")
+    failures = ids_of(folder / f"{stem}.failures.jsonl")
+    seen = Counter(results + failures)
+    assert sorted(seen) == sorted(f"T{n}" for n in range(count))
+    assert set(seen.values()) == {1}
+    return failures
+
+
+def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.02)
 
 
 def rows(path: Path) -> list[dict]:

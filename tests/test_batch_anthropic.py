@@ -3,15 +3,14 @@ found again after a run was killed mid-create, expiry, cancel, and the wire's sh
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
-from batch_support import ids_of, run_forge, tickets
-from conftest import API_KEY, KEY_ENV, forge
+from batch_support import batch_args, exactly_once, ids_of, run_forge, tickets
+from conftest import API_KEY, forge
 from forge_cli.testing.sim.server import FakeUpstream
 
 
@@ -22,30 +21,7 @@ def upstream() -> Iterator[FakeUpstream]:
 
 
 def _args(server: FakeUpstream, *extra: str) -> list[str]:
-    return [
-        "--provider",
-        "anthropic",
-        "--base-url",
-        server.base_url,
-        "--api-key-env",
-        KEY_ENV,
-        "--batch",
-        "--batch-poll",
-        "0.05",
-        "--no-progress",
-        "--backoff",
-        "0.01",
-        *extra,
-    ]
-
-
-def _exactly_once(tmp_path: Path, count: int) -> list[str]:
-    results = ids_of(tmp_path / "t.results.jsonl")
-    failures = ids_of(tmp_path / "t.failures.jsonl")
-    seen = Counter(results + failures)
-    assert sorted(seen) == sorted(f"T{n}" for n in range(count))
-    assert set(seen.values()) == {1}
-    return failures
+    return batch_args(server.base_url, *extra, provider="anthropic", model=None)
 
 
 def test_ten_thousand_tickets_across_several_batches(tmp_path: Path, upstream) -> None:
@@ -54,7 +30,7 @@ def test_ten_thousand_tickets_across_several_batches(tmp_path: Path, upstream) -
         tmp_path, "classify", "t.jsonl", *_args(upstream, "--batch-max-requests", "200")
     )
     assert run.returncode == 0, run.stderr
-    assert _exactly_once(tmp_path, 10_000) == []
+    assert exactly_once(tmp_path, 10_000) == []
     jobs = list(upstream.batches.jobs.values())
     assert upstream.batches.creates == len(jobs) >= 3
     assert all(len(job.lines) <= 200 for job in jobs)
@@ -79,7 +55,7 @@ def test_a_batch_created_before_a_kill_is_found_by_size_and_time(tmp_path: Path,
     run = forge(*args)
     assert run.exit_code == 0, run.stderr
     assert upstream.batches.creates == 1
-    assert _exactly_once(tmp_path, 50) == []
+    assert exactly_once(tmp_path, 50) == []
 
 
 def test_expired_batch_and_cancelled_batch(tmp_path: Path, upstream) -> None:
@@ -90,7 +66,7 @@ def test_expired_batch_and_cancelled_batch(tmp_path: Path, upstream) -> None:
     assert run.exit_code == 0, run.stderr
     (job,) = upstream.batches.jobs.values()
     assert job.status == "expired" and 0 < job.done < len(job.lines)
-    assert _exactly_once(tmp_path, 200) == []
+    assert exactly_once(tmp_path, 200) == []
     assert upstream.stats.requests > 0  # what expired was asked synchronously
 
     (tmp_path / "u").mkdir()

@@ -5,16 +5,22 @@ cancel, answers matched by position when the metadata does not come back, and th
 from __future__ import annotations
 
 import signal
-import time
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
-from batch_support import ids_of, journal, run_forge, spawn, tickets
-from conftest import API_KEY, KEY_ENV, forge
+from batch_support import (
+    batch_args,
+    exactly_once,
+    journal,
+    run_forge,
+    spawn,
+    tickets,
+    wait_for,
+)
+from conftest import API_KEY, forge
 from forge_cli.core.errors import InvalidResponseError
 from forge_cli.providers.gemini_batch import inlined_responses, parse_operation
 from forge_cli.testing.sim.faults import Fault
@@ -28,30 +34,7 @@ def upstream() -> Iterator[FakeUpstream]:
 
 
 def _args(server: FakeUpstream, *extra: str) -> list[str]:
-    return [
-        "--provider",
-        "gemini",
-        "--base-url",
-        server.base_url,
-        "--api-key-env",
-        KEY_ENV,
-        "--batch",
-        "--batch-poll",
-        "0.05",
-        "--no-progress",
-        "--backoff",
-        "0.01",
-        *extra,
-    ]
-
-
-def _exactly_once(tmp_path: Path, count: int, folder: str = ".") -> list[str]:
-    results = ids_of(tmp_path / folder / "t.results.jsonl")
-    failures = ids_of(tmp_path / folder / "t.failures.jsonl")
-    seen = Counter(results + failures)
-    assert sorted(seen) == sorted(f"T{n}" for n in range(count))
-    assert set(seen.values()) == {1}
-    return failures
+    return batch_args(server.base_url, *extra, provider="gemini", model=None)
 
 
 def test_ten_thousand_tickets_across_several_batches(tmp_path: Path, upstream) -> None:
@@ -60,7 +43,7 @@ def test_ten_thousand_tickets_across_several_batches(tmp_path: Path, upstream) -
         tmp_path, "classify", "t.jsonl", *_args(upstream, "--batch-max-requests", "150")
     )
     assert run.returncode == 0, run.stderr
-    assert _exactly_once(tmp_path, 10_000) == []
+    assert exactly_once(tmp_path, 10_000) == []
     jobs = list(upstream.batches.jobs.values())
     assert upstream.batches.creates == len(jobs) >= 3
     assert all(len(job.lines) <= 150 for job in jobs)
@@ -99,7 +82,7 @@ def test_a_batch_created_before_a_kill_is_found_by_its_display_name(
     run = forge(*args)
     assert run.exit_code == 0, run.stderr
     assert upstream.batches.creates == 1
-    assert _exactly_once(tmp_path, 50) == []
+    assert exactly_once(tmp_path, 50) == []
     assert upstream.stats.requests == 0
 
 
@@ -113,7 +96,7 @@ def test_expired_batch_with_partial_results_and_cancelled_batch(tmp_path: Path, 
     assert run.exit_code == 0, run.stderr
     (job,) = service.jobs.values()
     assert job.status == "expired" and 0 < job.done < len(job.lines)
-    assert _exactly_once(tmp_path, 200) == []
+    assert exactly_once(tmp_path, 200) == []
     # what the batch answered was kept; only what it never ran was asked synchronously
     assert 0 < upstream.stats.requests <= len(job.lines) - job.done + 2
 
@@ -128,7 +111,7 @@ def test_expired_batch_with_partial_results_and_cancelled_batch(tmp_path: Path, 
     assert collect.exit_code == 0, collect.stderr
     last = max(service.jobs.values(), key=lambda j: j.created)
     assert last.status == "cancelled" and service.creates == 2
-    assert _exactly_once(tmp_path, 30, "u") == []
+    assert exactly_once(tmp_path / "u", 30) == []
 
 
 def test_responses_without_their_metadata_are_matched_by_position(tmp_path: Path, upstream) -> None:
@@ -136,7 +119,7 @@ def test_responses_without_their_metadata_are_matched_by_position(tmp_path: Path
     upstream.batches.echo_metadata = False
     run = forge("classify", "t.jsonl", *_args(upstream, "--batch-max-requests", "3"))
     assert run.exit_code == 0, run.stderr
-    assert _exactly_once(tmp_path, 120) == []
+    assert exactly_once(tmp_path, 120) == []
     assert upstream.stats.requests == 0
     assert upstream.batches.creates >= 2
 
@@ -152,14 +135,6 @@ def test_dry_run_shows_half_the_gemini_price(tmp_path: Path, upstream) -> None:
     assert upstream.batches.creates == 0 and upstream.stats.requests == 0
 
 
-def _wait_for(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
-
-
 def test_sigkill_after_submit_and_mid_collect_then_resume(tmp_path: Path, upstream) -> None:
     tickets(tmp_path / "t.jsonl", 400)
     service = upstream.batches
@@ -172,7 +147,7 @@ def test_sigkill_after_submit_and_mid_collect_then_resume(tmp_path: Path, upstre
         return bool(data and data["jobs"] and all(j["batch_id"] for j in data["jobs"]))
 
     proc = spawn(tmp_path, *args)
-    _wait_for(submitted, "every batch submitted")
+    wait_for(submitted, "every batch submitted")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     created = service.creates
@@ -187,14 +162,14 @@ def test_sigkill_after_submit_and_mid_collect_then_resume(tmp_path: Path, upstre
         data = journal(path)
         return bool(data) and any(j["state"] == "collected" for j in data["jobs"])
 
-    _wait_for(some_collected, "a batch collected")
+    wait_for(some_collected, "a batch collected")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     jobs[-1].clock.validating = 0
 
     run = forge(*args)
     assert run.exit_code == 0, run.stderr
-    assert _exactly_once(tmp_path, 400) == []
+    assert exactly_once(tmp_path, 400) == []
     assert service.creates == created  # resumed twice, never submitted again
     assert upstream.stats.requests == 0
 
@@ -204,7 +179,7 @@ def test_a_request_that_failed_in_the_batch_is_asked_again(tmp_path: Path, upstr
     upstream.script(Fault("500"))  # the batch's first request answers an error Status
     run = forge("classify", "t.jsonl", *_args(upstream))
     assert run.exit_code == 0, run.stderr
-    assert _exactly_once(tmp_path, 40) == []
+    assert exactly_once(tmp_path, 40) == []
     assert upstream.stats.requests >= 1  # its pack, asked synchronously
     assert upstream.batches.creates == 1
 

@@ -4,14 +4,22 @@ journal, resuming after SIGKILL, expiry, cancel, re-asks, and providers without 
 from __future__ import annotations
 
 import signal
-import time
-from collections import Counter
 from pathlib import Path
 
 import orjson
 import pytest
 
-from batch_support import batch_args, ids_of, journal, rows, run_forge, spawn, tickets
+from batch_support import (
+    batch_args,
+    exactly_once,
+    ids_of,
+    journal,
+    rows,
+    run_forge,
+    spawn,
+    tickets,
+    wait_for,
+)
 from conftest import API_KEY, forge
 from forge_cli.testing.sim.faults import Fault
 from forge_cli.testing.sim.server import FakeUpstream
@@ -27,28 +35,12 @@ def _outputs(tmp_path: Path, stem: str = "t") -> tuple[list[str], list[str]]:
     return ids_of(tmp_path / f"{stem}.results.jsonl"), ids_of(tmp_path / f"{stem}.failures.jsonl")
 
 
-def _exactly_once(tmp_path: Path, count: int, stem: str = "t") -> list[str]:
-    results, failures = _outputs(tmp_path, stem)
-    seen = Counter(results + failures)
-    assert sorted(seen) == sorted(f"T{n}" for n in range(count))
-    assert set(seen.values()) == {1}
-    return failures
-
-
-def _wait_for(predicate, what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.02)
-
-
 def test_ten_thousand_tickets_across_several_jobs(tmp_path: Path, upstream: FakeUpstream) -> None:
     tickets(tmp_path / "t.jsonl", 10_000)
     args = batch_args(upstream.base_url, "--batch-max-requests", "100")
     run = run_forge(tmp_path, "classify", "t.jsonl", *args)
     assert run.returncode == 0, run.stderr
-    assert _exactly_once(tmp_path, 10_000) == []
+    assert exactly_once(tmp_path, 10_000) == []
     jobs = upstream.batches.jobs.values()
     requests = sum(len(job.lines) for job in jobs)
     # packs of 10 to 20 tickets, at most 100 requests a job: several jobs, none over the limit
@@ -86,7 +78,7 @@ def test_sigkill_after_submit_and_mid_collect_then_resume(
         return bool(data and data["jobs"] and all(j["batch_id"] for j in data["jobs"]))
 
     proc = spawn(tmp_path, *args)
-    _wait_for(submitted, "every job submitted")
+    wait_for(submitted, "every job submitted")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     created = service.creates
@@ -102,7 +94,7 @@ def test_sigkill_after_submit_and_mid_collect_then_resume(
         data = journal(path)
         return bool(data) and any(j["state"] == "collected" for j in data["jobs"])
 
-    _wait_for(some_collected, "a job collected")
+    wait_for(some_collected, "a job collected")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert not (tmp_path / "t.results.jsonl").exists()
@@ -110,7 +102,7 @@ def test_sigkill_after_submit_and_mid_collect_then_resume(
 
     run = forge(*args)
     assert run.exit_code == 0, run.stderr
-    assert _exactly_once(tmp_path, 400) == []
+    assert exactly_once(tmp_path, 400) == []
     assert service.creates == created  # resumed twice, never submitted again
     assert upstream.stats.requests == 0
 
@@ -135,7 +127,7 @@ def test_a_create_that_reached_the_provider_is_found_not_repeated(
     assert run.exit_code == 0, run.stderr
     assert "created by an interrupted run" in run.stderr
     assert upstream.batches.creates == 1
-    assert _exactly_once(tmp_path, 50) == []
+    assert exactly_once(tmp_path, 50) == []
 
 
 def test_a_failed_create_is_resumed_without_a_second_upload(
@@ -155,7 +147,7 @@ def test_a_failed_create_is_resumed_without_a_second_upload(
     again = forge(*args)
     assert again.exit_code == 0, again.stderr
     assert (upstream.batches.uploads, upstream.batches.creates) == (1, 1)
-    assert _exactly_once(tmp_path, 30) == []
+    assert exactly_once(tmp_path, 30) == []
 
 
 def test_expired_job_gives_back_its_unanswered_records(
@@ -169,7 +161,7 @@ def test_expired_job_gives_back_its_unanswered_records(
     (job,) = upstream.batches.jobs.values()
     assert job.status == "expired"
     assert 0 < job.done < len(job.lines)
-    assert _exactly_once(tmp_path, 200) == []
+    assert exactly_once(tmp_path, 200) == []
     answered_in_batch = sum(1 for _, status, _ in job.answered if status == 200) and sum(
         len(orjson.loads(orjson.loads(body)["choices"][0]["message"]["content"])["results"])
         for _, status, body in job.answered
@@ -194,7 +186,7 @@ def test_cancelled_job_then_collect(tmp_path: Path, upstream: FakeUpstream) -> N
 
     collect = forge("jobs", "collect", "t.jobs.json")
     assert collect.exit_code == 0, collect.stderr
-    assert _exactly_once(tmp_path, 100) == []
+    assert exactly_once(tmp_path, 100) == []
     assert upstream.batches.creates == 1
     assert upstream.stats.items_answered == 100  # every record asked synchronously instead
 
@@ -206,7 +198,7 @@ def test_invalid_answer_is_asked_again_synchronously(
     upstream.script(Fault("invalid_label"))  # the first request of the job: one label off
     run = forge("classify", "t.jsonl", *batch_args(upstream.base_url))
     assert run.exit_code == 0, run.stderr
-    assert _exactly_once(tmp_path, 40) == []
+    assert exactly_once(tmp_path, 40) == []
     assert upstream.stats.requests == 1 and upstream.stats.items_answered == 1
 
 
@@ -215,7 +207,7 @@ def test_invalid_answer_in_a_follow_up_batch(tmp_path: Path, upstream: FakeUpstr
     upstream.script(Fault("partial", drop=3))  # three items missing from one answer
     run = forge("classify", "t.jsonl", *batch_args(upstream.base_url, "--batch-reask", "batch"))
     assert run.exit_code == 0, run.stderr
-    assert _exactly_once(tmp_path, 40) == []
+    assert exactly_once(tmp_path, 40) == []
     assert upstream.batches.creates == 2
     assert upstream.stats.requests == 0
 
@@ -256,12 +248,10 @@ def test_dry_run_shows_the_batch_price(tmp_path: Path, upstream: FakeUpstream) -
 
 def test_groq_batches_through_the_openai_shape(tmp_path: Path, upstream: FakeUpstream) -> None:
     tickets(tmp_path / "t.jsonl", 30)
-    args = batch_args(upstream.base_url)
-    args[args.index("openai")] = "groq"
-    args[args.index("gpt-4o-mini")] = "llama-3.1-8b-instant"
+    args = batch_args(upstream.base_url, provider="groq", model="llama-3.1-8b-instant")
     run = forge("classify", "t.jsonl", *args)
     assert run.exit_code == 0, run.stderr
-    assert _exactly_once(tmp_path, 30) == []
+    assert exactly_once(tmp_path, 30) == []
     assert upstream.batches.creates == 1 and upstream.stats.requests == 0
     plan = forge("classify", "t.jsonl", *args, "--dry-run", "--json-summary")
     doc = orjson.loads(plan.stdout.splitlines()[-1])
