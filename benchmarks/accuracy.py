@@ -11,7 +11,7 @@ field, the share of records that got a valid answer and the accuracy against the
 calls and tokens per record. What is judged is forge's part (every record answered, within the labels;
 packing costing little accuracy), not the 0.5B model's skill.
 
-    python benchmarks/accuracy.py --n 30 --packs 1 10
+    python benchmarks/accuracy.py --n 300 --packs 1 default --examples --save accuracy.json
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import json
 import sys
 import tempfile
 import time
@@ -70,7 +71,7 @@ def run_variant(
     records: list[dict[str, Any]],
     labels: dict[str, list[str]],
     args: argparse.Namespace,
-    pack: int,
+    pack: int | None,
     examples: Path | None = None,
 ) -> dict[str, Any]:
     import forge_cli
@@ -101,7 +102,11 @@ def run_variant(
     )
     seconds = time.perf_counter() - started
     by_id = {r["id"]: r for r in result.results}
-    out: dict[str, Any] = {"pack": pack, "records": len(records), "seconds": round(seconds, 1)}
+    out: dict[str, Any] = {
+        "pack": pack or "default",
+        "records": len(records),
+        "seconds": round(seconds, 1),
+    }
     out["examples"] = examples is not None
     for name in FIELDS:
         answered = [rec for rec in records if rec["id"] in by_id]
@@ -113,6 +118,9 @@ def run_variant(
     out["tokens_per_record"] = (stats.tokens_in + stats.tokens_out) / len(records)
     out["failures"] = len(result.failures)
     out["failure_reasons"] = sorted({f["message"][:80] for f in result.failures})
+    out["answers"] = {
+        rid: {name: row.get(name) for name in FIELDS} for rid, row in sorted(by_id.items())
+    }
     return out
 
 
@@ -121,7 +129,13 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=30, help="tickets in the split")
     parser.add_argument("--bucket", type=int, default=0)
     parser.add_argument("--buckets", type=int, default=4, help="the split is 1/BUCKETS of the data")
-    parser.add_argument("--packs", type=int, nargs="+", default=[1, 10])
+    parser.add_argument(
+        "--packs",
+        nargs="+",
+        default=["1", "default"],
+        help="pack sizes to compare; 'default' is forge's own adaptive packing (5-20 by complexity)",
+    )
+    parser.add_argument("--save", type=Path, help="write every variant's figures and answers here")
     parser.add_argument("--provider", default="llamacpp")
     parser.add_argument("--base-url", default="http://127.0.0.1:8089/v1")
     parser.add_argument("--model", default=None)
@@ -138,7 +152,8 @@ def main() -> None:
         sys.exit(f"{DATA} is not there: this benchmark needs ../shared/data")
     records, labels = load(args.n, args.bucket, args.buckets)
     print(f"{len(records)} tickets from {DATA.name} (bucket {args.bucket}/{args.buckets})")
-    head = f"{'pack':>4} {'ex':>3} {'calls':>5} {'tok/rec':>7}"
+    split = {"n": len(records), "bucket": args.bucket, "buckets": args.buckets}
+    head = f"{'pack':>7} {'ex':>3} {'calls':>5} {'tok/rec':>7}"
     head += "".join(f" {n + ' valid':>14} {n + ' acc':>12}" for n in FIELDS)
     print(head)
     variants: list[Path | None] = [None]
@@ -146,11 +161,18 @@ def main() -> None:
     if args.examples:
         pool, _ = load(200, (args.bucket + 1) % args.buckets, args.buckets)
         variants.append(examples_file(pool, folder))
-    for pack in args.packs:
+    saved: list[dict[str, Any]] = []
+    for pack_arg in args.packs:
+        pack = None if pack_arg == "default" else int(pack_arg)
         for examples in variants:
             row = run_variant(records, labels, args, pack, examples)
+            saved.append(row)
+            if args.save is not None:  # after each variant: a long run keeps what it measured
+                args.save.write_text(json.dumps({"split": split, "variants": saved}, indent=1))
             mark = "yes" if row["examples"] else "no"
-            line = f"{row['pack']:>4} {mark:>3} {row['calls']:>5} {row['tokens_per_record']:>7.0f}"
+            line = (
+                f"{row['pack']!s:>7} {mark:>3} {row['calls']:>5} {row['tokens_per_record']:>7.0f}"
+            )
             for name in FIELDS:
                 line += f" {row[name + '_valid']:>14.1%} {row[name + '_acc']:>12.1%}"
             print(line, f"({row['seconds']} s, {row['failures']} failed)", flush=True)
