@@ -31,6 +31,7 @@ from forge_cli.testing.sim.answers import default_classification
 from forge_cli.testing.sim.anthropic_wire import AnthropicWire
 from forge_cli.testing.sim.openai_wire import OpenAIWire
 from forge_cli.testing.sim.server import FakeUpstream
+from forge_cli.testing.sim.structured import schema_text
 
 #: labels the simulator does not know: only a schema it honours can make it answer with them
 LABELS = ("refund", "outage", "question")
@@ -368,12 +369,68 @@ def test_classify_on_llama_cpp_python_stays_bound_to_the_labels(tmp_path: Path) 
     assert run.exit_code == 0, run.stderr
     seen = steps(server)
     assert seen[0] == ("schema", 500) and set(seen[1:]) == {("json", 200)}
+    for record in server.stats.records[1:]:  # a local preset: each pack's own schema
+        bound = record.answer_schema()["properties"]["results"]
+        assert [entry["properties"]["id"]["const"] for entry in bound["prefixItems"]] == list(
+            record.ids
+        )
     by_id = {f"T{n}": text for n, text in enumerate(texts, 1)}
     results = results_of(src)
     assert len(results) == 9
     for row in results:
         expected = default_classification(by_id[row["id"]], LABELS, TASK.priorities)
         assert row["category"] == expected["category"]
+
+
+def test_a_local_server_gets_a_schema_bound_to_each_pack() -> None:
+    """One answer per id, in the pack's order, each id fixed: under a grammar a small model can
+    neither skip a ticket, answer one twice nor invent an id."""
+    other = [PackItem("9", "Please reset my password")]
+    with FakeUpstream(wire=LlamaCppPythonWire(), json_schema=False) as server:
+        provider = adapter("openai", server, schema_in_json_mode=True, pack_schema=True)
+        answers = complete(provider, TASK.build_request(ITEMS), TASK.build_request(other))
+    entry = TASK.answer_schema()["properties"]["results"]["items"]  # type: ignore[index]
+    for record, items in zip(server.stats.records[1:], (ITEMS, other), strict=True):
+        results = record.answer_schema()["properties"]["results"]
+        assert results["minItems"] == results["maxItems"] == len(items)
+        assert "items" not in results  # llama.cpp reads "items" before "prefixItems"
+        for bound, item in zip(results["prefixItems"], items, strict=True):
+            assert bound["properties"]["id"] == {"type": "string", "const": item.id}
+            assert {k: v for k, v in bound["properties"].items() if k != "id"} == {
+                k: v for k, v in entry["properties"].items() if k != "id"
+            }
+            assert bound["required"] == entry["required"]
+    assert TASK.parse(answers[0].content, IDS).errors == {}
+    assert TASK.parse(answers[1].content, ["9"]).errors == {}
+
+
+def test_a_hosted_api_gets_one_schema_for_the_whole_run(tmp_path: Path) -> None:
+    """OpenAI compiles each new schema before answering: one per pack would be paid every call."""
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(12))
+    with FakeUpstream(api_key=API_KEY) as server:
+        run = forge("classify", str(src), *remote_args(server, "--pack", "4"))
+    assert run.exit_code == 0, run.stderr
+    assert len({record.schema for record in server.stats.records}) == 1
+
+
+def test_binding_the_schema_to_packs_is_a_provider_setting(tmp_path: Path) -> None:
+    src = write_tickets(tmp_path / "t.jsonl", distinct_texts(8))
+    Path("forge.toml").write_text("[providers.llamacpp]\npack_schema = false\n", encoding="utf-8")
+    with FakeUpstream(wire=LlamaCppPythonWire(), json_schema=False) as server:
+        run = forge(
+            "classify",
+            str(src),
+            "--provider",
+            "llamacpp",
+            "--base-url",
+            server.base_url,
+            "--pack",
+            "4",
+            "--no-progress",
+        )
+    assert run.exit_code == 0, run.stderr
+    sent = {record.schema for record in server.stats.records if record.output == "json"}
+    assert sent == {schema_text(PLAIN.answer_schema())}
 
 
 def test_json_schema_off_in_forge_toml_or_the_environment(
@@ -402,3 +459,28 @@ def test_providers_list_shows_where_json_schema_comes_from(monkeypatch: pytest.M
     assert openai == {"value": False, "source": "env FORGE_OPENAI_JSON_SCHEMA"}
     assert deepseek == {"value": False, "source": "preset deepseek"}  # json_object only
     assert vllm == {"value": True, "source": "preset vllm"}
+
+
+def test_a_concurrency_given_to_run_wins_over_a_local_preset() -> None:
+    """The llamacpp preset's 4 calls in flight, against a one-slot server, would queue three behind
+    the first: ``forge_cli.run(..., concurrency=1)`` is the caller's own choice and stays 1."""
+    import forge_cli
+
+    texts = distinct_texts(8)
+    with FakeUpstream(wire=LlamaCppPythonWire(), json_schema=False, latency=0.05) as server:
+        result = forge_cli.run(
+            "classify",
+            texts,
+            provider="llamacpp",
+            base_url=server.base_url,
+            concurrency=1,
+            no_cache=True,
+            pack=1,
+        )
+        assert len(result.results) == 8
+        assert server.stats.max_concurrent == 1
+        server.reset_stats()
+        forge_cli.run(
+            "classify", texts, provider="llamacpp", base_url=server.base_url, no_cache=True, pack=1
+        )
+        assert server.stats.max_concurrent > 1  # the preset's own figure, when nobody chose one

@@ -237,3 +237,25 @@ def test_a_500_that_names_the_output_is_a_refusal_too() -> None:
     assert ladder.refused(Output.JSON, sick) is None
     overloaded = UpstreamError("server error (response_format overloaded)", status=503)
     assert ladder.refused(Output.JSON, overloaded) is None
+
+
+def test_a_pack_schema_has_strict_form_with_its_ids_kept() -> None:
+    """vLLM reads the strict form a local preset sends: every answer closed, every id still fixed."""
+    task = TicketTask(labels=("Billing and Payments", "other"))
+    shared = copy.deepcopy(task.answer_schema())
+    bound = task.pack_schema(["kx7", "m2p"])
+    assert bound is not None
+    strict = strict_schema(bound)
+    assert strict is not None and strict_problem(strict) is None
+    results = strict["properties"]["results"]
+    assert [e["properties"]["id"]["const"] for e in results["prefixItems"]] == ["kx7", "m2p"]
+    assert all(e["additionalProperties"] is False for e in results["prefixItems"])
+    assert task.answer_schema() == shared  # the schema every pack shares is left as it was
+
+
+def test_no_pack_schema_without_a_list_of_answers_by_id() -> None:
+    class Plain(TicketTask):
+        def answer_schema(self) -> dict[str, object]:
+            return {"type": "object", "properties": {"answer": {"type": "string"}}}
+
+    assert Plain().pack_schema(["a"]) is None

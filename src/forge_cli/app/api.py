@@ -51,10 +51,14 @@ def run(
         task = make_task(task, **(task_options or {}))
     elif task_options:
         raise UsageError("task_options apply to a task given by name")
+    # a setting passed here is the caller's own choice, as a typed flag is: it wins over a
+    # preset's (``concurrency=1`` stays 1 on a local server whose preset says 4)
+    given = {name: "run() argument" for name in options}
     if settings is None:
-        settings = validate(RunSettings, {"no_progress": True, **options})
+        settings = validate(RunSettings, {"no_progress": True, **options, "setting_sources": given})
     elif options:
-        settings = settings.model_copy(update=options)
+        sources = {**settings.setting_sources, **given}
+        settings = settings.model_copy(update={**options, "setting_sources": sources})
     results, failures = MemorySink(), MemorySink()
     outcome = run_task(task, as_items(records), settings, results, failures, pack=pack)
     if outcome.interrupted:

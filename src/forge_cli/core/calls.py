@@ -8,7 +8,7 @@ one another.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +91,10 @@ class PackRequest:
     temperature: float = 0.0
     #: a JSON schema of the expected answer, for providers that accept one
     schema: dict[str, object] | None = field(default=None)
+    #: the same schema bound to this pack (``TaskBase.pack_schema``): one answer per item, in the
+    #: pack's order, each with its id fixed. Built only for a server that compiles a grammar per
+    #: request (``ProviderConfig.pack_schema``): a hosted API caches each schema it compiles
+    pack_schema: Callable[[], dict[str, object] | None] | None = None
     #: the same prompt as named parts, for adapters that lay prompts out differently (Gemini)
     sections: PromptSections | None = None
     #: the task reports how sure the model was: a provider that can return token log

@@ -36,6 +36,10 @@ class ProviderConfig:
     schema_in_json_mode: bool = False
     #: token log probabilities may be asked for (the answers' confidence)
     logprobs: bool = True
+    #: the schema sent is bound to each pack's ids (``PackRequest.pack_schema``): on for servers
+    #: that compile a grammar per request (the local presets), off for hosted APIs, which cache
+    #: each schema they compile and would compile one per request
+    pack_schema: bool = False
     timeout: float = 60.0
     concurrency: int = 8
     rpm: float | None = None

@@ -63,11 +63,15 @@ class OpenAICompatibleProvider(HttpAdapter):
         auth_header: str = "bearer",
         schema_in_json_mode: bool = False,
         logprobs: bool = True,
+        pack_schema: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         #: JSON mode carries the schema too (``Preset.schema_in_json_mode``: llama.cpp's older form)
         self.schema_in_json_mode = schema_in_json_mode
+        #: send each pack's own schema (``PackRequest.pack_schema``): a server compiling a grammar
+        #: per request
+        self.pack_schema = pack_schema
         if self._key and auth_header.lower() in ("bearer", "authorization"):
             self._headers["authorization"] = f"Bearer {self._key}"
         elif self._key:  # e.g. Sarvam's api-subscription-key
@@ -83,6 +87,7 @@ class OpenAICompatibleProvider(HttpAdapter):
             "auth_header": config.auth_header,
             "schema_in_json_mode": config.schema_in_json_mode,
             "logprobs": config.logprobs,
+            "pack_schema": config.pack_schema,
         }
 
     def body(
@@ -103,12 +108,15 @@ class OpenAICompatibleProvider(HttpAdapter):
             body["logprobs"] = True
             body["top_logprobs"] = TOP_LOGPROBS
         output = self.output.choose(request) if output is None else output
-        if output is Output.SCHEMA and request.schema is not None:
-            body["response_format"] = {"type": "json_schema", "json_schema": _json_schema(request)}
+        schema = request.schema
+        if self.pack_schema and schema is not None and request.pack_schema is not None:
+            schema = request.pack_schema() or schema
+        if output is Output.SCHEMA and schema is not None:
+            body["response_format"] = {"type": "json_schema", "json_schema": _json_schema(schema)}
         elif output is not Output.TEXT:
             body["response_format"] = {"type": "json_object"}
-            if self.schema_in_json_mode and request.schema is not None:
-                body["response_format"]["schema"] = request.schema
+            if self.schema_in_json_mode and schema is not None:
+                body["response_format"]["schema"] = schema
         return body
 
     async def _call(self, request: PackRequest, output: Output) -> Completion:
@@ -197,16 +205,15 @@ class OpenAICompatibleProvider(HttpAdapter):
         return scrub(text, self._key) or response.reason_phrase, code
 
 
-def _json_schema(request: PackRequest) -> dict[str, Any]:
+def _json_schema(schema: dict[str, object]) -> dict[str, Any]:
     """``response_format.json_schema``: the strict form when the schema has one.
 
     A schema with no strict form (it leaves an object open) goes as it is with ``strict`` false,
     which OpenAI treats as best effort and grammar-based servers still enforce.
     """
-    assert request.schema is not None
-    strict = strict_schema(request.schema)
+    strict = strict_schema(schema)
     return {
         "name": ANSWER_NAME,
         "strict": strict is not None,
-        "schema": strict if strict is not None else request.schema,
+        "schema": strict if strict is not None else schema,
     }

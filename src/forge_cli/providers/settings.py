@@ -55,6 +55,9 @@ class ProviderTable(BaseModel):
     json_schema: bool | None = None
     #: true/false: ask for token log probabilities (confidence) or never (a server that is slow at it)
     logprobs: bool | None = None
+    #: true: bind the schema to each pack's ids (a local server that compiles a grammar per
+    #: request; on by default for the local presets)
+    pack_schema: bool | None = None
 
     @field_validator("type")
     @classmethod
@@ -273,6 +276,7 @@ def _base(name: str, kind: str) -> tuple[ProviderConfig, Preset | None]:
             json_schema=preset.json_schema,
             schema_in_json_mode=preset.schema_in_json_mode,
             logprobs=preset.logprobs,
+            pack_schema=preset.local,
         )
         src = f"preset {preset.name}"
         preset_rows = (
@@ -283,6 +287,7 @@ def _base(name: str, kind: str) -> tuple[ProviderConfig, Preset | None]:
             "json_mode",
             "json_schema",
             "logprobs",
+            "pack_schema",
         )
         config.sources = {n: src for n in preset_rows}
         return config, preset

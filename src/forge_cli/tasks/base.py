@@ -210,8 +210,32 @@ class TaskBase:
             json_mode=True,
             max_tokens=64 + self.answer_tokens_per_item * 2 * len(items),
             schema=self.answer_schema(),
+            pack_schema=lambda: self.pack_schema([it.id for it in items]),
             confidence=bool(self.confidence_columns),
         )
+
+    def pack_schema(self, ids: Sequence[str]) -> dict[str, object] | None:
+        """``answer_schema`` bound to one pack: ``results`` holds exactly one answer per id, in
+        the pack's order, each with its id fixed; None when the schema has no such list.
+
+        Under a grammar (llama.cpp, vLLM, Ollama) a small model then cannot skip an item, answer
+        one twice or invent an id, and writing each answer right after that item's id keeps it on
+        that item. Measured with a 0.5B model on 100 public tickets: 17 single-ticket packs were
+        answered twice, differently, after every re-ask, under the plain schema.
+        """
+        schema = self.answer_schema()
+        properties = schema.get("properties") if schema else None
+        results = properties.get("results") if isinstance(properties, dict) else None
+        entry = results.get("items") if isinstance(results, dict) else None
+        fields = entry.get("properties") if isinstance(entry, dict) else None
+        if schema is None or not isinstance(fields, dict) or "id" not in fields:
+            return None
+        bound = [
+            {**entry, "properties": {**fields, "id": {"type": "string", "const": pid}}}
+            for pid in ids
+        ]
+        listed = {"type": "array", "prefixItems": bound, "minItems": len(ids), "maxItems": len(ids)}
+        return {**schema, "properties": {**properties, "results": listed}}
 
     def estimate_request_tokens(self, texts: Sequence[str]) -> tuple[int, int]:
         rendered = sum(estimate_tokens(self.render(t, len(texts))) + 8 for t in texts)

@@ -16,7 +16,7 @@ from typing import Any
 
 from forge_cli.testing.sim.commit_answers import asks_for_commits, default_commit_report
 from forge_cli.testing.sim.faults import Fault
-from forge_cli.testing.sim.structured import conform, item_schema
+from forge_cli.testing.sim.structured import conform, item_schemas
 from forge_cli.testing.sim.wire import WireRequest, content_text
 
 __all__ = [
@@ -187,14 +187,13 @@ def _results(
 ) -> list[dict[str, Any]]:
     if responder is not None:  # a test's own answers go out as it wrote them
         return [dict(result) for result in responder(items)]
-    bound = item_schema(schema)
     return [
         conform(
             {"id": item["id"], **default_classification(item["text"], labels, priorities)},
             bound,
             item["text"],
         )
-        for item in items
+        for item, bound in zip(items, item_schemas(schema, len(items)), strict=True)
     ]
 
 

@@ -15,6 +15,9 @@ from typing import Any
 
 __all__ = ["RequestRecord", "UpstreamStats"]
 
+#: distinct schemas kept as one shared string each (a run's own, a few per test)
+_SHARED_SCHEMAS = 16
+
 
 @dataclass(frozen=True, slots=True)
 class RequestRecord:
@@ -152,11 +155,15 @@ class UpstreamStats:
             self._in_flight -= 1
 
     def shared_schema(self, text: str | None) -> str | None:
-        """One string per distinct schema: every request of a run sends the same one."""
+        """One string per distinct schema: every request of a run sends the same one, except to a
+        local preset (a schema per pack), whose schemas are not kept beyond the record's own."""
         if text is None:
             return None
         with self._lock:
-            return self._schemas.setdefault(text, text)
+            if text in self._schemas or len(self._schemas) >= _SHARED_SCHEMAS:
+                return self._schemas.get(text, text)
+            self._schemas[text] = text
+            return text
 
     def add(self, record: RequestRecord, items: int, tokens_in: int, tokens_out: int) -> None:
         """Count one answered (or refused) request, before its response is written."""

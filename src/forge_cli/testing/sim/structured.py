@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["conform", "item_schema", "schema_text"]
+__all__ = ["conform", "item_schemas", "schema_text"]
 
 #: what a missing required field of each JSON type becomes
 _EMPTY: dict[str, Any] = {
@@ -33,13 +33,19 @@ def schema_text(schema: Any) -> str:
     return json.dumps(schema, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def item_schema(schema: Any) -> Mapping[str, Any] | None:
-    """The schema of one answer in forge's ``{"results": [...]}`` shape, or None."""
+def item_schemas(schema: Any, count: int) -> list[Mapping[str, Any] | None]:
+    """The schema of each of ``count`` answers in forge's ``{"results": [...]}`` shape (None where
+    the schema says nothing): ``items`` for every answer, or a pack's own ``prefixItems``, one per
+    answer in order (``TaskBase.pack_schema``)."""
     if not isinstance(schema, Mapping):
-        return None
+        return [None] * count
     results = _mapping(_mapping(schema.get("properties")).get("results"))
     items = results.get("items")
-    return items if isinstance(items, Mapping) else None
+    if isinstance(items, Mapping):
+        return [items] * count
+    prefix = results.get("prefixItems")
+    bound = [p if isinstance(p, Mapping) else None for p in prefix or ()][:count]
+    return bound + [None] * (count - len(bound))
 
 
 def conform(answer: dict[str, Any], item: Mapping[str, Any] | None, text: str) -> dict[str, Any]:
@@ -56,7 +62,9 @@ def conform(answer: dict[str, Any], item: Mapping[str, Any] | None, text: str) -
         sub = _mapping(sub)
         choices = _enum(sub)
         members = _enum(_mapping(sub.get("items")))
-        if choices:
+        if "const" in sub:
+            out[name] = sub["const"]
+        elif choices:
             if out.get(name) not in choices:
                 out[name] = choices[pick % len(choices)]
         elif members and _kind(sub) == "array":
