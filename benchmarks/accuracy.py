@@ -162,9 +162,10 @@ def main() -> None:
         pool, _ = load(200, (args.bucket + 1) % args.buckets, args.buckets)
         variants.append(examples_file(pool, folder))
     saved: list[dict[str, Any]] = []
-    for pack_arg in args.packs:
-        pack = None if pack_arg == "default" else int(pack_arg)
-        for examples in variants:
+    # every pack size without examples first: the packing comparison, then what examples add
+    for examples in variants:
+        for pack_arg in args.packs:
+            pack = None if pack_arg == "default" else int(pack_arg)
             row = run_variant(records, labels, args, pack, examples)
             saved.append(row)
             if args.save is not None:  # after each variant: a long run keeps what it measured

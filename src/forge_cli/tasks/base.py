@@ -228,7 +228,9 @@ class TaskBase:
         results = properties.get("results") if isinstance(properties, dict) else None
         entry = results.get("items") if isinstance(results, dict) else None
         fields = entry.get("properties") if isinstance(entry, dict) else None
-        if schema is None or not isinstance(fields, dict) or "id" not in fields:
+        if not (schema and isinstance(properties, dict) and isinstance(entry, dict)):
+            return None
+        if not isinstance(fields, dict) or "id" not in fields:
             return None
         bound = [
             {**entry, "properties": {**fields, "id": {"type": "string", "const": pid}}}
