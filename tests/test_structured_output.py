@@ -484,3 +484,10 @@ def test_a_concurrency_given_to_run_wins_over_a_local_preset() -> None:
             "classify", texts, provider="llamacpp", base_url=server.base_url, no_cache=True, pack=1
         )
         assert server.stats.max_concurrent > 1  # the preset's own figure, when nobody chose one
+
+
+def test_providers_list_shows_which_presets_bind_the_schema_to_packs() -> None:
+    data = orjson.loads(forge("providers", "list", "--provider", "openai,llamacpp", "--json").stdout)
+    rows = {member["name"]: member["settings"] for member in data["providers"]}
+    assert rows["openai"]["pack_schema"] == {"value": False, "source": "preset openai"}
+    assert rows["llamacpp"]["pack_schema"] == {"value": True, "source": "preset llamacpp"}
