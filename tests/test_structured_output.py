@@ -487,7 +487,9 @@ def test_a_concurrency_given_to_run_wins_over_a_local_preset() -> None:
 
 
 def test_providers_list_shows_which_presets_bind_the_schema_to_packs() -> None:
-    data = orjson.loads(forge("providers", "list", "--provider", "openai,llamacpp", "--json").stdout)
+    data = orjson.loads(
+        forge("providers", "list", "--provider", "openai,llamacpp", "--json").stdout
+    )
     rows = {member["name"]: member["settings"] for member in data["providers"]}
     assert rows["openai"]["pack_schema"] == {"value": False, "source": "preset openai"}
     assert rows["llamacpp"]["pack_schema"] == {"value": True, "source": "preset llamacpp"}
