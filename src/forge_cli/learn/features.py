@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import filterfalse, pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -75,9 +75,12 @@ _STOP = frozenset(
 
 
 def terms(text: str) -> list[str]:
-    """The words of a text (lower-cased, digits kept) and its pairs of neighbouring words."""
-    words = [w for w in text.lower().translate(_SPLIT).split() if w not in _STOP]
-    return words + [f"{a} {b}" for a, b in pairwise(words)]
+    """The words of a text (lower-cased, digits kept) and its pairs of neighbouring words.
+
+    ``filterfalse`` and ``map`` over C callables keep the loop out of the interpreter: this runs for
+    every ticket a trained model answers, and was a third of its time as comprehensions."""
+    words = list(filterfalse(_STOP.__contains__, text.lower().translate(_SPLIT).split()))
+    return words + list(map(" ".join, pairwise(words)))
 
 
 @dataclass(slots=True)
@@ -132,17 +135,18 @@ class Vocabulary:
 
     def transform(self, texts: Iterable[str]) -> Matrix:
         """Sublinear TF times IDF, each row scaled to unit length (long tickets do not shout)."""
-        get = self.index.get
-        flat: list[int] = []
+        every: list[str] = []
         ends: list[int] = []
         for text in texts:
-            flat.extend(i for i in map(get, terms(text)) if i is not None)
-            ends.append(len(flat))
+            every.extend(terms(text))
+            ends.append(len(every))
+        # unknown terms are -1 and dropped in one numpy step, not one Python test per term
+        found = np.fromiter(map(self.index.get, every, repeat(-1)), np.int64, len(every))
         rows = np.repeat(np.arange(len(ends), dtype=np.int64), np.diff(ends, prepend=0))
+        known = found >= 0
+        flat, rows = found[known], rows[known]
         # a term repeated in a text is one value with its count: sort (row, term) pairs and count
-        keys, counts = np.unique(
-            rows * len(self.terms) + np.asarray(flat, np.int64), return_counts=True
-        )
+        keys, counts = np.unique(rows * len(self.terms) + flat, return_counts=True)
         key_rows = keys // max(len(self.terms), 1)
         indices = (keys - key_rows * len(self.terms)).astype(np.int32)
         indptr = np.searchsorted(key_rows, np.arange(len(ends) + 1)).astype(np.int64)

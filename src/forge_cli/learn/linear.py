@@ -51,17 +51,15 @@ class Linear:
 def scores(
     x: Matrix, weights: NDArray[np.float32], bias: NDArray[np.float32]
 ) -> NDArray[np.float32]:
-    """``x @ weights + bias`` for a sparse ``x``."""
-    classes = weights.shape[1]
-    out = np.empty((x.rows, classes), dtype=np.float32)
+    """``x @ weights + bias`` for a sparse ``x``: each stored value's weight row, scaled, summed
+    per row with one ``reduceat`` over all classes (rows with no known term keep the bias)."""
+    out = np.empty((x.rows, weights.shape[1]), dtype=np.float32)
+    out[:] = bias
     if not len(x.data):
-        out[:] = bias
         return out
-    rows = x.row_ids()
     contrib = weights[x.indices] * x.data[:, None]
-    for c in range(classes):
-        out[:, c] = np.bincount(rows, weights=contrib[:, c], minlength=x.rows)
-    out += bias
+    filled = np.diff(x.indptr) > 0
+    out[filled] += np.add.reduceat(contrib, x.indptr[:-1][filled], axis=0)
     return out
 
 

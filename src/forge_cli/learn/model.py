@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from forge_cli.learn.features import Vocabulary
-from forge_cli.learn.linear import Linear
+from forge_cli.learn.linear import Linear, scores, softmax
 
 __all__ = ["FieldModel", "LocalModel", "Prediction"]
 
@@ -62,8 +62,18 @@ class LocalModel:
         x = self.vocabulary.transform(texts)
         labels: dict[str, list[str]] = {}
         confidence: dict[str, NDArray[np.float32]] = {}
-        for f in self.fields:
-            probs = f.classifier.proba(x)
+        # every field's classes side by side: one pass over the texts' terms, not one per field
+        classifiers = [f.classifier for f in self.fields]
+        together = scores(
+            x,
+            np.hstack([c.weights for c in classifiers]),
+            np.concatenate([c.bias for c in classifiers]),
+        )
+        start = 0
+        for f, c in zip(self.fields, classifiers, strict=True):
+            end = start + c.weights.shape[1]
+            probs = softmax(together[:, start:end] / c.temperature)
+            start = end
             best = probs.argmax(axis=1)
             labels[f.name] = [f.labels[i] for i in best]
             confidence[f.name] = probs[np.arange(len(best)), best]
