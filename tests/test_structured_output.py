@@ -368,8 +368,9 @@ def test_classify_on_llama_cpp_python_stays_bound_to_the_labels(tmp_path: Path) 
         )
     assert run.exit_code == 0, run.stderr
     seen = steps(server)
-    assert seen[0] == ("schema", 500) and set(seen[1:]) == {("json", 200)}
-    for record in server.stats.records[1:]:  # a local preset: each pack's own schema
+    # the pack's own schema refused, then the shared one: the mode is what the server lacks
+    assert seen[:2] == [("schema", 500)] * 2 and set(seen[2:]) == {("json", 200)}
+    for record in server.stats.records[2:]:  # a local preset: each pack's own schema
         bound = record.answer_schema()["properties"]["results"]
         assert [entry["properties"]["id"]["const"] for entry in bound["prefixItems"]] == list(
             record.ids
@@ -390,7 +391,7 @@ def test_a_local_server_gets_a_schema_bound_to_each_pack() -> None:
         provider = adapter("openai", server, schema_in_json_mode=True, pack_schema=True)
         answers = complete(provider, TASK.build_request(ITEMS), TASK.build_request(other))
     entry = TASK.answer_schema()["properties"]["results"]["items"]  # type: ignore[index]
-    for record, items in zip(server.stats.records[1:], (ITEMS, other), strict=True):
+    for record, items in zip(server.stats.records[2:], (ITEMS, other), strict=True):
         results = record.answer_schema()["properties"]["results"]
         assert results["minItems"] == results["maxItems"] == len(items)
         assert "items" not in results  # llama.cpp reads "items" before "prefixItems"
@@ -493,3 +494,28 @@ def test_providers_list_shows_which_presets_bind_the_schema_to_packs() -> None:
     rows = {member["name"]: member["settings"] for member in data["providers"]}
     assert rows["openai"]["pack_schema"] == {"value": False, "source": "preset openai"}
     assert rows["llamacpp"]["pack_schema"] == {"value": True, "source": "preset llamacpp"}
+
+
+def test_a_server_refusing_the_pack_schema_gets_the_shared_one_for_the_rest_of_the_run() -> None:
+    """A grammar compiler without ``prefixItems`` (an older backend) answers 400: the same pack
+    goes again with the run's shared schema, which keeps the labels bound; one extra call a run."""
+    with FakeUpstream(api_key=API_KEY) as server:
+        server.behaviour.unsupported_keywords = frozenset({"prefixItems"})
+        provider = adapter("openai", server, pack_schema=True)
+        answers = complete(provider, *(TASK.build_request(ITEMS) for _ in range(3)))
+    assert steps(server) == [("schema", 400), ("schema", 200), ("schema", 200), ("schema", 200)]
+    shared = schema_text(strict_schema(TASK.answer_schema()))
+    assert [r.schema for r in server.stats.records[1:]] == [shared] * 3
+    for done in answers:
+        assert TASK.parse(done.content, IDS).errors == {}
+
+
+def test_a_refused_mode_is_not_blamed_on_the_pack_schema() -> None:
+    """llama-cpp-python refuses json_schema whatever the schema: after the shared schema is refused
+    too, forge steps down to JSON mode and the packs there are still bound to their ids."""
+    with FakeUpstream(wire=LlamaCppPythonWire(), json_schema=False) as server:
+        provider = adapter("openai", server, schema_in_json_mode=True, pack_schema=True)
+        complete(provider, TASK.build_request(ITEMS), TASK.build_request(ITEMS))
+    assert steps(server) == [("schema", 500), ("schema", 500), ("json", 200), ("json", 200)]
+    for record in server.stats.records[2:]:
+        assert "prefixItems" in record.answer_schema()["properties"]["results"]

@@ -121,7 +121,26 @@ class OpenAICompatibleProvider(HttpAdapter):
 
     async def _call(self, request: PackRequest, output: Output) -> Completion:
         """One call; a server that refuses log probabilities is asked again without, once per
-        run (``providers/logprobs.py``): confidence is a bonus, never a reason to lose an answer."""
+        run (``providers/logprobs.py``): confidence is a bonus, never a reason to lose an answer.
+
+        A refusal of a pack's own schema is asked again with the run's shared one: answered, the
+        server's grammar lacks what binding needs (``prefixItems``, ``const``) and later packs go
+        with the shared schema; refused again, it is the output mode that is refused, and the
+        caller steps down (binding stays on for the mode below)."""
+        bound = self.pack_schema and request.pack_schema is not None and output is not Output.TEXT
+        try:
+            return await self._ask(request, output)
+        except ProviderError as exc:
+            if not bound or not self.output.is_refusal(exc):
+                raise
+        self.pack_schema = False
+        try:
+            return await self._ask(request, output)
+        except ProviderError:
+            self.pack_schema = True
+            raise
+
+    async def _ask(self, request: PackRequest, output: Output) -> Completion:
         return await ask(
             self,
             request,

@@ -68,16 +68,18 @@ class OutputLadder:
         Requests in flight when the first refusal comes each get their own 400 and step down
         alongside; every later request starts below the refused mode.
         """
-        if used is Output.TEXT:
-            return None
-        # a 400/422 is the usual refusal; llama-cpp-python's server answers a response_format it
-        # does not know with a 500 carrying the validation error, which no retry can change
-        if not isinstance(error, RequestError) and error.status != 500:
-            return None
-        if not self._refusal.search(f"{error.message} {error.raw or ''}"):
+        if used is Output.TEXT or not self.is_refusal(error):
             return None
         self._refused.add(used)
         return self._best(Output(used - 1))
+
+    def is_refusal(self, error: ProviderError) -> bool:
+        """The server refused the output it was asked for (a mode, a schema), nothing else."""
+        # a 400/422 is the usual refusal; llama-cpp-python's server answers a response_format it
+        # does not know with a 500 carrying the validation error, which no retry can change
+        if not isinstance(error, RequestError) and error.status != 500:
+            return False
+        return bool(self._refusal.search(f"{error.message} {error.raw or ''}"))
 
     def _best(self, ceiling: Output) -> Output:
         usable = (mode for mode in self._allowed - self._refused if mode <= ceiling)

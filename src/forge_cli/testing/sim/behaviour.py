@@ -98,6 +98,9 @@ class Behaviour:
         #: refuses a request asking for it with the wire's own 400, as a server without it does
         self.json_schema = json_schema
         self.json_mode = json_mode
+        #: schema keywords the server's grammar compiler lacks: a schema using one is refused as
+        #: the wire refuses structured output (a set a test assigns, e.g. ``{"prefixItems"}``)
+        self.unsupported_keywords: frozenset[str] = frozenset()
         if wire is None or isinstance(wire, str):
             wire = make_wire(wire or DEFAULT_WIRE, seed)
         #: the provider dialect spoken on the wire
@@ -136,7 +139,9 @@ class Behaviour:
     def refuse_output(self, request: WireRequest) -> tuple[int, Any] | None:
         """The wire's 400 when the request asks for an output this server does not support."""
         supported = {"schema": self.json_schema, "json": self.json_mode}.get(request.output, True)
-        if supported:
+        if supported and not (
+            request.schema is not None and self.unsupported_keywords & _keywords(request.schema)
+        ):
             return None
         return self.wire.output_refused(request.output, request.model or "")
 
@@ -216,3 +221,18 @@ class Behaviour:
         if fault.retry_after is not None and fault.kind in ("503", "overloaded"):
             headers["retry-after"] = retry_after_header(fault.retry_after)
         return status, body, headers
+
+
+def _keywords(schema: Any) -> frozenset[str]:
+    """Every key used anywhere in a schema (keywords and property names alike: enough to tell
+    whether a keyword appears)."""
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found.update(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return frozenset(found)
