@@ -116,6 +116,8 @@ def run_variant(
     stats = result.stats
     out["calls"] = stats.calls
     out["tokens_per_record"] = (stats.tokens_in + stats.tokens_out) / len(records)
+    out["tokens_in_per_record"] = stats.tokens_in / len(records)
+    out["tokens_out_per_record"] = stats.tokens_out / len(records)
     out["failures"] = len(result.failures)
     out["failure_reasons"] = sorted({f["message"][:80] for f in result.failures})
     out["answers"] = {
