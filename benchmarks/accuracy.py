@@ -23,6 +23,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,13 @@ def main() -> None:
     records, labels = load(args.n, args.bucket, args.buckets)
     print(f"{len(records)} tickets from {DATA.name} (bucket {args.bucket}/{args.buckets})")
     split = {"n": len(records), "bucket": args.bucket, "buckets": args.buckets}
+    # the floor a model has to clear: always answering the split's commonest label of each field
+    floor = {
+        name: Counter(r[f"gold_{name}"] for r in records).most_common(1)[0][1] / len(records)
+        for name in FIELDS
+    }
+    split["commonest_label_accuracy"] = floor
+    print("always the commonest label: " + ", ".join(f"{n} {a:.1%}" for n, a in floor.items()))
     head = f"{'pack':>7} {'ex':>3} {'calls':>5} {'tok/rec':>7}"
     head += "".join(f" {n + ' valid':>14} {n + ' acc':>12}" for n in FIELDS)
     print(head)
