@@ -348,24 +348,26 @@ def test_classify_through_anthropic_parses_the_tool_answers(tmp_path: Path) -> N
     assert API_KEY not in outputs
 
 
+def on_llamacpp(server: FakeUpstream, src: Path, *extra: str) -> Any:
+    """``forge classify SRC`` through the llamacpp preset at the simulated server."""
+    return forge(
+        "classify",
+        str(src),
+        "--provider",
+        "llamacpp",
+        "--base-url",
+        server.base_url,
+        "--no-progress",
+        "--json-summary",
+        *extra,
+    )
+
+
 def test_classify_on_llama_cpp_python_stays_bound_to_the_labels(tmp_path: Path) -> None:
     texts = distinct_texts(9)
     src = write_tickets(tmp_path / "t.jsonl", texts)
     with FakeUpstream(wire=LlamaCppPythonWire(), json_schema=False) as server:
-        run = forge(
-            "classify",
-            str(src),
-            "--provider",
-            "llamacpp",
-            "--base-url",
-            server.base_url,
-            "--labels",
-            ",".join(LABELS),
-            "--concurrency",
-            "1",
-            "--no-progress",
-            "--json-summary",
-        )
+        run = on_llamacpp(server, src, "--labels", ",".join(LABELS), "--concurrency", "1")
     assert run.exit_code == 0, run.stderr
     seen = steps(server)
     # the pack's own schema refused, then the shared one: the mode is what the server lacks
@@ -418,17 +420,7 @@ def test_binding_the_schema_to_packs_is_a_provider_setting(tmp_path: Path) -> No
     src = write_tickets(tmp_path / "t.jsonl", distinct_texts(8))
     Path("forge.toml").write_text("[providers.llamacpp]\npack_schema = false\n", encoding="utf-8")
     with FakeUpstream(wire=LlamaCppPythonWire(), json_schema=False) as server:
-        run = forge(
-            "classify",
-            str(src),
-            "--provider",
-            "llamacpp",
-            "--base-url",
-            server.base_url,
-            "--pack",
-            "4",
-            "--no-progress",
-        )
+        run = on_llamacpp(server, src, "--pack", "4")
     assert run.exit_code == 0, run.stderr
     sent = {record.schema for record in server.stats.records if record.output == "json"}
     assert sent == {schema_text(PLAIN.answer_schema())}
