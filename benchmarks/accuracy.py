@@ -11,7 +11,7 @@ field, the share of records that got a valid answer and the accuracy against the
 calls and tokens per record. What is judged is forge's part (every record answered, within the labels;
 packing costing little accuracy), not the 0.5B model's skill.
 
-    python benchmarks/accuracy.py --n 300 --packs 1 default --examples --save accuracy.json
+    python benchmarks/accuracy.py --n 300 --packs default adaptive --examples --save accuracy.json
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import argparse
 import csv
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -72,9 +73,11 @@ def run_variant(
     records: list[dict[str, Any]],
     labels: dict[str, list[str]],
     args: argparse.Namespace,
-    pack: int | None,
+    pack: int | str,
     examples: Path | None = None,
 ) -> dict[str, Any]:
+    """One variant: ``pack`` a size, "default" (what forge does unless told: one ticket a request
+    on a local preset) or "adaptive" (the engine's packing by complexity, 5-20 a request)."""
     import forge_cli
     from forge_cli.app.examples import read_examples
     from forge_cli.tasks.classify.fields import Field
@@ -90,6 +93,9 @@ def run_variant(
         pool = read_examples(str(examples), fields, per_label=1, budget=args.examples_tokens)
     task = TicketTask(fields=fields, examples=pool)
     started = time.perf_counter()
+    env_pack = f"FORGE_{args.provider.upper()}_PACK"
+    if pack == "adaptive":
+        os.environ[env_pack] = "0"  # the provider's setting: 0 is the engine's own packing
     result = forge_cli.run(
         task,
         records,
@@ -99,12 +105,13 @@ def run_variant(
         concurrency=args.concurrency,
         timeout=args.timeout,
         no_cache=True,
-        pack=pack,
+        pack=pack if isinstance(pack, int) else None,
     )
+    os.environ.pop(env_pack, None)
     seconds = time.perf_counter() - started
     by_id = {r["id"]: r for r in result.results}
     out: dict[str, Any] = {
-        "pack": pack or "default",
+        "pack": pack,
         "records": len(records),
         "seconds": round(seconds, 1),
     }
@@ -136,7 +143,8 @@ def main() -> None:
         "--packs",
         nargs="+",
         default=["1", "default"],
-        help="pack sizes to compare; 'default' is forge's own adaptive packing (5-20 by complexity)",
+        help="pack sizes to compare; 'default' is what forge does unless told (a local preset: 1 a "
+        "request), 'adaptive' the engine's packing by complexity (5-20 a request)",
     )
     parser.add_argument("--save", type=Path, help="write every variant's figures and answers here")
     parser.add_argument("--provider", default="llamacpp")
@@ -175,7 +183,7 @@ def main() -> None:
     # every pack size without examples first: the packing comparison, then what examples add
     for examples in variants:
         for pack_arg in args.packs:
-            pack = None if pack_arg == "default" else int(pack_arg)
+            pack = pack_arg if pack_arg in ("default", "adaptive") else int(pack_arg)
             row = run_variant(records, labels, args, pack, examples)
             saved.append(row)
             if args.save is not None:  # after each variant: a long run keeps what it measured

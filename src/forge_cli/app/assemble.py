@@ -132,11 +132,20 @@ def bind_task(chain: Chain, task: Task) -> None:
         bind_local_models(chain, task)
 
 
-def _pack_hint(chain: Chain) -> int | None:
-    """The pack size every member of the chain prefers, if all say one: a trained local model has
-    no prompt to keep short, so it answers in the largest packs (fewer, cheaper calls)."""
+def pack_limits(chain: Chain, pack: int | None) -> PackLimits:
+    """How records are packed: ``--pack`` when given, else the size every member of the chain
+    prefers, if all say one (a local server: 1; a trained local model: its largest packs), else
+    the engine's adaptive packing."""
+    if pack is not None:
+        return PackLimits(forced=pack)
     hints = [getattr(m.provider, "pack_size", None) for m in chain.members]
-    return min(hints) if hints and all(isinstance(h, int) for h in hints) else None  # type: ignore[type-var]
+    sizes = [h for h in hints if isinstance(h, int)]
+    if not sizes or len(sizes) < len(hints):
+        return PackLimits()
+    if all(getattr(m.provider, "promptless", False) for m in chain.members):
+        # no prompt to keep short: neither the pack's size nor its tokens need a limit
+        return PackLimits(forced=min(sizes), token_budget=1 << 40)
+    return PackLimits(forced=min(sizes))
 
 
 def cascade_screen(settings: RunSettings, task: Task, stats: RunStats) -> Screen | None:
@@ -189,11 +198,7 @@ def assemble(
     except BaseException:
         asyncio.run(chain.aclose())
         raise
-    limits = PackLimits(forced=pack)
-    if pack is None and (hint := _pack_hint(chain)) is not None:
-        # no prompt to keep short: neither the pack's size nor its tokens need a limit
-        limits = PackLimits(forced=hint, token_budget=1 << 40)
-    assembly = Assembly(task, chain, cache, limits, screen)
+    assembly = Assembly(task, chain, cache, pack_limits(chain, pack), screen)
     try:
         yield assembly
     finally:

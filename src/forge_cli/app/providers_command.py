@@ -36,7 +36,7 @@ from forge_cli.tasks.classify.task import TicketTask
 EXIT_OK, EXIT_FAILED = 0, 1
 #: the rows of ``providers list`` for one member of a chain
 ROWS: tuple[str, ...] = ("preset", "wire", "model", "base_url", "api_key_env", "json_mode")
-ROWS += ("json_schema", "pack_schema", "timeout", "concurrency", "rpm", "tpm", "weight")
+ROWS += ("json_schema", "pack_schema", "pack", "timeout", "concurrency", "rpm", "tpm", "weight")
 PRICE_ROWS = ("price_in", "price_out")
 OFFLINE_ROWS = ("preset", "wire", "model", "api_key_env")
 #: the columns of the overview, in order

@@ -97,7 +97,8 @@ def classify(
         int | None,
         opt(
             "--pack",
-            "Tickets per request (default adapts: complex 5, medium 10, simple 20; 1 disables packing).",
+            "Tickets per request (default adapts: complex 5, medium 10, simple 20; local servers 1; "
+            "1 disables packing).",
         ),
     ] = None,
     labels: Annotated[

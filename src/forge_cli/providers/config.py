@@ -42,6 +42,8 @@ class ProviderConfig:
     pack_schema: bool = False
     timeout: float = 60.0
     concurrency: int = 8
+    #: the most records in one request by default (``Preset.pack``); None or 0: adaptive packing
+    pack: int | None = None
     rpm: float | None = None
     tpm: float | None = None
     weight: float = 1.0

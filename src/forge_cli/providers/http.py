@@ -84,8 +84,11 @@ class HttpAdapter:
         price_out: float = 0.0,
         json_mode: bool = True,
         json_schema: bool = True,
+        pack: int | None = None,
     ) -> None:
         self.name = name
+        #: the most records a request holds unless the user chose (``ProviderConfig.pack``)
+        self.pack_size = pack or None
         self.model = model
         self.base_url = with_version(base_url, self.api_version)
         self.price_in = price_in
@@ -118,7 +121,11 @@ class HttpAdapter:
     def _options(cls, config: ProviderConfig) -> dict[str, Any]:
         """Constructor arguments taken from the config: the output modes it allows, and whatever
         more an adapter adds."""
-        return {"json_mode": config.json_mode, "json_schema": config.json_schema}
+        return {
+            "json_mode": config.json_mode,
+            "json_schema": config.json_schema,
+            "pack": config.pack,
+        }
 
     def _setup(self) -> None:
         """Add the adapter's own URL and headers (the base has set everything else)."""

@@ -34,6 +34,7 @@ class LocalModelProvider:
     price_out = 0.0
     #: no prompt, no token limit: the largest packs the engine makes are the fastest
     pack_size = 200
+    promptless = True
 
     def __init__(self, model: LocalModel, *, name: str = LOCAL, path: str = "") -> None:
         self.name = name

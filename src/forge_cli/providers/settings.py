@@ -45,6 +45,9 @@ class ProviderTable(BaseModel):
     api_key_env: str | list[str] | None = None
     timeout: float | None = Field(None, gt=0)
     concurrency: int | None = Field(None, ge=1, le=1024)
+    #: the most records in one request to this provider, unless --pack says otherwise; 0: the
+    #: engine's adaptive packing (for a local server whose model packs well)
+    pack: int | None = Field(None, ge=0, le=200)
     rpm: float | None = Field(None, gt=0)
     tpm: float | None = Field(None, gt=0)
     weight: float | None = Field(None, gt=0)
@@ -277,6 +280,7 @@ def _base(name: str, kind: str) -> tuple[ProviderConfig, Preset | None]:
             schema_in_json_mode=preset.schema_in_json_mode,
             logprobs=preset.logprobs,
             pack_schema=preset.local,
+            pack=preset.pack,
         )
         src = f"preset {preset.name}"
         preset_rows = (
@@ -288,6 +292,7 @@ def _base(name: str, kind: str) -> tuple[ProviderConfig, Preset | None]:
             "json_schema",
             "logprobs",
             "pack_schema",
+            "pack",
         )
         config.sources = {n: src for n in preset_rows}
         return config, preset

@@ -48,6 +48,13 @@ class Preset:
     tpm: int | None = None
     #: a sensible number of requests in flight; None leaves the command's default
     concurrency: int | None = None
+    #: the most records in one request unless the user says otherwise (``--pack``); None leaves
+    #: the engine's adaptive packing. Local servers get 1: they keep the shared instructions'
+    #: prefix cached, so packing saves them no time (300 tickets through llama.cpp: 957 s one a
+    #: request, 1,438 s in packs of ~18), and a small model answers worse in packs
+    #: (benchmarks/README.md, "Accuracy on public labelled tickets"); vLLM batches single
+    #: requests itself
+    pack: int | None = None
     #: a server on the user's own hardware: every model on it is free
     local: bool = False
 
@@ -164,12 +171,22 @@ PRESETS: dict[str, Preset] = {
         ),
         # --- local servers: no key, nothing to pay -------------------------------------------
         # ollama (0.5+), vLLM and llama.cpp turn a json_schema response_format into a grammar
-        Preset("ollama", "http://localhost:11434/v1", None, "llama3.2", concurrency=4, local=True),
+        Preset(
+            "ollama",
+            "http://localhost:11434/v1",
+            None,
+            "llama3.2",
+            concurrency=4,
+            pack=1,
+            local=True,
+        ),
         # the model must be the name vLLM serves (--served-model-name); pass --model. vLLM
         # batches hundreds of requests at once: 32 in flight gave forge its most tickets/s
         # against two simulated replicas at 100 ms (benchmarks/local_servers.py; 64 and 128 were
         # slower, forge's own event loop being the bound on 2 cores)
-        Preset("vllm", "http://localhost:8000/v1", None, "default", concurrency=32, local=True),
+        Preset(
+            "vllm", "http://localhost:8000/v1", None, "default", concurrency=32, pack=1, local=True
+        ),
         # llama-server answers with whatever model it loaded, whatever the request names. Older
         # builds and llama-cpp-python's server (0.3.x answers json_schema with a 500) know only
         # json_object, with the schema beside it
@@ -181,6 +198,7 @@ PRESETS: dict[str, Preset] = {
             schema_in_json_mode=True,
             logprobs=False,
             concurrency=4,
+            pack=1,
             local=True,
         ),
         # LM Studio rejects response_format json_object ("'response_format.type' must be
@@ -192,6 +210,7 @@ PRESETS: dict[str, Preset] = {
             "default",
             json_mode=False,
             concurrency=4,
+            pack=1,
             local=True,
         ),
     )
