@@ -157,6 +157,9 @@ def main() -> None:
         action="store_true",
         help="also run every pack size with labelled examples from the next bucket",
     )
+    parser.add_argument(
+        "--examples-only", action="store_true", help="run only the variants with examples"
+    )
     parser.add_argument("--examples-tokens", type=int, default=400)
     args = parser.parse_args()
     if not DATA.exists():
@@ -174,9 +177,9 @@ def main() -> None:
     head = f"{'pack':>7} {'ex':>3} {'calls':>5} {'tok/rec':>7}"
     head += "".join(f" {n + ' valid':>14} {n + ' acc':>12}" for n in FIELDS)
     print(head)
-    variants: list[Path | None] = [None]
+    variants: list[Path | None] = [] if args.examples_only else [None]
     folder = Path(tempfile.mkdtemp(prefix="forge-accuracy-"))
-    if args.examples:
+    if args.examples or args.examples_only:
         pool, _ = load(200, (args.bucket + 1) % args.buckets, args.buckets)
         variants.append(examples_file(pool, folder))
     saved: list[dict[str, Any]] = []
