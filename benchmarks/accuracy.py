@@ -77,7 +77,8 @@ def run_variant(
     examples: Path | None = None,
 ) -> dict[str, Any]:
     """One variant: ``pack`` a size, "default" (what forge does unless told: one ticket a request
-    on a local preset) or "adaptive" (the engine's packing by complexity, 5-20 a request)."""
+    on a local preset), "adaptive" (the engine's packing by complexity, 5-20 a request) or "probe"
+    (adaptive after ``--pack-probe``: packs no larger than the model answers alike)."""
     import forge_cli
     from forge_cli.app.examples import read_examples
     from forge_cli.tasks.classify.fields import Field
@@ -94,7 +95,7 @@ def run_variant(
     task = TicketTask(fields=fields, examples=pool)
     started = time.perf_counter()
     env_pack = f"FORGE_{args.provider.upper()}_PACK"
-    if pack == "adaptive":
+    if pack in ("adaptive", "probe"):
         os.environ[env_pack] = "0"  # the provider's setting: 0 is the engine's own packing
     result = forge_cli.run(
         task,
@@ -106,6 +107,7 @@ def run_variant(
         timeout=args.timeout,
         no_cache=True,
         pack=pack if isinstance(pack, int) else None,
+        pack_probe=args.probe_records if pack == "probe" else 0,
     )
     os.environ.pop(env_pack, None)
     seconds = time.perf_counter() - started
@@ -122,6 +124,8 @@ def run_variant(
         out[f"{name}_valid"] = len(answered) / len(records)
         out[f"{name}_acc"] = right / len(records)
     stats = result.stats
+    if stats.pack_probe is not None:
+        out["pack_probe"] = stats.pack_probe
     out["calls"] = stats.calls
     out["tokens_per_record"] = (stats.tokens_in + stats.tokens_out) / len(records)
     out["tokens_in_per_record"] = stats.tokens_in / len(records)
@@ -144,7 +148,8 @@ def main() -> None:
         nargs="+",
         default=["1", "default"],
         help="pack sizes to compare; 'default' is what forge does unless told (a local preset: 1 a "
-        "request), 'adaptive' the engine's packing by complexity (5-20 a request)",
+        "request), 'adaptive' the engine's packing by complexity (5-20 a request), 'probe' adaptive "
+        "after --pack-probe",
     )
     parser.add_argument("--save", type=Path, help="write every variant's figures and answers here")
     parser.add_argument("--provider", default="llamacpp")
@@ -161,6 +166,9 @@ def main() -> None:
         "--examples-only", action="store_true", help="run only the variants with examples"
     )
     parser.add_argument("--examples-tokens", type=int, default=400)
+    parser.add_argument(
+        "--probe-records", type=int, default=24, help="records the 'probe' variant asks first"
+    )
     args = parser.parse_args()
     if not DATA.exists():
         sys.exit(f"{DATA} is not there: this benchmark needs ../shared/data")
@@ -186,7 +194,7 @@ def main() -> None:
     # every pack size without examples first: the packing comparison, then what examples add
     for examples in variants:
         for pack_arg in args.packs:
-            pack = pack_arg if pack_arg in ("default", "adaptive") else int(pack_arg)
+            pack = pack_arg if pack_arg in ("default", "adaptive", "probe") else int(pack_arg)
             row = run_variant(records, labels, args, pack, examples)
             saved.append(row)
             if args.save is not None:  # after each variant: a long run keeps what it measured
@@ -198,6 +206,12 @@ def main() -> None:
             for name in FIELDS:
                 line += f" {row[name + '_valid']:>14.1%} {row[name + '_acc']:>12.1%}"
             print(line, f"({row['seconds']} s, {row['failures']} failed)", flush=True)
+            if "pack_probe" in row:
+                rounds = ", ".join(
+                    f"{r['size']}: {min(r['agreement'].values()):.0%}"
+                    for r in row["pack_probe"]["rounds"]
+                )
+                print(f"     probe: agreement by size {rounds}; kept {row['pack_probe']['chosen']}")
             for reason in row["failure_reasons"]:
                 print(f"     failure: {reason}")
 

@@ -26,6 +26,7 @@ from forge_cli.engine.calling.caller import Caller
 from forge_cli.engine.calling.chain import Chain, Member
 from forge_cli.engine.calling.routing import make_router
 from forge_cli.engine.config import EngineConfig
+from forge_cli.engine.probe import peek_items, probe_packing
 from forge_cli.engine.resilience.aimd import AimdLimiter
 from forge_cli.engine.resilience.buckets import RateLimiter
 from forge_cli.engine.resilience.retry import default_retry_policy
@@ -171,6 +172,8 @@ class Assembly:
     limits: PackLimits
     #: the first stage of a cascade: records it is sure of never reach the chain
     screen: Screen | None = None
+    #: records to ask alone and packed before the run (``--pack-probe``), 0: none
+    probe: int = 0
 
     @property
     def stats(self) -> RunStats:
@@ -198,7 +201,10 @@ def assemble(
     except BaseException:
         asyncio.run(chain.aclose())
         raise
-    assembly = Assembly(task, chain, cache, pack_limits(chain, pack), screen)
+    limits = pack_limits(chain, pack)
+    # a probe only where packing still adapts: a size the user or the providers chose stands
+    probe = settings.pack_probe if limits.forced is None else 0
+    assembly = Assembly(task, chain, cache, limits, screen, probe)
     try:
         yield assembly
     finally:
@@ -233,19 +239,22 @@ async def execute(
     deadline: float | None = None,
 ) -> Outcome:
     """Run every record through the engine into the two writers; closes the chain's clients."""
-    runner = Runner(
-        task=assembly.task,
-        chain=assembly.chain,
-        results=results,
-        failures=failures,
-        stats=assembly.stats,
-        cache=assembly.cache,
-        config=EngineConfig(concurrency=assembly.chain.concurrency, limits=assembly.limits),
-        screen=assembly.screen,
-    )
+    runner: Runner | None = None
     try:
         async with view(assembly.stats) if view is not None else _nothing():
             started = time.perf_counter()
+            if assembly.probe and assembly.task.label_columns:
+                records = await _probe(assembly, records)
+            runner = Runner(
+                task=assembly.task,
+                chain=assembly.chain,
+                results=results,
+                failures=failures,
+                stats=assembly.stats,
+                cache=assembly.cache,
+                config=EngineConfig(concurrency=assembly.chain.concurrency, limits=assembly.limits),
+                screen=assembly.screen,
+            )
             if deadline is None:
                 await runner.run(records)
             else:
@@ -253,7 +262,25 @@ async def execute(
             elapsed = time.perf_counter() - started
     finally:
         await assembly.chain.aclose()
+    assert runner is not None  # made before the run, or the run raised
     return Outcome(assembly.stats, runner.error, elapsed=elapsed, write_error=runner.write_error)
+
+
+async def _probe(assembly: Assembly, records: Iterable[Item | Failure]) -> Iterable[Item | Failure]:
+    """Ask the first records alone and packed; pack the run no larger than they agree in."""
+    sample, records = await peek_items(records, assembly.probe)
+    assembly.limits, report = await probe_packing(
+        assembly.task,
+        assembly.chain,
+        assembly.stats,
+        sample,
+        assembly.limits,
+        concurrency=assembly.chain.concurrency,
+        columns=assembly.task.label_columns,
+    )
+    assembly.stats.pack_probe = report.summary()
+    assembly.stats.pack_probe_line = report.line()
+    return records
 
 
 def run_assembled(

@@ -78,6 +78,9 @@ class RunSettings(BaseModel):
     rpm: float | None = Field(None, gt=0)
     tpm: float | None = Field(None, gt=0)
     routing: Literal["ordered", "cheapest", "fastest", "balanced"] = "ordered"
+    #: records asked alone and in packs before the run, to pack no larger than the model answers
+    #: alike (``engine/probe.py``; a task with labels to compare); 0: no probe
+    pack_probe: int = Field(0, ge=0, le=1_000)
     #: --batch: through the provider's batch API (app/batch/); --no-wait returns once submitted
     batch: bool = False
     no_wait: bool = False

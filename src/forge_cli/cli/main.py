@@ -22,6 +22,8 @@ from forge_cli.cli.options import (
     BATCH,
     CONTEXT,
     RUN,
+    PackOpt,
+    PackProbeOpt,
     choices,
     literal_choices,
     opt,
@@ -93,14 +95,8 @@ def root(
 @with_options(RUN + BATCH, ClassifySettings)
 def classify(
     input: Annotated[str, typer.Argument(help="Tickets file (.jsonl or .csv), or - for stdin.")],
-    pack: Annotated[
-        int | None,
-        opt(
-            "--pack",
-            "Tickets per request (default adapts: complex 5, medium 10, simple 20; local servers 1; "
-            "1 disables packing).",
-        ),
-    ] = None,
+    pack: PackOpt = None,
+    pack_probe: PackProbeOpt = 0,
     labels: Annotated[
         str | None,
         opt(

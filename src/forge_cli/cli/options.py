@@ -188,6 +188,23 @@ CacheDirOpt = Annotated[
     Path | None, opt("--cache-dir", "Dedup cache folder (default: the user cache dir).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+PackOpt = Annotated[
+    int | None,
+    opt(
+        "--pack",
+        "Tickets per request (default adapts: complex 5, medium 10, simple 20; local servers 1; "
+        "1 disables packing).",
+    ),
+]
+PackProbeOpt = Annotated[
+    int,
+    opt(
+        "--pack-probe",
+        "Before the run, ask the first N records alone and in packs, and pack no larger than the "
+        "model answers alike (it costs about N answers per pack size tried). 0: no probe.",
+        metavar="N",
+    ),
+]
 
 
 def with_options(options: Iterable[Shared], model: type[BaseModel]) -> Callable[[F], F]:

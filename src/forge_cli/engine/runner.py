@@ -265,14 +265,7 @@ class Runner:
             item.attempts += attempts
         stats = self.stats
         usage = member.usage
-        cost = member.cost_of(completion.tokens_in, completion.tokens_out)
-        stats.tokens_in += completion.tokens_in
-        stats.tokens_out += completion.tokens_out
-        stats.cost += cost
-        usage.tokens_in += completion.tokens_in
-        usage.tokens_out += completion.tokens_out
-        usage.cost += cost
-        usage.model = completion.model
+        stats.charge(usage, completion, member.cost_of)
         try:
             parsed = self.task.parse(
                 completion.content, ids, completion.logprobs, completion.confidences

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from forge_cli.core.calls import Completion
 from forge_cli.core.models import Complexity
 from forge_cli.engine.eta import EwmaEta
 
@@ -130,6 +132,22 @@ class RunStats:
     providers: dict[str, ProviderStats] = field(default_factory=dict)
     #: one line per provider dropped for the run (auth error, unknown model), for the user
     notices: list[str] = field(default_factory=list)
+    #: what ``--pack-probe`` measured and chose (``engine/probe.py``), None without one
+    pack_probe: dict[str, Any] | None = None
+    pack_probe_line: str = ""
+
+    def charge(
+        self, usage: ProviderStats, used: Completion, cost_of: Callable[[int, int], float]
+    ) -> None:
+        """Count one answered call's tokens and cost, in the run's and its provider's totals."""
+        cost = cost_of(used.tokens_in, used.tokens_out)
+        self.tokens_in += used.tokens_in
+        self.tokens_out += used.tokens_out
+        self.cost += cost
+        usage.tokens_in += used.tokens_in
+        usage.tokens_out += used.tokens_out
+        usage.cost += cost
+        usage.model = used.model
 
     @property
     def finished_records(self) -> int:
@@ -204,5 +222,6 @@ class RunStats:
                 for c in Complexity
             },
             "aborted": self.aborted,
+            **({"pack_probe": self.pack_probe} if self.pack_probe is not None else {}),
             "providers": {name: p.summary() for name, p in self.providers.items()},
         }

@@ -58,6 +58,12 @@ class Task(Protocol):
         """Result columns saying how sure the model was (``<field>_confidence``), after the answer's."""
         ...
 
+    @property
+    def label_columns(self) -> tuple[str, ...]:
+        """Answer columns chosen from a fixed set (labels): two answers to compare for agreement,
+        where free text (a summary) never repeats word for word (``engine/probe.py``)."""
+        ...
+
     def fingerprint(self) -> str:
         """Everything about the task that changes its answers (labels, prompt version): a cache-key part."""
         ...
@@ -130,6 +136,11 @@ class TaskBase:
     def confidence_columns(self) -> tuple[str, ...]:
         """None by default: a task that reports confidence names its columns and fills them in
         ``parse`` from the answer's token log probabilities."""
+        return ()
+
+    @property
+    def label_columns(self) -> tuple[str, ...]:
+        """None by default: free text only (a commit message), nothing a pack probe can compare."""
         return ()
 
     # ------------------------------------------------------------------ hooks

@@ -181,6 +181,8 @@ def _totals_table(stats: RunStats, results: str, failures: str) -> Table:
             f"{c['local']:,} answered by {c['local_stage']}, {c['chain']:,} by the chain; "
             f"saved est. ${c['saved_usd']:.4f}",
         )
+    if stats.pack_probe_line:
+        table.add_row("pack probe", stats.pack_probe_line)
     table.add_row("breaker", f"opened {s['breaker_opened']}x, closed again {s['breaker_closed']}x")
     table.add_row(
         "tokens",

@@ -118,6 +118,10 @@ class TicketTask(TaskBase):
         return tuple(f"{f.name}_confidence" for f in self.fields if not f.is_text)
 
     @property
+    def label_columns(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if not f.is_text)
+
+    @property
     def labels(self) -> tuple[str, ...]:
         """The labels of the first label field (the category, by default)."""
         return next(f.labels for f in self.fields if not f.is_text)
