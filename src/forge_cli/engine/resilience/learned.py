@@ -152,8 +152,9 @@ class WindowLearner:
                 self.level = min(self.level, test[1] + self._base)
                 if not self._fine:
                     self._step = min(self._step * 2, self._widest)
+                # below the lower bound too: a window that takes that is not the one learned
                 trial = min(self.trial, test[1] - self._step)
-                self.trial = trial if trial > self._step else None
+                self.trial = trial if trial > 0 else test[1] / 2
         self.level = min(self.level, self.bound)
         if len(self._accepted) > self.cap + KEEP:
             del self._accepted[: len(self._accepted) - self.cap - KEEP]
