@@ -122,7 +122,7 @@ class Caller:
                     last = error
                     self._count(error)
                     self._check_stall(attempt)
-                    if error.retry_after is not None:
+                    if error.retry_after is not None and not self.rate.learned_window:
                         self.gate.defer(min(error.retry_after, self.retry.max_retry_after))
                     elapsed = time.monotonic() - started
                     if not self.retry.should_retry(error) or self.retry.stop(attempt, elapsed):
@@ -167,7 +167,7 @@ class Caller:
                 # a 429 paused the provider while this call waited for the bucket: what it was
                 # allowed then is stale (sent now, with every other caller held there, it would
                 # only collect another)
-                self.rate.release()
+                self.rate.release(self.rate.sent)
                 await self.gate.wait()
                 await self.rate.acquire(tokens)
             call = self.rate.sent
@@ -180,13 +180,15 @@ class Caller:
                 self.stall.failed(error, sent_at)
                 self.rate.observe(error.rate, call)
                 if isinstance(error, RateLimitError):
-                    self.limiter.on_overload(seq)
-                    self.rate.rejected(call)
+                    if not self.rate.learned_window:
+                        self.limiter.on_overload(seq)
+                    self.rate.rejected(call, error.retry_after)
                 raise
             else:
                 self.rate.observe(completion.rate, call)
+                self.rate.accepted(call)
             finally:
-                self.rate.release()
+                self.rate.release(call)
                 usage.concurrency = self.limiter.current
         self.stall.answered()
         usage.latencies.append((time.monotonic() - sent) * 1000)

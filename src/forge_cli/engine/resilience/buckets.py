@@ -18,6 +18,7 @@ import time
 
 from forge_cli.core.calls import RateInfo
 from forge_cli.engine.resilience.clock import Clock, Sleep
+from forge_cli.engine.resilience.learned import WindowLearner
 from forge_cli.engine.resilience.window import SendLog
 
 __all__ = ["RateLimiter", "TokenBucket"]
@@ -167,6 +168,20 @@ class RateLimiter:
         #: bucket); the number of the first call it paced (0: none yet)
         self._log_rejections = 0
         self._log_from = 0
+        #: with no limit announced or configured, the window is learned from the 429s
+        self.learner = WindowLearner(clock=clock, sleep=sleep)
+
+    @property
+    def learned_window(self) -> bool:
+        """The window learned from the 429s paces the calls: a further 429 is the learning's
+        business (a test, or a margin to widen), not a reason to pause the provider or halve its
+        concurrency, which would leave slots of its window unused."""
+        return self.unknown and self.learner.active
+
+    @property
+    def unknown(self) -> bool:
+        """Nothing configured and nothing announced: only the 429s tell the limit."""
+        return self.configured_rpm is None and self.configured_tpm is None and self.rpm is None
 
     @property
     def mirrored(self) -> bool:
@@ -178,7 +193,12 @@ class RateLimiter:
 
         Every ``acquire`` must be followed by one ``release`` once the call is over.
         """
-        if self.mirrored:
+        learner = self.learner if self.unknown else None
+        if learner is not None:
+            learner.poll()
+        if learner is not None and learner.active:
+            waited = await learner.take(lambda: self.in_flight, lambda: self.sent + 1)
+        elif self.mirrored:
             if not self._log_from:
                 self._log_from = self.sent + 1
             waited = await self.log.take(lambda: self.in_flight)
@@ -192,12 +212,21 @@ class RateLimiter:
         waited += await self.tokens.take(float(tokens))
         self.in_flight += 1
         self.sent += 1
+        if learner is not None:
+            learner.sent(self.sent)
         return waited
 
-    def release(self) -> None:
-        """The call is over (answered, failed or cancelled)."""
+    def release(self, call: int | None = None) -> None:
+        """The call (number ``call``, when known) is over (answered, failed or cancelled)."""
         self.in_flight = max(0, self.in_flight - 1)
         self.log.record()
+        if call is not None:
+            self.learner.forget(call)
+
+    def accepted(self, call: int) -> None:
+        """The provider answered call number ``call`` (it took a slot of its window)."""
+        if self.unknown:
+            self.learner.accepted(call)
 
     def settle(self, estimated: int, actual: int) -> None:
         """Correct the token bucket once the answer says what the call really cost."""
@@ -228,8 +257,11 @@ class RateLimiter:
         if info.tpm_remaining == 0:
             self.tokens.drain()
 
-    def rejected(self, call: int | None = None) -> None:
-        """A 429: whatever the buckets saved up is spent, so the pause does not end in a burst."""
+    def rejected(self, call: int | None = None, delay: float | None = None) -> None:
+        """A 429: whatever the buckets saved up is spent, so the pause does not end in a burst.
+        With the limit unknown, the refusal and the ``delay`` it asked teach its window."""
+        if call is not None and self.unknown:
+            self.learner.refused(call, delay)
         if self.mirrored and self._log_from and (call or self.sent) >= self._log_from:
             self._log_rejections += 1
             if self._log_rejections >= 2:

@@ -18,6 +18,7 @@ spent) teaches a shorter window with a proportionally smaller cap: the same rate
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 from collections import deque
 from collections.abc import Callable
@@ -72,6 +73,22 @@ class SendLog:
         while sent and sent[0] <= horizon:
             sent.popleft()
         return len(sent)
+
+    def count(self, now: float, window: float) -> int:
+        """Our calls that ended within the last ``window`` seconds (at most ``self.window``:
+        older ones are let go); a learned window's tests count over a shorter trial length."""
+        if self.window is not None:
+            self._in_window(now)
+        return len(self._sent) - bisect.bisect_right(self._sent, now - window)
+
+    def leaving_in(self, now: float, window: float) -> float | None:
+        """Seconds until the oldest call within the last ``window`` seconds leaves it."""
+        index = bisect.bisect_right(self._sent, now - window)
+        return self._sent[index] + window - now if index < len(self._sent) else None
+
+    def age(self, now: float, k: int) -> float | None:
+        """Seconds since the ``k``-th most recent call ended (None: fewer are kept)."""
+        return now - self._sent[-k] if 0 < k <= len(self._sent) else None
 
     async def take(self, in_flight: Callable[[], int]) -> float:
         """Wait until one more call fits in the window beside the calls on their way
