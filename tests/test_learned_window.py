@@ -18,24 +18,10 @@ import asyncio
 import math
 from pathlib import Path
 
-from conftest import API_KEY, KEY_ENV, forge, read_jsonl, write_tickets
+from conftest import API_KEY, KEY_ENV, FakeTime, forge, read_jsonl, write_tickets
 from forge_cli.engine.resilience.buckets import RateLimiter
 from forge_cli.testing.sim.gemini_wire import GeminiWire
 from forge_cli.testing.sim.server import FakeUpstream
-
-
-class FakeTime:
-    """A clock whose sleep moves it forward by the delay asked for (and yields once)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
 
 
 def unknown_limit(time: FakeTime) -> RateLimiter:

@@ -14,6 +14,7 @@ import random
 
 import pytest
 
+from conftest import FakeTime
 from forge_cli.core.calls import Completion, PackItem, PackRequest, RateInfo
 from forge_cli.core.errors import (
     AuthError,
@@ -44,20 +45,6 @@ from forge_cli.engine.stats import LATENCY_SAMPLES, ProviderStats, RunStats
 from forge_cli.tasks.classify.task import TicketTask
 
 REQUEST = TicketTask().build_request([PackItem("1", "x")])
-
-
-class FakeTime:
-    """A clock whose sleep moves it forward by the delay asked for (and yields once)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
 
 
 async def no_sleep(seconds: float) -> None:
